@@ -1,0 +1,66 @@
+# onerec: one library (build/libonerec.a), one command (build/onerec), tests in build/tests/.
+#   make            library + command          make test      build and run every test
+#   make SAN=1 test the same under ASan/UBSan (outputs in build-san/)
+#   make MPI=1      build with OpenMPI (mpicc) for data-parallel training
+#   make bench      build the bench/ helpers (the bench/*.sh scripts call make themselves)
+CC ?= gcc
+ifeq ($(MPI),1)
+  CC := mpicc
+  CPPFLAGS_MPI := -DONEREC_MPI=1
+endif
+BUILD := build
+OPT := -O3 -march=native
+ifeq ($(SAN),1)
+  BUILD := build-san
+  OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  SANFLAGS := -fsanitize=address,undefined
+endif
+CPPFLAGS := -Isrc -I/usr/include/x86_64-linux-gnu/openblas-openmp $(CPPFLAGS_MPI) -MMD -MP
+CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp $(OPT) -g
+LDFLAGS := -fopenmp $(SANFLAGS)
+LDLIBS := -lopenblas -lcjson -lpcre2-8 -lutf8proc -lzstd -lsnappy -llz4 -lz -lm -lpthread
+
+LIB_SRC := $(sort $(wildcard src/base/*.c src/formats/*.c src/text/*.c src/model/*.c src/rec/*.c \
+             src/data/*.c src/train/*.c src/post/*.c src/eval/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all test bench clean
+.SECONDARY:
+all: $(BUILD)/libonerec.a $(BUILD)/onerec
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libonerec.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# cli objects are linked directly: main.c refers to the cmd_* functions weakly
+$(BUILD)/onerec: $(CLI_OBJ) $(BUILD)/libonerec.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libonerec.a $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libonerec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libonerec.a $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libonerec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libonerec.a $(LDLIBS)
+
+test: all $(TEST_BIN)
+	@BUILD=$(BUILD) bash tests/run.sh
+
+bench: all $(BENCH_BIN)
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/%.d)

@@ -1,0 +1,2 @@
+build-san/obj/src/cli/main.o: src/cli/main.c src/base/log.h
+src/base/log.h:

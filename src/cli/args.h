@@ -1,0 +1,22 @@
+// Command-line flags for the cmd_*.c files: "--name value", "--name=value", booleans as "--name".
+// Unknown flags, missing values and malformed numbers are errors naming the flag.
+#pragma once
+#include <stdint.h>
+
+typedef enum { ARG_STR, ARG_INT, ARG_I64, ARG_FLOAT, ARG_DOUBLE, ARG_BOOL } arg_kind;
+
+typedef struct {
+    const char *name;     // without the leading "--"
+    arg_kind kind;
+    void *dst;            // char**, int*, int64_t*, float*, double*, int* (bool)
+    const char *help;     // one line; the default is shown from *dst
+    int required;
+} arg_spec;
+
+// Positional arguments are collected into pos[] (up to max_pos). Returns 0 to go on, 1 when
+// --help was printed (exit 0), -1 after printing an error (exit 2).
+int args_parse(int argc, char **argv, const arg_spec *specs, const char *usage, const char *summary,
+               char **pos, int max_pos, int *npos);
+void args_print_help(const arg_spec *specs, const char *usage, const char *summary);
+// Print "onerec <cmd>: error: <err_msg()>" and return the exit code 1.
+int cli_fail(const char *cmd);
