@@ -1,0 +1,66 @@
+// safetensors: read (mmap, F32/BF16/F16 converted to f32 on request) and write, single files and
+// sharded model dirs (model.safetensors.index.json). Format facts: reference/environment.md.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { ST_F32, ST_BF16, ST_F16, ST_F64, ST_I64, ST_I32, ST_I16, ST_I8, ST_U8, ST_BOOL } st_dtype;
+
+#define ST_MAX_DIMS 8
+
+typedef struct {
+    const char *name;
+    st_dtype dtype;
+    int ndim;
+    int64_t shape[ST_MAX_DIMS];
+    int64_t numel;
+    size_t nbytes;
+    const void *data;     // points into the mmap of its file
+    const char *file;     // the file it lives in (for messages)
+} st_tensor;
+
+// A set of tensors: one .safetensors file, or a dir with model.safetensors or an index + shards.
+typedef struct st_archive st_archive;
+
+int st_open(st_archive **out, const char *path);
+void st_close(st_archive *a);
+int st_count(const st_archive *a);
+const st_tensor *st_get(const st_archive *a, int i);
+const st_tensor *st_find(const st_archive *a, const char *name);     // NULL when absent
+const char *st_metadata(const st_archive *a, const char *key);       // NULL when absent
+// Copy a tensor as f32 into dst (numel floats), converting from F32/BF16/F16. The shape must equal
+// `shape` (ndim dims); a missing tensor, another shape or a non-float dtype is an error naming the
+// file and the tensor.
+int st_read_f32(const st_archive *a, const char *name, float *dst, const int64_t *shape, int ndim);
+
+const char *st_dtype_name(st_dtype t);
+int st_dtype_parse(const char *s, st_dtype *t);
+size_t st_dtype_size(st_dtype t);
+
+// Writing: tensors given as f32, stored as `dtype` (F32, BF16 with round-to-nearest-even, F16).
+typedef struct {
+    const char *name;
+    int ndim;
+    int64_t shape[ST_MAX_DIMS];
+    const float *data;
+} st_item;
+
+typedef struct {
+    st_dtype dtype;             // storage dtype for every item
+    size_t max_shard_bytes;     // 0: one file; else shards of at most this size plus an index
+    const char **meta_keys;     // __metadata__ (string -> string), may be NULL
+    const char **meta_values;
+    int nmeta;
+} st_write_options;
+
+// Writes `path` (a .safetensors file) atomically.
+int st_write_file(const char *path, const st_item *items, int n, const st_write_options *opt);
+// Writes a model dir's weights: model.safetensors, or model-0000i-of-0000N.safetensors plus
+// model.safetensors.index.json when the total exceeds max_shard_bytes. Every file is atomic.
+int st_write_dir(const char *dir, const st_item *items, int n, const st_write_options *opt);
+
+// bf16/f16 conversions used by the readers and writers
+float st_bf16_to_f32(uint16_t h);
+uint16_t st_f32_to_bf16(float f);
+float st_f16_to_f32(uint16_t h);
+uint16_t st_f32_to_f16(float f);
