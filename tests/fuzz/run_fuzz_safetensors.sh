@@ -22,5 +22,9 @@ for i, h in enumerate([b'{}', b'{"__metadata__":{"a":"b"}}',
                        b'{"t":{"dtype":"F16","shape":[],"data_offsets":[0,2]},"u":{"dtype":"I8","shape":[0],"data_offsets":[2,2]}}']):
     open(f"{sys.argv[1]}/hand{i}.safetensors", "wb").write(struct.pack("<Q", len(h)) + h + bytes(range(8)))
 PY
-"$out/fuzz_safetensors" -max_total_time="$secs" -max_len=4096 -jobs="${FUZZ_JOBS:-1}" -workers="${FUZZ_JOBS:-1}" \
-    -artifact_prefix="$out/" -print_final_stats=1 "$out/corpus" 2>&1 | tail -n 25
+jobs=${FUZZ_JOBS:-1}
+par=()
+[ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")   # parallel runs log to fuzz-N.log in build/fuzz
+cd "$out"
+./fuzz_safetensors -max_total_time="$secs" -max_len=4096 "${par[@]}" -artifact_prefix=./ -print_final_stats=1 \
+    corpus 2>&1 | tail -n 8
