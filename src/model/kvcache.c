@@ -221,7 +221,7 @@ int qwen3_kv_forward(const qwen3_model *m, qwen3_kv *kv, int n, const int *seq, 
                     mx = sc[j] > mx ? sc[j] : mx;
                 }
                 float sum = 0.0f;
-                for (int j = 0; j < len; j++) sum += (sc[j] = expf(sc[j] - mx));
+                for (int j = 0; j < len; j++) sum += (sc[j] = k_exp(sc[j] - mx));
                 float *o = att + (size_t)i * Q + h * D;
                 for (int e = 0; e < D; e++) o[e] = 0.0f;
                 for (int j = 0; j < len; j++) {
