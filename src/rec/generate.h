@@ -1,0 +1,46 @@
+// Generation with a Qwen3 model and its KV cache: batched sampling (greedy, temperature, top-k,
+// top-p, repetition penalty, stop ids), beam search that shares the prompt's cache across beams,
+// and the two-stage rollout of the reference (sample a reasoning until </think>, then beam search
+// over item tokens after "\n<|sid_begin|>").
+#pragma once
+#include <stdint.h>
+
+#include "model/qwen3.h"
+#include "rec/beam.h"
+#include "rec/sample.h"
+
+typedef struct {
+    int max_new;              // new tokens at most
+    sample_params sample;
+    const int32_t *stop_ids;  // generation stops after emitting one of these (it is kept)
+    int n_stop;
+    uint64_t seed;            // prompt i samples from the stream (seed, i): batch-size independent
+} gen_params;
+
+typedef struct {
+    int32_t *tokens;    // [n] generated ids
+    float *logprobs;    // [n] log-prob of each under the sampling distribution
+    int n;
+    int stopped;        // 1 when a stop id ended it, 0 when max_new did
+} gen_output;
+
+void gen_output_free(gen_output *o);
+
+// Appends `n` tokens to sequence `seq` and, when logp is not NULL, writes the log-softmax of the
+// last position's logits: logp [V].
+int gen_prefill(const qwen3_model *m, qwen3_kv *kv, int seq, const int32_t *tokens, int n, float *logp);
+
+// Samples continuations of `np` prompts together (one decode step advances every live sequence).
+// out [np]
+int gen_sample_batch(const qwen3_model *m, qwen3_kv *kv, const int32_t *const *prompts, const int *plen, int np,
+                     const gen_params *p, gen_output *out);
+
+// Beam search after a prompt (W beams x N tokens, cumulative log-prob, optional constraint).
+int gen_beam(const qwen3_model *m, qwen3_kv *kv, const int32_t *prompt, int plen, const beam_params *bp,
+             beam_result *out);
+
+// Two-stage rollout: sample (p) until a stop id (e.g. </think>) or p->max_new, append `suffix`
+// (e.g. "\n<|sid_begin|>"), then beam search. reasoning receives the sampled tokens.
+int gen_two_stage(const qwen3_model *m, qwen3_kv *kv, const int32_t *prompt, int plen, const gen_params *p,
+                  const int32_t *suffix, int nsuffix, const beam_params *bp, gen_output *reasoning,
+                  beam_result *out);
