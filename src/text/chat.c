@@ -65,13 +65,13 @@ static int prepare(const chat_msg *in, size_t n, const chat_opts *o, chat_msg **
     memcpy(m, in, n * sizeof *m);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!m[i].role || !m[i].content) {
+        int bad = !m[i].role || !m[i].content;
+        if (bad) err_set("chat message %zu has no role or no content", i);
+        else if (strcmp(m[i].role, "system") && strcmp(m[i].role, "user") && strcmp(m[i].role, "assistant"))
+            bad = err_set("chat message %zu: unsupported role \"%s\" (system, user, assistant)", i, m[i].role);
+        if (bad) {
             free(m), free(keep);
-            return err_set("chat message %zu has no role or no content", i);
-        }
-        if (strcmp(m[i].role, "system") && strcmp(m[i].role, "user") && strcmp(m[i].role, "assistant")) {
-            free(m), free(keep);
-            return err_set("chat message %zu: unsupported role \"%s\" (system, user, assistant)", i, m[i].role);
+            return ERR_FAIL;
         }
     }
     if (o && o->think_pattern) {

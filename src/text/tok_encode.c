@@ -44,12 +44,12 @@ int tok_buf_push(tok_buf *b, int32_t id, uint32_t off) {
 // chunk through utf8proc.
 static int cp_inert(uint32_t cp) {
     return cp < 0xA0 || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3001 && cp <= 0x3029) ||
-           (cp >= 0x3041 && cp <= 0x3094) || (cp >= 0xAC00 && cp <= 0xD7A3 && 0) ||
+           (cp >= 0x3041 && cp <= 0x3094) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
            (cp >= 0x1F300 && cp <= 0x1F5FF) || (cp >= 0x1F600 && cp <= 0x1F64F) ||
            (cp >= 0x1F680 && cp <= 0x1F6FF) || (cp >= 0x1F900 && cp <= 0x1F9FF);
 }
 
-static int needs_norm(const tokenizer *t, const char *s, size_t n) {
+int tok_needs_norm(const tokenizer *t, const char *s, size_t n) {
     if (!t->nnorm) return 0;
     // NFKC/NFKD also rewrite compatibility characters such as U+00A0..U+02FF; NFC/NFD only act on
     // code points >= U+00C0 (precomposed letters) and combining marks (>= U+0300)
@@ -472,7 +472,7 @@ static int encode_chunk(enc_ctx *c, const char *s, size_t n, size_t a) {
     const tokenizer *t = c->t;
     char *nb = NULL;
     size_t nn = n;
-    if (needs_norm(t, s, n)) {
+    if (tok_needs_norm(t, s, n)) {
         if (tok_normalize(t, s, n, &nb, &nn)) return ERR_FAIL;
     }
     const char *src = nb ? nb : s;

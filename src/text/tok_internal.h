@@ -129,6 +129,8 @@ struct tokenizer {
 int tok_set_id(tokenizer *t, int32_t id, const char *str, size_t slen, int flags);
 int tok_matcher_rebuild(tokenizer *t);
 // Applies the normalizer to s[0..n) (valid UTF-8 runs only); *out malloc'd. Returns 0.
+// 0 when the normalizer provably leaves s unchanged (a fast pre-check; 1 means "maybe").
+int tok_needs_norm(const tokenizer *t, const char *s, size_t n);
 int tok_normalize(const tokenizer *t, const char *s, size_t n, char **out, size_t *outn);
 int tok_cache_init(tokenizer *t);
 // Runs added-token splitting, normalization and pre-tokenization, handing each word to cb
