@@ -83,7 +83,7 @@ static int decode_loop(const qwen3_model *m, qwen3_kv *kv, int *seqs, float *log
             int32_t id = (int32_t)sample_pick(row, V, &p->sample, &rs[i], work, &lp);
             rc = out_push(&out[i], id, lp, p->max_new);
             if (rc) break;
-            if (is_stop(p, id)) {
+            if (is_stop(p, id) || (p->stop_fn && p->stop_fn(p->stop_ctx, i, out[i].tokens, out[i].n))) {
                 out[i].stopped = 1;
                 continue;
             }

@@ -15,6 +15,10 @@ typedef struct {
     const int32_t *stop_ids;  // generation stops after emitting one of these (it is kept)
     int n_stop;
     uint64_t seed;            // prompt i samples from the stream (seed, i): batch-size independent
+    // Optional stop test after each new token (stop strings): returns 1 to stop prompt i, whose
+    // generated tokens so far are tokens [n].
+    int (*stop_fn)(void *ctx, int i, const int32_t *tokens, int n);
+    void *stop_ctx;
 } gen_params;
 
 typedef struct {
