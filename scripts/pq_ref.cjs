@@ -71,7 +71,7 @@ async function genDuckdb(dir) {
 }
 
 async function genHyparquet(file) {
-  const { parquetWriteFile } = await import(pathToFileURL(path.join(NM, 'hyparquet-writer/src/index.js')).href);
+  const { parquetWriteFile } = await import(pathToFileURL(path.join(NM, 'hyparquet-writer/src/node.js')).href);
   const n = 1000;
   const id = [], name = [], score = [], tags = [], opt = [];
   for (let i = 0; i < n; i++) {
@@ -84,15 +84,28 @@ async function genHyparquet(file) {
   await parquetWriteFile({
     filename: file,
     columnData: [
-      { name: 'id', data: id, type: 'INT64' },
-      { name: 'name', data: name, type: 'STRING' },
-      { name: 'name_delta', data: name.map(x => x === null ? 'none' : x + '_suffix'), type: 'STRING', encoding: 'DELTA_BYTE_ARRAY' },
-      { name: 'id_delta', data: id, type: 'INT64', encoding: 'DELTA_BINARY_PACKED' },
-      { name: 'tags', data: tags },
-      { name: 'score', data: score, type: 'DOUBLE' },
-      { name: 'opt', data: opt, type: 'INT32' },
+      { name: 'id', data: id },
+      { name: 'name', data: name },
+      { name: 'name_delta', data: name.map(x => x === null ? 'none' : x + '_suffix'), encoding: 'DELTA_BYTE_ARRAY' },
+      { name: 'id_delta', data: id, encoding: 'DELTA_BINARY_PACKED' },
+      { name: 'tags', data: tags },   // list<string>: typed by the explicit schema below
+      { name: 'score', data: score },
+      { name: 'opt', data: opt },
     ],
     rowGroupSize: 300,
+    schema: [
+      { name: 'root', num_children: 7 },
+      { name: 'id', type: 'INT64', repetition_type: 'REQUIRED' },
+      { name: 'name', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+      { name: 'name_delta', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+      { name: 'id_delta', type: 'INT64', repetition_type: 'REQUIRED' },
+      { name: 'tags', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+    ].concat([
+      { name: 'score', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+      { name: 'opt', type: 'INT32', repetition_type: 'OPTIONAL' },
+    ]),
   });
 }
 
