@@ -41,6 +41,7 @@ typedef struct {
     strmap_slot *slots;
     size_t cap, n;
 } strmap;
+int strmap_reserve(strmap *m, size_t n);                              // room for n keys
 int strmap_put(strmap *m, const char *k, size_t klen, int32_t val);   // overwrites
 int32_t strmap_get(const strmap *m, const char *k, size_t klen);      // -1 when absent
 void strmap_free(strmap *m);
@@ -108,6 +109,7 @@ struct tokenizer {
     int32_t byte_id[256];          // byte-level initial symbols (-1 when missing)
     int32_t fallback_id[256];      // <0xXX> for byte_fallback (-1 when missing)
     int bytelevel, ignore_merges, byte_fallback, fuse_unk;
+    int id_bytelevel_ok;           // scratch: the last tok_set_id decoded as byte-level
     int32_t unk_id;
     // pipeline
     int norm[8], nnorm;
