@@ -53,12 +53,12 @@ FROM range(0, ${n}) r(i)`;
 async function genDuckdb(dir) {
   fs.mkdirSync(dir, { recursive: true });
   const con = await duck();
-  await con.run(FIXTURE_SQL(5000));
+  await con.run(FIXTURE_SQL(Number(process.env.PQ_ROWS || 5000)));   // PQ_ROWS: smaller seeds for the fuzzer
   const files = [];
   for (const codec of ['uncompressed', 'snappy', 'gzip', 'zstd', 'lz4_raw']) {
     for (const ver of ['v1', 'v2']) {
       const f = path.join(dir, `duck_${codec}_${ver}.parquet`);
-      await con.run(`COPY t TO '${f}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 2048, PARQUET_VERSION ${ver})`);
+      await con.run(`COPY t TO '${f}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE ${Number(process.env.PQ_ROWS || 5000) < 5000 ? 64 : 2048}, PARQUET_VERSION ${ver})`);
       files.push(f);
     }
   }

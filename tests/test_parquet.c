@@ -1,7 +1,8 @@
 // Parquet: encodings, random write/read round trips over every type, list and null shape and
 // codec, widening and type errors, projection, and bad files (truncated, bad magic, footer past
 // the file, corrupt pages, failed decompression). With `--write-fixtures DIR` it writes files and
-// the JSON lines they must read as, for tests/test_parquet.sh (DuckDB and hyparquet read them).
+// the JSON lines they must read as, for tests/test_parquet.sh (DuckDB and hyparquet read them);
+// `--write-fixtures DIR small` writes small ones as fuzzer seeds.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,20 +522,20 @@ static int write_expected(const table *t, const char *path) {
     return fclose(f) ? err_errno("%s", path) : 0;
 }
 
-static int write_fixtures(const char *dir) {
+static int write_fixtures(const char *dir, int small) {
     if (file_mkdirs(dir)) return ERR_FAIL;
     static const pq_codec codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP, PQ_CODEC_ZSTD, PQ_CODEC_LZ4_RAW};
     for (int k = 0; k < 10; k++) {
         rng r;
         rng_seed(&r, 500 + (uint64_t)k);
         table t;
-        table_gen(&t, &r, 200 + (int64_t)rng_below(&r, 2000), 4 + (int)rng_below(&r, 5));
+        table_gen(&t, &r, small ? 5 + (int64_t)rng_below(&r, 100) : 200 + (int64_t)rng_below(&r, 2000), 4 + (int)rng_below(&r, 5));
         parquet_write_options o;
         parquet_write_options_default(&o);
         o.codec = codecs[k % 5];
         o.dictionary = k % 2;
-        o.page_bytes = 1000 + rng_below(&r, 8000);
-        o.row_group_bytes = 4000 + rng_below(&r, 40000);
+        o.page_bytes = small ? 200 + rng_below(&r, 800) : 1000 + rng_below(&r, 8000);
+        o.row_group_bytes = small ? 500 + rng_below(&r, 3000) : 4000 + rng_below(&r, 40000);
         char path[512], exp[512];
         snprintf(path, sizeof path, "%s/ours_%d_%s.parquet", dir, k, pq_codec_name(o.codec));
         snprintf(exp, sizeof exp, "%s/ours_%d_%s.expected.jsonl", dir, k, pq_codec_name(o.codec));
@@ -546,8 +547,8 @@ static int write_fixtures(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && !strcmp(argv[1], "--write-fixtures")) {
-        if (write_fixtures(argv[2])) { fprintf(stderr, "%s\n", err_msg()); return 1; }
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--write-fixtures")) {   // [small]: seeds for the fuzzer
+        if (write_fixtures(argv[2], argc == 4 && !strcmp(argv[3], "small"))) { fprintf(stderr, "%s\n", err_msg()); return 1; }
         return 0;
     }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/onerec_test_parquet_%d", (int)getpid());

@@ -328,10 +328,10 @@ static int decode_delta_ba(pq_col *c, const char **sptr, size_t *slen, int64_t n
 
 // Values of one page: n non-null values at slot position `pos`.
 static int decode_values(pq_col *c, int enc, int64_t pos, int64_t n, const uint8_t *p, const uint8_t *end) {
+    if (n == 0) return 0;
     uint8_t *vals = c->esize ? c->vals + pos * c->esize : NULL;
     const char **sptr = c->esize ? NULL : c->sptr + pos;
     size_t *slen = c->esize ? NULL : c->slen + pos;
-    if (n == 0) return 0;
     switch (enc) {
     case ENC_PLAIN:
         return decode_plain(c, vals, sptr, slen, n, p, end);
