@@ -446,11 +446,19 @@ static void test_bad_files(void) {
     copy[n - 8] = (char)0xff; copy[n - 7] = (char)0xff; copy[n - 6] = 0x0f;
     CHECK_OK(file_write_atomic(bad, copy, n));
     CHECK_FAILS_WITH(read_all(bad), "footer length");
-    // corrupt compressed page body of the first chunk: zstd fails, message names rg and column
+    // corrupt page header of the first chunk: message names rg and column
     memcpy(copy, data, n);
-    for (size_t k = 20; k < 60 && k < n; k++) copy[k] ^= 0x5a;
+    for (size_t k = 4; k < 12; k++) copy[k] = (char)0xff;
     CHECK_OK(file_write_atomic(bad, copy, n));
-    CHECK_FAILS_WITH(read_all(bad), "row group 0, column id");
+    CHECK_FAILS_WITH(read_all(bad), "row group 0, column id: malformed page header");
+    // corrupt compressed body of the first page: failed decompression, named as such
+    pq_page_header h;
+    size_t hl = 0;
+    CHECK_OK(pq_page_header_parse(&h, (const uint8_t *)data + 4, n - 4, &hl));
+    memcpy(copy, data, n);
+    for (size_t k = 4 + hl + 4; k + 4 < 4 + hl + (size_t)h.compressed; k++) copy[k] ^= 0x5a;
+    CHECK_OK(file_write_atomic(bad, copy, n));
+    CHECK_FAILS_WITH(read_all(bad), "row group 0, column id: ZSTD decompression failed");
     // damaged footer bytes
     memcpy(copy, data, n);
     uint32_t flen;

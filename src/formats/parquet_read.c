@@ -436,6 +436,7 @@ static int decode_data_page(pq_col *c, const pq_page_header *h, const uint8_t *p
                             const uint8_t *rep_p, const uint8_t *rep_e, const uint8_t *def_p, const uint8_t *def_e) {
     int64_t N = h->num_values;
     if (N > MAX_PAGE_VALUES) return err_set("data page with %lld values", (long long)N);
+    if (N == 0) return 0;
     if (ensure((void **)&c->defs, &c->lvl_cap, (size_t)N, 1)) return ERR_FAIL;
     if (c->max_rep) {
         uint8_t *nr = realloc(c->reps, c->lvl_cap);
