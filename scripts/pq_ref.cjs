@@ -73,7 +73,7 @@ async function genDuckdb(dir) {
 
 async function genHyparquet(file) {
   const { parquetWriteFile } = await import(pathToFileURL(path.join(NM, 'hyparquet-writer/src/node.js')).href);
-  const n = 1000;
+  const n = Number(process.env.PQ_ROWS || 1000);
   const id = [], name = [], score = [], tags = [], opt = [];
   for (let i = 0; i < n; i++) {
     id.push(BigInt(i) * 1234567n);
@@ -93,7 +93,7 @@ async function genHyparquet(file) {
       { name: 'score', data: score },
       { name: 'opt', data: opt },
     ],
-    rowGroupSize: 300,
+    rowGroupSize: Math.max(10, Math.floor(n / 3)),
     schema: [
       { name: 'root', num_children: 7 },
       { name: 'id', type: 'INT64', repetition_type: 'REQUIRED' },

@@ -302,7 +302,11 @@ static int decode_delta_ba(pq_col *c, const char **sptr, size_t *slen, int64_t n
     for (int64_t i = 0; i < n; i++) {
         // a prefix never exceeds the previous value, so the sum below is bounded by the page
         size_t prev = i ? (size_t)pre[i - 1] + slen[i - 1] : 0;
-        if (pre[i] < 0 || (size_t)pre[i] > prev) { free(pre); return err_set("DELTA_BYTE_ARRAY prefix %lld longer than the previous value", (long long)pre[i]); }
+        if (pre[i] < 0 || (size_t)pre[i] > prev) {
+            long long bad = (long long)pre[i];
+            free(pre);
+            return err_set("DELTA_BYTE_ARRAY prefix %lld longer than the previous value", bad);
+        }
         total += (size_t)pre[i] + slen[i];
         if (total > ((size_t)1 << 31)) { free(pre); return err_set("DELTA_BYTE_ARRAY page expands past 2 GiB"); }
     }
