@@ -488,6 +488,57 @@ static void test_bad_files(void) {
     free(data);
 }
 
+// Schema shapes other writers use: a legacy 2-level list (repeated leaf under a LIST group), a
+// top-level repeated field, a pyarrow map, a list of structs. Checks names, list-ness and levels.
+static void schema_elem(tr_writer *t, const char *name, int type, int rep, int nchild, int converted) {
+    tw_struct_begin(t);
+    if (type >= 0) tw_i32(t, 1, type);
+    tw_i32(t, 3, rep);
+    tw_binary(t, 4, name, strlen(name));
+    if (nchild) tw_i32(t, 5, nchild);
+    if (converted >= 0) tw_i32(t, 6, converted);
+    tw_struct_end(t);
+}
+
+static void test_schema_shapes(void) {
+    tr_writer t;
+    tw_init(&t);
+    tw_struct_begin(&t);
+    tw_i32(&t, 1, 1);
+    tw_list_begin(&t, 2, TT_STRUCT, 16);
+    schema_elem(&t, "schema", -1, 0, 5, -1);
+    schema_elem(&t, "tags", -1, REP_OPTIONAL, 1, 3);                     // legacy 2-level list
+    schema_elem(&t, "array", PT_BYTE_ARRAY, REP_REPEATED, 0, 0);
+    schema_elem(&t, "ids", PT_INT32, REP_REPEATED, 0, -1);                // bare repeated field
+    schema_elem(&t, "m", -1, REP_OPTIONAL, 1, 1);                         // pyarrow map
+    schema_elem(&t, "key_value", -1, REP_REPEATED, 2, -1);
+    schema_elem(&t, "key", PT_BYTE_ARRAY, REP_REQUIRED, 0, 0);
+    schema_elem(&t, "value", PT_INT64, REP_OPTIONAL, 0, -1);
+    schema_elem(&t, "items", -1, REP_OPTIONAL, 1, 3);                     // list<struct{a, b}>
+    schema_elem(&t, "list", -1, REP_REPEATED, 1, -1);
+    schema_elem(&t, "element", -1, REP_OPTIONAL, 2, -1);
+    schema_elem(&t, "a", PT_DOUBLE, REP_REQUIRED, 0, -1);
+    schema_elem(&t, "b", PT_INT96, REP_OPTIONAL, 0, -1);
+    schema_elem(&t, "nested", -1, REP_OPTIONAL, 1, 3);                    // list<list<int32>>, 2-level inside
+    schema_elem(&t, "list", -1, REP_REPEATED, 1, 3);
+    schema_elem(&t, "x", PT_INT32, REP_REPEATED, 0, -1);
+    tw_i64(&t, 3, 0);
+    tw_struct_end(&t);
+    pq_meta m;
+    CHECK_OK(pq_meta_parse(&m, t.buf, t.len, 1000));
+    static const char *names[] = {"tags", "ids", "m.key", "m.value", "items.a", "items.b", "nested"};
+    static const int lists[] = {1, 1, 1, 1, 1, 1, 2}, defs[] = {2, 1, 2, 3, 3, 4, 3};
+    CHECK(m.nleaves == 7);
+    for (int i = 0; i < m.nleaves && i < 7; i++) {
+        CHECK_MSG(!strcmp(m.names[i], names[i]), "leaf %d is %s, want %s", i, m.names[i], names[i]);
+        CHECK_MSG(m.cols[i].is_list == lists[i] && m.leaves[i].max_def == defs[i], "leaf %s: list %d def %d", m.names[i], m.cols[i].is_list, m.leaves[i].max_def);
+    }
+    CHECK(m.nleaves == 7 && !m.cols[5].supported && m.cols[4].supported && !m.cols[6].supported);
+    CHECK(m.nleaves == 7 && m.cols[0].nullable && !m.cols[1].nullable && m.cols[3].elem_nullable);
+    pq_meta_free(&m);
+    tw_free(&t);
+}
+
 // --write-fixtures DIR: files for tests/test_parquet.sh, each with the JSON lines it must read as.
 static void put_json_str(FILE *f, const char *s) {
     fputc('"', f);
@@ -564,6 +615,7 @@ int main(int argc, char **argv) {
     RUN(test_thrift);
     RUN(test_rle_round_trip);
     RUN(test_round_trip_random);
+    RUN(test_schema_shapes);
     RUN(test_widening_and_errors);
     RUN(test_row_groups_and_dictionary);
     RUN(test_bad_files);
