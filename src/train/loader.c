@@ -256,18 +256,12 @@ int train_loader_restore(train_loader *l, const cJSON *j) {
             return err_wrap("%s: re-reading the pending sample", w);
         l->has_pending = 1;
     }
-    int64_t v;
-    if (json_opt_int(j, "samples_read", 0, &v, w)) return ERR_FAIL;
-    l->samples_read = v;
-    if (json_opt_int(j, "samples_packed", 0, &v, w)) return ERR_FAIL;
-    l->samples_packed = v;
-    if (json_opt_int(j, "skipped_long", 0, &v, w)) return ERR_FAIL;
-    l->skipped_long = v;
-    if (json_opt_int(j, "skipped_empty", 0, &v, w)) return ERR_FAIL;
-    l->skipped_empty = v;
-    if (json_opt_int(j, "rows", 0, &v, w)) return ERR_FAIL;
-    l->rows = v;
-    if (json_opt_int(j, "tokens_cut", 0, &v, w)) return ERR_FAIL;
-    l->tokens_cut = v;
+    struct { const char *key; int64_t *dst; } counters[] = {
+        {"samples_read", &l->samples_read}, {"samples_packed", &l->samples_packed},
+        {"skipped_long", &l->skipped_long}, {"skipped_empty", &l->skipped_empty},
+        {"rows", &l->rows}, {"tokens_cut", &l->tokens_cut},
+    };
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+        if (json_opt_int(j, counters[i].key, 0, counters[i].dst, w)) return ERR_FAIL;
     return 0;
 }
