@@ -46,25 +46,3 @@ float grad_clip_scale(double norm, double max_norm) {
     if (max_norm <= 0 || !(norm > max_norm)) return 1.0f;
     return (float)(max_norm / (norm + 1e-6));
 }
-
-adamw_config adamw_defaults(void) {
-    adamw_config c = {0.9f, 0.95f, 1e-8f, 0.1f};
-    return c;
-}
-
-void adamw_update(float *p, float *m, float *v, const float *g, size_t n, float lr, float grad_scale,
-                  const adamw_config *c, int64_t t, int decay) {
-    const float b1 = c->beta1, b2 = c->beta2;
-    const double bc1 = 1.0 - pow(b1, (double)t), bc2 = 1.0 - pow(b2, (double)t);
-    const float step_size = (float)(lr / bc1);
-    const float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    const float shrink = decay ? 1.0f - lr * c->weight_decay : 1.0f;
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i] * grad_scale;
-        m[i] = b1 * m[i] + (1 - b1) * gi;
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-        float denom = sqrtf(v[i]) * inv_sqrt_bc2 + c->eps;
-        p[i] = p[i] * shrink - step_size * m[i] / denom;
-    }
-}

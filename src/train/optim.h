@@ -1,6 +1,6 @@
-// Optimiser pieces: learning-rate schedules, global-norm gradient clipping, AdamW.
-// Reference section 6: AdamW 0.9/0.95, eps 1e-8, weight decay 0.1, clip 1.0, linear warmup then
-// cosine to min_lr: f = r + (1-r) * 0.5 * (1 + cos(pi * progress)), r = min_lr / lr.
+// Optimiser pieces around the model's AdamW (src/model/qwen3.h): learning-rate schedules and
+// global-norm gradient clipping. Reference section 6: clip 1.0, linear warmup then cosine to
+// min_lr: f = r + (1-r) * 0.5 * (1 + cos(pi * progress)), r = min_lr / lr.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -25,16 +25,3 @@ double grad_norm_l2(const float *const *bufs, const size_t *lens, int nbufs);
 // The factor that brings `norm` down to max_norm (1 when already below, or when max_norm <= 0);
 // the reference's clip_grad_norm_: max_norm / (norm + 1e-6) when norm > max_norm.
 float grad_clip_scale(double norm, double max_norm);
-
-typedef struct {
-    float beta1, beta2, eps, weight_decay;
-} adamw_config;
-
-adamw_config adamw_defaults(void);   // 0.9, 0.95, 1e-8, 0.1
-
-// One AdamW step (PyTorch's decoupled form) on n parameters. The gradient used is g * grad_scale
-// (the clip factor). t is the 1-based step count for bias correction; decay = 0 skips weight
-// decay (norm weights).
-// p [n], m [n], v [n] are updated in place; g [n]
-void adamw_update(float *p, float *m, float *v, const float *g, size_t n, float lr, float grad_scale,
-                  const adamw_config *c, int64_t t, int decay);
