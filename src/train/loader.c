@@ -200,6 +200,13 @@ cJSON *train_loader_state(const train_loader *l) {
     return j;
 }
 
+static const sample_ref *g_refs;   // qsort has no context argument; restore is not reentrant
+static int cmp_ref(const void *a, const void *b) {
+    const sample_ref *x = &g_refs[*(const int *)a], *y = &g_refs[*(const int *)b];
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
 static int get_hex(const cJSON *v, uint64_t *out) {
     char *end;
     if (!cJSON_IsString(v)) return ERR_FAIL;
@@ -237,16 +244,25 @@ int train_loader_restore(train_loader *l, const cJSON *j) {
     int nb = cJSON_GetArraySize(b);
     if (!cJSON_IsArray(b) || nb > (l->cfg.buffer_size > 1 ? l->cfg.buffer_size : 0))
         return err_set("%s: bad \"buffer\"", w);
-    l->nbuf = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, b) {
-        sample_ref r;
-        if (ref_parse(it, &r, l->cfg.nfiles)) return ERR_FAIL;
-        train_sample *s = &l->buf[l->nbuf];
-        s->n = 0;
-        if (l->src.fetch(l->src.ctx, r.file, r.row, s)) return err_wrap("%s: re-reading buffered sample", w);
-        l->buf_ref[l->nbuf++] = r;
+    for (int i = 0; i < nb; i++)
+        if (ref_parse(cJSON_GetArrayItem(b, i), &l->buf_ref[i], l->cfg.nfiles)) return ERR_FAIL;
+    // fetch in file order (slots keep their saved order) so a source caching whole files reads
+    // each file once
+    int *ord = mem_alloc(sizeof(int) * (size_t)(nb > 0 ? nb : 1));
+    if (!ord) return ERR_FAIL;
+    for (int i = 0; i < nb; i++) ord[i] = i;
+    g_refs = l->buf_ref;
+    qsort(ord, (size_t)nb, sizeof(int), cmp_ref);
+    for (int k = 0; k < nb; k++) {
+        int i = ord[k];
+        l->buf[i].n = 0;
+        if (l->src.fetch(l->src.ctx, l->buf_ref[i].file, l->buf_ref[i].row, &l->buf[i])) {
+            free(ord);
+            return err_wrap("%s: re-reading buffered sample", w);
+        }
     }
+    free(ord);
+    l->nbuf = nb;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "pending");
     l->has_pending = 0;
     if (p) {
