@@ -7,13 +7,13 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/mem.h"
-#include "formats/parquet.h"
+#include "data/table.h"
 #include "text/chat.h"
 
 typedef struct {
     int file;                 // -1: empty slot
     int64_t n;
-    char **source, **messages, **segments;   // per row, NULL where absent
+    cJSON **rows;             // [n] the file's rows ({column: value})
     unsigned long long used;  // LRU clock
 } file_cache;
 
@@ -29,14 +29,8 @@ struct train_data {
 };
 
 static void cache_clear(file_cache *c) {
-    for (int64_t i = 0; i < c->n; i++) {
-        if (c->source) free(c->source[i]);
-        if (c->messages) free(c->messages[i]);
-        if (c->segments) free(c->segments[i]);
-    }
-    free(c->source);
-    free(c->messages);
-    free(c->segments);
+    for (int64_t i = 0; i < c->n; i++) cJSON_Delete(c->rows[i]);
+    free(c->rows);
     memset(c, 0, sizeof *c);
     c->file = -1;
 }
@@ -87,82 +81,69 @@ static int source_index(train_data *d, const char *name) {
     return d->nnames++;
 }
 
+// Reads a whole file through the data layer's row tables (.parquet or .jsonl).
 static int load_file(train_data *d, int f, file_cache *c) {
     const char *path = d->cfg.files[f];
-    parquet_reader *r = NULL;
-    parquet_cursor *cur = NULL;
     cache_clear(c);
-    if (parquet_reader_open(&r, path)) return err_wrap("training data");
-    const char *want[3] = {"source", "messages", "segments"};
-    const char *names[3];
-    int idx[3] = {-1, -1, -1}, n = 0;
-    for (int k = 0; k < 3; k++)
-        if (parquet_reader_find_column(r, want[k]) >= 0) {
-            idx[k] = n;
-            names[n++] = want[k];
-        }
-    int rc = ERR_FAIL;
-    if (idx[1] < 0 && idx[2] < 0) {
-        err_set("training data %s: no \"messages\" or \"segments\" column", path);
-        goto done;
-    }
-    if (parquet_cursor_open(&cur, r, names, n)) goto done;
-    int64_t nr = parquet_reader_num_rows(r);
-    c->source = mem_calloc((size_t)nr + 1, sizeof(char *));
-    c->messages = mem_calloc((size_t)nr + 1, sizeof(char *));
-    c->segments = mem_calloc((size_t)nr + 1, sizeof(char *));
-    if (!c->source || !c->messages || !c->segments) goto done;
-    int64_t i = 0;
+    dtab_reader *r = NULL;
+    if (dtab_reader_open(&r, path)) return err_wrap("training data");
+    int64_t cap = 0;
     int got;
-    while ((got = parquet_cursor_next(cur)) == 1 && i < nr) {
-        char **dst[3] = {c->source, c->messages, c->segments};
-        for (int k = 0; k < 3; k++) {
-            if (idx[k] < 0 || parquet_cursor_is_null(cur, idx[k])) continue;
-            const char *s;
-            size_t len;
-            if (parquet_cursor_get_string(cur, idx[k], &s, &len)) goto done;
-            if (!(dst[k][i] = mem_strndup(s, len))) goto done;
+    cJSON *row;
+    while ((got = dtab_reader_next(r, &row)) == 1) {
+        if (c->n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            cJSON **rows = mem_realloc(c->rows, sizeof(cJSON *) * (size_t)cap);
+            if (!rows) {
+                cJSON_Delete(row);
+                got = ERR_FAIL;
+                break;
+            }
+            c->rows = rows;
         }
-        c->n = ++i;
+        c->rows[c->n++] = row;
     }
-    if (got < 0) goto done;
+    dtab_reader_close(r);
+    if (got < 0) {
+        cache_clear(c);
+        return err_wrap("reading %s", path);
+    }
     c->file = f;
     d->nrows[f] = c->n;
-    rc = 0;
-done:
-    if (rc) {
-        cache_clear(c);
-        err_wrap("reading %s", path);
+    return 0;
+}
+
+static file_cache *cached(train_data *d, int f) {
+    file_cache *c = d->cache[0].file == f ? &d->cache[0] : d->cache[1].file == f ? &d->cache[1] : NULL;
+    if (!c) {
+        c = d->cache[0].used <= d->cache[1].used ? &d->cache[0] : &d->cache[1];
+        if (load_file(d, f, c)) return NULL;
     }
-    parquet_cursor_close(cur);
-    parquet_reader_close(r);
-    return rc;
+    c->used = ++d->clock;
+    return c;
 }
 
 static int t_file_rows(void *ctx, int f, int64_t *n) {
     train_data *d = ctx;
-    if (d->nrows[f] < 0) {
-        parquet_reader *r;
-        if (parquet_reader_open(&r, d->cfg.files[f])) return err_wrap("training data");
-        d->nrows[f] = parquet_reader_num_rows(r);
-        parquet_reader_close(r);
-    }
+    if (d->nrows[f] < 0 && !cached(d, f)) return ERR_FAIL;
     *n = d->nrows[f];
     return 0;
 }
 
+static const char *str_col(const cJSON *row, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 static int t_fetch(void *ctx, int f, int64_t row, train_sample *out) {
     train_data *d = ctx;
-    file_cache *c = d->cache[0].file == f ? &d->cache[0] : d->cache[1].file == f ? &d->cache[1] : NULL;
-    if (!c) {
-        c = d->cache[0].used <= d->cache[1].used ? &d->cache[0] : &d->cache[1];
-        if (load_file(d, f, c)) return ERR_FAIL;
-    }
-    c->used = ++d->clock;
+    file_cache *c = cached(d, f);
+    if (!c) return ERR_FAIL;
     if (row < 0 || row >= c->n) return err_set("training data %s: row %lld out of range (%lld rows)", d->cfg.files[f], (long long)row, (long long)c->n);
     char where[600];
     snprintf(where, sizeof where, "%s row %lld", d->cfg.files[f], (long long)row);
-    return train_data_tokenize(d, c->source[row], c->messages[row], c->segments[row], out, where);
+    const cJSON *r = c->rows[row];
+    return train_data_tokenize(d, str_col(r, "source"), str_col(r, "messages"), str_col(r, "segments"), out, where);
 }
 
 train_source train_data_source(train_data *d) { return (train_source){d, t_file_rows, t_fetch}; }

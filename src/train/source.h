@@ -2,7 +2,8 @@
 // `messages` is Chat (rendered with the Qwen3 chat template, think pattern optional, loss on the
 // assistant spans unless only_assistant_loss is off), otherwise Segments (texts concatenated, loss
 // on every token); both end with <|endoftext|>. The `source` column names the task for the
-// per-source loss. Files are read whole (shards are ~1000 rows) and the last two are cached.
+// per-source loss. Files (.parquet, or .jsonl rows) are read whole through the data layer's row
+// tables (shards are ~1000 rows); the last two are cached.
 #pragma once
 #include "text/tokenizer.h"
 #include "train/loader.h"
