@@ -49,6 +49,13 @@ $ONEREC train --model_dir s2/step20 --output_dir sft --dataset_config sft.json -
 expect '$CHECK changed s2/step20 sft/step20 >chk3 2>&1' "SFT changes every tensor" chk3
 expect 'r=$(eval_drop sft) && echo "SFT held-out $r"' "SFT held-out loss falls"
 
+# ---- the same packed batches through a PyTorch loop (qwen3_ref.py + AdamW + clip + LambdaLR)
+$ONEREC train --model_dir model --output_dir ref --dataset_config pretrain.json $COMMON --gradient_accumulation_steps 2 \
+    --num_training_steps 8 --dump_batches ref.dump >/dev/null 2>ref.err || bad "run with --dump_batches"
+$PY $ROOT/scripts/train_ref_loop.py model ref.dump --length 128 --micro 2 --accum 2 --steps 8 --lr 1e-2 --min_lr 1e-3 \
+    --warmup 2 --pad 266 >ref.out 2>&1 || bad "reference loop"
+expect 'paste <(grep "^step " ref/stdout.log) <(grep "^step " ref.out) | awk "{ d = \$4 - \$(NF - 2); g = \$10 - \$NF; if (d < 0) d = -d; if (g < 0) g = -g; if (d > 1e-5 * \$4 || g > 1e-4 * \$10) bad++; k++ } END { exit (bad || k != 8) }"' "steps equal PyTorch on the same batches" ref.out
+
 # ---- convert: bf16 shards + index + tokenizer
 $ONEREC convert --checkpoint sft --out hf --shard_gb 0.0001 >conv.out 2>conv.err || bad "convert: $(tail -3 conv.err)"
 expect '[ -f hf/model.safetensors.index.json ] && [ -f hf/model-00001-of-00002.safetensors ] && [ -f hf/config.json ] && [ -f hf/tokenizer.json ]' "convert layout"

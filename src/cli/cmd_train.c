@@ -63,6 +63,7 @@ int cmd_train(int argc, char **argv) {
         {"eval_rows", ARG_INT, &a.eval_rows, "packed held-out rows per evaluation", 0},
         {"peak_gflops", ARG_DOUBLE, &a.peak_gflops, "machine peak GFLOP/s, the MFU denominator", 0},
         {"plot", ARG_BOOL, &a.plot, "write loss.png with gnuplot at the end", 0},
+        {"dump_batches", ARG_STR, &a.dump_batches, "write each step's packed rows (int32 ids, labels, pos, seg) to a file", 0},
         {0},
     };
     int rc = args_parse(argc, argv, specs, "onerec train --model_dir DIR --output_dir DIR --dataset_config JSON [options]",

@@ -55,7 +55,7 @@ typedef struct {
     int have_loader;
     trainer *tr;
     tfevents_writer tb;
-    FILE *out_log, *err_log;
+    FILE *out_log, *err_log, *dump;
     int64_t last_ckpt;       // step of the newest complete checkpoint (-1: none)
     cJSON *args;
 } run_ctx;
@@ -237,6 +237,7 @@ static void ctx_free(run_ctx *c) {
     log_set_mirror(NULL);
     if (c->out_log) fclose(c->out_log);
     if (c->err_log) fclose(c->err_log);
+    if (c->dump) fclose(c->dump);
     cJSON_Delete(c->args);
 }
 
@@ -327,6 +328,10 @@ int train_run(const train_run_args *a, const cJSON *args_json) {
                          a->freeze_llm, a->start_optimize_embedding_index, c.dc.itemic_lo, c.dc.itemic_hi};
     if (trainer_init(&c.tr, &c.m, &c.loader, &tc)) goto done;
     trainer_set_step(c.tr, start);
+    if (a->dump_batches && c.rank == 0) {
+        if (!(c.dump = fopen(a->dump_batches, "wb"))) { err_errno("--dump_batches %s", a->dump_batches); goto done; }
+        trainer_set_dump(c.tr, c.dump);
+    }
     int64_t eval_every = a->eval_per_step > 0 ? a->eval_per_step : a->save_checkpoint_per_step;
     if (a->eval_dataset_config) {
         if (train_dataset_config_load(&edc, a->eval_dataset_config)) goto done;

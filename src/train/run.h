@@ -17,7 +17,8 @@ typedef struct {
     int enable_gradient_checkpointing;
     int gradient_accumulation_steps, micro_batch_size;
     double peak_gflops;               // MFU denominator (whole machine / all ranks)
-    int plot;                         // write loss.png with gnuplot at the end
+    int plot;
+    char *dump_batches;               // write every step's packed rows here (benchmarks)                         // write loss.png with gnuplot at the end
 } train_run_args;
 
 void train_run_defaults(train_run_args *a);

@@ -21,6 +21,7 @@ struct trainer {
     int16_t *src;
     float *weights, *logp;    // [micro * L]
     int nrows_mine;
+    FILE *dump;
     // statistics buffers
     double *red;              // reduction buffer
     int red_cap;
@@ -72,6 +73,7 @@ int trainer_init(trainer **out, qwen3_model *m, train_loader *l, const trainer_c
 }
 
 int64_t trainer_get_step(const trainer *t) { return t->step; }
+void trainer_set_dump(trainer *t, FILE *fp) { t->dump = fp; }
 void trainer_set_step(trainer *t, int64_t step) { t->step = step; }
 
 static int grow_stats(trainer *t, int nsrc) {
@@ -105,6 +107,11 @@ static int read_global_batch(trainer *t, int64_t *ntrain, int64_t *ntokens, int 
     for (int k = 0; k < G; k++) {
         int rc = train_loader_next_row(t->l, &t->row);
         if (rc <= 0) return rc;
+        if (t->dump && rank == 0) {
+            int32_t *arrs[4] = {t->row.ids, t->row.labels, t->row.pos, t->row.seg};
+            for (int a = 0; a < 4; a++)
+                if (fwrite(arrs[a], 4, (size_t)L, t->dump) != (size_t)L) return err_errno("writing the batch dump");
+        }
         *ntrain += t->row.ntrain;
         *ntokens += t->row.fill;
         for (int i = 0; i < L; i++)

@@ -4,6 +4,7 @@
 // batch, so N ranks compute the same step as one process with N times the accumulation.
 #pragma once
 #include <stdint.h>
+#include <stdio.h>
 
 #include "model/qwen3.h"
 #include "train/loader.h"
@@ -44,6 +45,9 @@ void trainer_free(trainer *t);
 // or gradient, which is detected BEFORE the update so the model keeps its last good weights.
 int trainer_step(trainer *t, trainer_stats *st);
 int64_t trainer_get_step(const trainer *t);
+// Appends every global row of each step (int32 ids, labels, pos, seg, [L] each) to fp, for
+// reference runs over the same packed batches (bench/trainer.sh). NULL stops.
+void trainer_set_dump(trainer *t, FILE *fp);
 void trainer_set_step(trainer *t, int64_t step);   // after a resume
 // Mean token loss of up to max_rows rows of a (separate) loader, without gradients; all ranks
 // evaluate the same rows. *ntok receives the number of loss tokens.
