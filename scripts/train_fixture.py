@@ -19,6 +19,11 @@ ap.add_argument("--dim", type=int, default=64)
 ap.add_argument("--rows", type=int, default=240, help="training rows per table")
 ap.add_argument("--codes", type=int, default=16, help="codes per SID layer")
 ap.add_argument("--untied", action="store_true")
+ap.add_argument("--heads", type=int, default=4)
+ap.add_argument("--kv", type=int, default=2)
+ap.add_argument("--head_dim", type=int, default=16)
+ap.add_argument("--ffn", type=int, default=0, help="0: 2 x dim")
+ap.add_argument("--vocab", type=int, default=0, help="embedding rows (0: the tokenizer's, aligned to 64)")
 args = ap.parse_args()
 out = args.out
 os.makedirs(out, exist_ok=True)
@@ -60,7 +65,7 @@ for t in itemic:
                   "normalized": False, "special": False})
     nid += 1
 ntok = nid
-vocab_size = (ntok + 63) // 64 * 64
+vocab_size = max(args.vocab, (ntok + 63) // 64 * 64)
 tok = {
     "version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": None,
     "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
@@ -77,7 +82,7 @@ json.dump({"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"}, open(os.pat
 
 # ---- model
 D = args.dim
-heads, kv, hd, ffn = 4, 2, 16, 2 * D
+heads, kv, hd, ffn = args.heads, args.kv, args.head_dim, args.ffn or 2 * D
 cfg = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": D, "intermediate_size": ffn,
        "num_hidden_layers": args.layers, "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": hd,
        "vocab_size": vocab_size, "max_position_embeddings": 4096, "tie_word_embeddings": not args.untied,
@@ -85,7 +90,7 @@ cfg = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_siz
        "torch_dtype": "float32", "hidden_act": "silu"}
 json.dump(cfg, open(os.path.join(mdir, "config.json"), "w"), indent=1)
 rng = np.random.default_rng(5)
-tensors = {"model.embed_tokens.weight": rng.normal(0, 0.02, (vocab_size, D))}
+tensors = {"model.embed_tokens.weight": rng.standard_normal((vocab_size, D), dtype=np.float32) * 0.02}
 for i in range(args.layers):
     p = f"model.layers.{i}."
     tensors[p + "input_layernorm.weight"] = np.ones(D)

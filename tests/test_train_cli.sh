@@ -29,11 +29,12 @@ eval_drop() {
 
 # ---- stage 1: LLM frozen, only itemic rows (>= 271) train
 $ONEREC train --model_dir model --output_dir s1 --dataset_config pretrain.json --eval_dataset_config pretrain_eval.json \
-    $COMMON --num_training_steps 20 --save_checkpoint_per_step 10 --freeze_llm --start_optimize_embedding_index 271 \
+    $COMMON --plot=true --num_training_steps 20 --save_checkpoint_per_step 10 --freeze_llm --start_optimize_embedding_index 271 \
     >s1.out 2>s1.err || bad "stage 1 run: $(tail -3 s1.err)"
 expect '$CHECK frozen model s1/step20 271 >chk1 2>&1' "stage 1 froze non-itemic parameters" chk1
 expect 'r=$(eval_drop s1) && echo "stage 1 held-out $r"' "stage 1 held-out loss falls"
 expect '[ "$(cat s1/latest)" = step20 ] && [ -f s1/step10/optimizer.safetensors ] && [ -f s1/step20/trainer_state.json ] && [ -f s1/step20/tokenizer.json ]' "checkpoint layout"
+expect '[ "$(head -c 4 s1/loss.png | tail -c 3)" = PNG ]' "loss.png plotted"
 expect '[ -s s1/stdout.log ] && [ -s s1/stderr.log ] && [ -s s1/args.json ] && grep -Eq "\"freeze_llm\":[[:space:]]*true" s1/args.json' "logs and args.json"
 expect '$CHECK events s1 | $PY -c "import json,sys; e=json.load(sys.stdin); need=[\"training/loss\",\"training/itemic_token_loss\",\"training/text_token_loss\",\"training/grad_norm\",\"training/learning_rate\",\"perf/tokens_per_sec\",\"perf/mfu\",\"data_source_loss/RecIF_VideoRec_Pretrain\",\"data_source_loss/RecIF_ItemUnderstand_Pretrain\"]; miss=[k for k in need if k not in e]; print(miss) if miss else None; sys.exit(1 if miss or len(e[\"training/loss\"]) != 20 else 0)"' "event file scalars (protobuf reader)"
 
