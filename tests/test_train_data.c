@@ -228,6 +228,13 @@ static void test_loader_epochs_and_skips(void) {
     for (int i = 0; i < 4 && i < k0 && i < k1; i++) same &= order_e0[i] == order_e1[i];
     CHECK(!same);   // the file order is reshuffled per epoch (this seed gives two different orders)
     train_loader_free(&l);
+    // nothing usable in a whole epoch: stop after that epoch instead of reading the others
+    cfg.max_sample_length = 2;
+    cfg.num_epochs = 50;
+    CHECK_OK(train_loader_init(&l, &cfg, (train_source){&t, t_rows, t_fetch}));
+    CHECK(train_loader_next_sample(&l, &s, &ref) == 0);
+    CHECK(l.samples_read == 18 && l.skipped_long + l.skipped_empty == 18);
+    train_loader_free(&l);
 }
 
 static void test_loader_buffer_shuffles(void) {

@@ -61,7 +61,8 @@ static int read_next(train_loader *l, train_sample *s, sample_ref *ref) {
             l->file_nrows = -1;
             if (++l->file_pos == l->cfg.nfiles) {
                 l->file_pos = 0;
-                l->epoch++;
+                l->epoch = l->epoch_used ? l->epoch + 1 : l->cfg.num_epochs;
+                l->epoch_used = 0;
                 if (l->epoch < l->cfg.num_epochs) make_order(l);
             }
             continue;
@@ -79,6 +80,7 @@ static int read_next(train_loader *l, train_sample *s, sample_ref *ref) {
             l->skipped_empty++;
             continue;
         }
+        l->epoch_used++;
         return 1;
     }
 }
@@ -197,6 +199,7 @@ cJSON *train_loader_state(const train_loader *l) {
     cJSON_AddNumberToObject(j, "skipped_empty", (double)l->skipped_empty);
     cJSON_AddNumberToObject(j, "rows", (double)l->rows);
     cJSON_AddNumberToObject(j, "tokens_cut", (double)l->tokens_cut);
+    cJSON_AddNumberToObject(j, "epoch_used", (double)l->epoch_used);
     return j;
 }
 
@@ -275,7 +278,7 @@ int train_loader_restore(train_loader *l, const cJSON *j) {
     struct { const char *key; int64_t *dst; } counters[] = {
         {"samples_read", &l->samples_read}, {"samples_packed", &l->samples_packed},
         {"skipped_long", &l->skipped_long}, {"skipped_empty", &l->skipped_empty},
-        {"rows", &l->rows}, {"tokens_cut", &l->tokens_cut},
+        {"rows", &l->rows}, {"tokens_cut", &l->tokens_cut}, {"epoch_used", &l->epoch_used},
     };
     for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
         if (json_opt_int(j, counters[i].key, 0, counters[i].dst, w)) return ERR_FAIL;

@@ -45,6 +45,7 @@ typedef struct {
     int has_pending;
     // counters (saved with the state)
     int64_t samples_read, skipped_long, skipped_empty, rows, tokens_cut, samples_packed;
+    int64_t epoch_used;           // usable samples in the current epoch (none: stop, more epochs cannot help)
 } train_loader;
 
 int train_loader_init(train_loader *l, const train_loader_config *cfg, train_source src);

@@ -352,10 +352,12 @@ int train_run(const train_run_args *a, const cJSON *args_json) {
         double t0 = time_now();
         int got = trainer_step(c.tr, &st);
         if (got < 0) {
+            char why[ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", err_msg());
             if (c.last_ckpt >= 0)
-                err_wrap("training stopped; the last good checkpoint is %s/step%lld", a->output_dir, (long long)c.last_ckpt);
+                err_set("%s; training stopped, the last good checkpoint is %s/step%lld", why, a->output_dir, (long long)c.last_ckpt);
             else
-                err_wrap("training stopped before any checkpoint was written");
+                err_set("%s; training stopped before any checkpoint was written", why);
             goto done_pb;
         }
         if (got == 0) {
