@@ -21,7 +21,7 @@ int err_wrap(const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, g_msg, sizeof old);
-    snprintf(g_msg, sizeof g_msg, "%s: %s", prefix, old);
+    snprintf(g_msg, sizeof g_msg, "%.400s: %.600s", prefix, old);
     return ERR_FAIL;
 }
 
@@ -32,7 +32,7 @@ int err_errno(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    snprintf(g_msg, sizeof g_msg, "%s: %s", what, strerror(e));
+    snprintf(g_msg, sizeof g_msg, "%.800s: %.200s", what, strerror(e));
     return ERR_FAIL;
 }
 
