@@ -385,7 +385,17 @@ static uint32_t map_off(const enc_ctx *c, size_t p) {
     return (uint32_t)(c->a + c->prefix + (p - c->prefix) * (c->ol - c->prefix) / (c->nl - c->prefix));
 }
 
-static __thread pcre2_match_data *tl_md;
+// One pcre2 match block per thread, freed when the thread exits.
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static void md_free(void *p) { pcre2_match_data_free(p); }
+static void md_key_init(void) { pthread_key_create(&md_key, md_free); }
+static pcre2_match_data *thread_md(void) {
+    pthread_once(&md_once, md_key_init);
+    pcre2_match_data *md = pthread_getspecific(md_key);
+    if (!md && (md = pcre2_match_data_create(4, NULL))) pthread_setspecific(md_key, md);
+    return md;
+}
 
 // s[0..n) is a piece whose first byte sits at chunk position cpos (minus one when `pre`: the piece
 // starts with a space that add_prefix_space inserted).
@@ -408,7 +418,8 @@ static int run_steps(enc_ctx *c, const char *s, size_t n, int step, size_t cpos,
         free(tmp);
         return rc;
     }
-    if (!tl_md && !(tl_md = pcre2_match_data_create(4, NULL))) {
+    pcre2_match_data *tl_md = thread_md();
+    if (!tl_md) {
         free(tmp);
         return err_set("out of memory (pcre2 match data)");
     }
