@@ -81,7 +81,7 @@ static int contains(const i64vec *a, int64_t pid) {
 // A draw that avoids items already in `a` or `b` (rejection = renormalising over unseen items).
 static int64_t draw_new(const world *w, const world_state *s, int d, rng *r, const i64vec *a, const i64vec *b) {
     int64_t it = 0;
-    for (int tries = 0; tries < 24; tries++) {
+    for (int tries = 0; tries < 64; tries++) {
         it = draw_once(w, s, d, r);
         int64_t pid = world_pid(it);
         if (!(a && contains(a, pid)) && !(b && contains(b, pid))) break;
