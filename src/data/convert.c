@@ -337,11 +337,10 @@ int conv_items(const conv_ctx *c, conv_sink sink, void *sink_ctx, conv_stats *st
     emitter e = {.c = c, .sink = sink, .sink_ctx = sink_ctx, .st = st};
     rng_seed_stream(&e.r, c->seed, 0x17e5);
     // items in pid order, so the output does not depend on hash-table layout
-    int64_t *pids = mem_alloc(sizeof *pids * (size_t)(c->va.n + 1));
+    int64_t n = c->va.n;
+    int64_t *pids = mem_alloc(sizeof *pids * (size_t)(n + 1));
     if (!pids) return ERR_FAIL;
-    int64_t n = 0;
-    for (int64_t i = 0; i < c->va.cap; i++)
-        if (c->va.keys[i] != INT64_MIN) pids[n++] = c->va.keys[i];
+    memcpy(pids, c->va.pids, sizeof *pids * (size_t)n);
     qsort(pids, (size_t)n, sizeof *pids, cmp_i64);
     sbuf seg = {0};
     int lines = 0, rc = 0, nbench = 0;

@@ -39,55 +39,29 @@ static int sink_row(void *ctx, task_id t, int bench, cJSON *row) {
 
 // interaction counts for sid2pid (items ranked by count inside a SID)
 typedef struct {
-    int64_t *keys, *vals, cap, n;
+    pid_index ix;
+    int64_t *counts, cap;
 } count_map;
 
-static uint64_t h64(int64_t k) {
-    uint64_t z = (uint64_t)k * 0x9e3779b97f4a7c15ULL;
-    return z ^ (z >> 29);
-}
-
-static int count_add(count_map *m, int64_t pid, int64_t d) {
-    if ((m->n + 1) * 2 > m->cap) {
+static int count_add(count_map *m, int64_t pid) {
+    int64_t i;
+    int is_new;
+    if (pid_index_put(&m->ix, pid, &i, &is_new)) return ERR_FAIL;
+    if (i >= m->cap) {
         int64_t nc = m->cap ? m->cap * 2 : 4096;
-        int64_t *k = mem_alloc(sizeof *k * (size_t)nc), *v = mem_calloc((size_t)nc, sizeof *v);
-        if (!k || !v) {
-            free(k);
-            free(v);
-            return ERR_FAIL;
-        }
-        for (int64_t i = 0; i < nc; i++) k[i] = INT64_MIN;
-        for (int64_t i = 0; i < m->cap; i++) {
-            if (m->keys[i] == INT64_MIN) continue;
-            uint64_t h = h64(m->keys[i]) & (uint64_t)(nc - 1);
-            while (k[h] != INT64_MIN) h = (h + 1) & (uint64_t)(nc - 1);
-            k[h] = m->keys[i];
-            v[h] = m->vals[i];
-        }
-        free(m->keys);
-        free(m->vals);
-        m->keys = k;
-        m->vals = v;
+        int64_t *p = mem_realloc(m->counts, sizeof *p * (size_t)nc);
+        if (!p) return ERR_FAIL;
+        memset(p + m->cap, 0, sizeof *p * (size_t)(nc - m->cap));
+        m->counts = p;
         m->cap = nc;
     }
-    uint64_t h = h64(pid) & (uint64_t)(m->cap - 1);
-    while (m->keys[h] != INT64_MIN && m->keys[h] != pid) h = (h + 1) & (uint64_t)(m->cap - 1);
-    if (m->keys[h] == INT64_MIN) {
-        m->keys[h] = pid;
-        m->n++;
-    }
-    m->vals[h] += d;
+    m->counts[i]++;
     return 0;
 }
 
 static int64_t count_get(const count_map *m, int64_t pid) {
-    if (!m->cap) return 0;
-    uint64_t h = h64(pid) & (uint64_t)(m->cap - 1);
-    while (m->keys[h] != INT64_MIN) {
-        if (m->keys[h] == pid) return m->vals[h];
-        h = (h + 1) & (uint64_t)(m->cap - 1);
-    }
-    return 0;
+    int64_t i = pid_index_get(&m->ix, pid);
+    return i < 0 ? 0 : m->counts[i];
 }
 
 typedef struct {
@@ -106,12 +80,11 @@ static int write_sid2pid(const sid_map *m, const count_map *cnt, const char *pat
     sid_entry *e = mem_alloc(sizeof *e * (size_t)(m->n + 1));
     if (!e) return ERR_FAIL;
     int64_t n = 0;
-    for (int64_t i = 0; i < m->cap; i++) {
-        if (m->keys[i] == INT64_MIN) continue;
+    for (int64_t i = 0; i < m->n; i++) {
         const int32_t *c = m->codes + i * m->nlev;
         int64_t code = 0;
         for (int l = 0; l < m->nlev; l++) code = code * 8192 + c[l];
-        e[n++] = (sid_entry){code, count_get(cnt, m->keys[i]), m->keys[i]};
+        e[n++] = (sid_entry){code, count_get(cnt, m->pids[i]), m->pids[i]};
     }
     qsort(e, (size_t)n, sizeof *e, by_code_count);
     cJSON *j = cJSON_CreateObject();
@@ -193,10 +166,10 @@ int conv_run(const conv_options *o, conv_stats *st) {
     while ((got = recif_raw_next(&rr, &u)) > 0) {
         st->users_read++;
         progress_add(&pg, 1);
-        for (int i = 0; i < u.hist_video.n; i++) count_add(&cnt, u.hist_video.v[i], 1);
-        for (int i = 0; i < u.target_video.n; i++) count_add(&cnt, u.target_video.v[i], 1);
-        for (int i = 0; i < u.hist_ad.n; i++) count_add(&cnt, u.hist_ad.v[i], 1);
-        for (int i = 0; i < u.hist_goods.n; i++) count_add(&cnt, u.hist_goods.v[i], 1);
+        const i64vec *lists[4] = {&u.hist_video, &u.target_video, &u.hist_ad, &u.hist_goods};
+        for (int l = 0; l < 4; l++)
+            for (int i = 0; i < lists[l]->n; i++)
+                if (count_add(&cnt, lists[l]->v[i])) goto done_pg;
         if (u.split != 0 && u.split != 1) {
             st->users_other_split++;
             continue;
@@ -246,7 +219,7 @@ done:
     sid_map_free(&c.va);
     sid_map_free(&c.prod);
     caption_map_free(&c.cap);
-    free(cnt.keys);
-    free(cnt.vals);
+    pid_index_free(&cnt.ix);
+    free(cnt.counts);
     return rc;
 }
