@@ -52,7 +52,12 @@ int dtab_pq_writer_open(dtab_pq_writer **out, const char *path, const dcol *cols
         case DCOL_LIST_F32: spec[i].type = PQ_FLOAT, spec[i].is_list = 1; break;
         }
     }
-    int rc = parquet_writer_open(&p->w, path, spec, ncols, NULL);
+    // the data layer keeps up to ~20 writers open at once (convert): smaller row groups than the
+    // default keep the peak memory of a convert run low
+    parquet_write_options opt;
+    parquet_write_options_default(&opt);
+    opt.row_group_bytes = 8u << 20;
+    int rc = parquet_writer_open(&p->w, path, spec, ncols, &opt);
     free(spec);
     if (rc) {
         free(p);
