@@ -148,7 +148,8 @@ static void test_synth_and_convert_end_to_end(void) {
     snprintf(out, sizeof out, "%s/world", g_dir);
     snprintf(conv, sizeof conv, "%s/conv", g_dir);
     synth_report rep;
-    CHECK_OK(synth_run(&c, out, ".jsonl", &rep));
+    CHECK_OK(synth_run(&c, out, ".jsonl", 0, &rep));
+    CHECK(rep.oracle_users == rep.test_users);
     CHECK(rep.users == 400 && rep.test_users > 60);
     // the world is learnable: the oracle is far above popularity, popularity above random
     CHECK_MSG(rep.oracle_recall[DOM_VIDEO] > 2 * rep.pop_recall[DOM_VIDEO], "oracle %.3f pop %.3f",
