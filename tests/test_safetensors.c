@@ -305,8 +305,9 @@ static void test_bad_index(void) {
     char *d = tpath("badidx"), *idx = path_join(d, "model.safetensors.index.json");
     CHECK_OK(st_write_dir(d, items, 2, &opt));
     st_archive *a = NULL;
-    file_write_atomic(idx, "{\"weight_map\":{\"p\":\"model-00001-of-00002.safetensors\","
-                           "\"q\":\"model-00001-of-00002.safetensors\"}}", 97);
+    const char *t1 = "{\"weight_map\":{\"p\":\"model-00001-of-00002.safetensors\","
+                     "\"q\":\"model-00001-of-00002.safetensors\"}}";
+    file_write_atomic(idx, t1, strlen(t1));
     CHECK_FAILS_WITH(st_open(&a, d), "tensor \"q\" is mapped to model-00001-of-00002.safetensors, but that shard");
     const char *t2 = "{\"weight_map\":{\"p\":\"../x.safetensors\"}}";
     file_write_atomic(idx, t2, strlen(t2));

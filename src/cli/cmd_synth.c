@@ -11,7 +11,7 @@ int cmd_synth(int argc, char **argv) {
     world_config c;
     world_config_default(&c);
     char *out = NULL, *lang = "zh", *format = NULL;
-    int64_t seed = (int64_t)c.seed;
+    int64_t seed = (int64_t)c.seed, oracle_users = 5000;
     const arg_spec specs[] = {
         {"out", ARG_STR, &out, "output directory", 1},
         {"users", ARG_I64, &c.users, "number of users", 0},
@@ -28,6 +28,7 @@ int cmd_synth(int argc, char **argv) {
         {"p-switch", ARG_DOUBLE, &c.p_switch, "per step: redraw the focus topic", 0},
         {"p-drift", ARG_DOUBLE, &c.p_drift, "per step: replace an interest topic", 0},
         {"p-noise", ARG_DOUBLE, &c.p_noise, "per draw: a globally popular item instead", 0},
+        {"oracle-users", ARG_I64, &oracle_users, "test users covered by the oracle files and figures (0: all)", 0},
         {"format", ARG_STR, &format, "parquet or jsonl (default: parquet when built in)", 0},
         {NULL, 0, NULL, NULL, 0},
     };
@@ -46,9 +47,10 @@ int cmd_synth(int argc, char **argv) {
         return cli_fail("synth");
     }
     synth_report r;
-    if (synth_run(&c, out, ext, &r)) return cli_fail("synth");
+    if (synth_run(&c, out, ext, oracle_users, &r)) return cli_fail("synth");
     printf("users %lld (test %lld), items %lld, interactions %lld, %.1f s\n", (long long)r.users,
            (long long)r.test_users, (long long)(c.videos + c.ads + c.products), (long long)r.interactions, r.seconds);
+    printf("Recall@32 over %lld test users\n", (long long)r.oracle_users);
     printf("%-8s %12s %14s %12s\n", "domain", "oracle R@32", "popularity R@32", "random R@32");
     for (int d = 0; d < DOM_COUNT; d++)
         printf("%-8s %12.4f %14.4f %12.4f\n", DOMAIN_NAME[d], r.oracle_recall[d], r.pop_recall[d], r.random_recall[d]);

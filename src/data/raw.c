@@ -190,99 +190,68 @@ void recif_raw_close(recif_raw *rr) {
     rr->r = NULL;
 }
 
-// ------------------------------------------------------------------------------------ hash maps
-static uint64_t hash64(int64_t k) {
-    uint64_t z = (uint64_t)k + 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-#define EMPTY_KEY INT64_MIN
-
-static int sid_map_grow(sid_map *m) {
-    int64_t nc = m->cap ? m->cap * 2 : 1024;
-    int64_t *keys = mem_alloc(sizeof *keys * (size_t)nc);
-    int32_t *codes = mem_alloc(sizeof *codes * (size_t)nc * (size_t)m->nlev);
-    if (!keys || !codes) {
-        free(keys);
-        free(codes);
-        return ERR_FAIL;
-    }
-    for (int64_t i = 0; i < nc; i++) keys[i] = EMPTY_KEY;
-    for (int64_t i = 0; i < m->cap; i++) {
-        if (m->keys[i] == EMPTY_KEY) continue;
-        uint64_t h = hash64(m->keys[i]) & (uint64_t)(nc - 1);
-        while (keys[h] != EMPTY_KEY) h = (h + 1) & (uint64_t)(nc - 1);
-        keys[h] = m->keys[i];
-        memcpy(codes + h * m->nlev, m->codes + i * m->nlev, sizeof *codes * (size_t)m->nlev);
-    }
-    free(m->keys);
-    free(m->codes);
-    m->keys = keys;
-    m->codes = codes;
-    m->cap = nc;
+// ------------------------------------------------------------------------------------ pid maps
+// Grows the dense arrays of a map to hold index i.
+static int dense_reserve(void **arr, size_t elem, int64_t *cap, int64_t i) {
+    if (i < *cap) return 0;
+    int64_t nc = *cap ? *cap * 2 : 1024;
+    while (nc <= i) nc *= 2;
+    void *p = mem_realloc(*arr, elem * (size_t)nc);
+    if (!p) return ERR_FAIL;
+    *arr = p;
+    *cap = nc;
     return 0;
 }
 
 int sid_map_put(sid_map *m, int64_t pid, const int32_t *codes, int nlev) {
-    if (pid == EMPTY_KEY) return err_set("pid %lld is reserved", (long long)pid);
     if (m->nlev == 0) m->nlev = nlev;
     if (nlev != m->nlev)
         return err_set("pid %lld has a SID of %d levels, others have %d", (long long)pid, nlev, m->nlev);
-    if ((m->n + 1) * 2 > m->cap && sid_map_grow(m)) return ERR_FAIL;
-    uint64_t h = hash64(pid) & (uint64_t)(m->cap - 1);
-    while (m->keys[h] != EMPTY_KEY && m->keys[h] != pid) h = (h + 1) & (uint64_t)(m->cap - 1);
-    if (m->keys[h] == EMPTY_KEY) m->n++;
-    m->keys[h] = pid;
-    memcpy(m->codes + h * m->nlev, codes, sizeof *codes * (size_t)nlev);
+    int64_t i;
+    int is_new;
+    if (pid_index_put(&m->ix, pid, &i, &is_new)) return ERR_FAIL;
+    if (is_new) {
+        int64_t c1 = m->cap, c2 = m->cap;
+        if (dense_reserve((void **)&m->pids, sizeof *m->pids, &c1, i) ||
+            dense_reserve((void **)&m->codes, sizeof *m->codes * (size_t)nlev, &c2, i))
+            return ERR_FAIL;
+        m->cap = c1;
+        m->pids[i] = pid;
+        m->n = i + 1;
+    }
+    memcpy(m->codes + i * nlev, codes, sizeof *codes * (size_t)nlev);
     return 0;
 }
 
 const int32_t *sid_map_get(const sid_map *m, int64_t pid) {
-    if (!m->cap) return NULL;
-    uint64_t h = hash64(pid) & (uint64_t)(m->cap - 1);
-    while (m->keys[h] != EMPTY_KEY) {
-        if (m->keys[h] == pid) return m->codes + h * m->nlev;
-        h = (h + 1) & (uint64_t)(m->cap - 1);
-    }
-    return NULL;
+    int64_t i = pid_index_get(&m->ix, pid);
+    return i < 0 ? NULL : m->codes + i * m->nlev;
 }
 
 void sid_map_free(sid_map *m) {
-    free(m->keys);
+    pid_index_free(&m->ix);
+    free(m->pids);
     free(m->codes);
     memset(m, 0, sizeof *m);
 }
 
+static int sid_row(void *ctx, const cJSON *row) {
+    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(row, "pid");
+    int64_t *codes = NULL;
+    int n = 0, rc;
+    if (!cJSON_IsNumber(pid) || dtab_get_int_array(row, "sid", &codes, &n) || n < 1 || n > 8) {
+        rc = err_set("pid/sid unreadable (sid needs 1..8 codes)");
+    } else {
+        int32_t c32[8];
+        for (int i = 0; i < n; i++) c32[i] = (int32_t)codes[i];
+        rc = sid_map_put(ctx, (int64_t)pid->valuedouble, c32, n);
+    }
+    free(codes);
+    return rc;
+}
+
 int sid_map_load(sid_map *m, const char *path) {
-    dtab_reader *r;
-    if (dtab_reader_open(&r, path)) return ERR_FAIL;
-    if (dtab_reader_check(r, PID2SID_COLS, 2, "pid2sid file")) {
-        dtab_reader_close(r);
-        return ERR_FAIL;
-    }
-    cJSON *row;
-    int got, rc = 0;
-    while ((got = dtab_reader_next(r, &row)) > 0) {
-        const cJSON *pid = cJSON_GetObjectItemCaseSensitive(row, "pid");
-        int64_t *codes = NULL;
-        int n = 0;
-        if (!cJSON_IsNumber(pid) || dtab_get_int_array(row, "sid", &codes, &n) || n < 1 || n > 8) {
-            rc = err_set("%s: row %lld: pid/sid unreadable (sid needs 1..8 codes)", path,
-                         (long long)dtab_reader_row_index(r));
-        } else {
-            int32_t c32[8];
-            for (int i = 0; i < n; i++) c32[i] = (int32_t)codes[i];
-            rc = sid_map_put(m, (int64_t)pid->valuedouble, c32, n);
-            if (rc) err_wrap("%s", path);
-        }
-        free(codes);
-        cJSON_Delete(row);
-        if (rc) break;
-    }
-    dtab_reader_close(r);
-    return got < 0 ? ERR_FAIL : rc;
+    return dtab_foreach(path, PID2SID_COLS, 2, "pid2sid file", sid_row, m);
 }
 
 int sid_format(char *buf, int cap, const int32_t *codes, int nlev) {
@@ -292,80 +261,40 @@ int sid_format(char *buf, int cap, const int32_t *codes, int nlev) {
     return n < cap ? n : -1;
 }
 
-static int caption_map_grow(caption_map *m) {
-    int64_t nc = m->cap ? m->cap * 2 : 1024;
-    int64_t *keys = mem_alloc(sizeof *keys * (size_t)nc);
-    char **vals = mem_calloc((size_t)nc, sizeof *vals);
-    if (!keys || !vals) {
-        free(keys);
-        free(vals);
+int caption_map_put(caption_map *m, int64_t pid, const char *caption) {
+    int64_t i;
+    int is_new;
+    char *v = mem_strdup(caption);
+    if (!v || pid_index_put(&m->ix, pid, &i, &is_new) ||
+        (is_new && dense_reserve((void **)&m->vals, sizeof *m->vals, &m->cap, i))) {
+        free(v);
         return ERR_FAIL;
     }
-    for (int64_t i = 0; i < nc; i++) keys[i] = EMPTY_KEY;
-    for (int64_t i = 0; i < m->cap; i++) {
-        if (m->keys[i] == EMPTY_KEY) continue;
-        uint64_t h = hash64(m->keys[i]) & (uint64_t)(nc - 1);
-        while (keys[h] != EMPTY_KEY) h = (h + 1) & (uint64_t)(nc - 1);
-        keys[h] = m->keys[i];
-        vals[h] = m->vals[i];
-    }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
-    m->cap = nc;
-    return 0;
-}
-
-int caption_map_put(caption_map *m, int64_t pid, const char *caption) {
-    if (pid == EMPTY_KEY) return err_set("pid %lld is reserved", (long long)pid);
-    if ((m->n + 1) * 2 > m->cap && caption_map_grow(m)) return ERR_FAIL;
-    uint64_t h = hash64(pid) & (uint64_t)(m->cap - 1);
-    while (m->keys[h] != EMPTY_KEY && m->keys[h] != pid) h = (h + 1) & (uint64_t)(m->cap - 1);
-    char *s = mem_strdup(caption);
-    if (!s) return ERR_FAIL;
-    if (m->keys[h] == EMPTY_KEY) m->n++;
-    free(m->vals[h]);
-    m->keys[h] = pid;
-    m->vals[h] = s;
+    if (is_new) m->n = i + 1;
+    else free(m->vals[i]);
+    m->vals[i] = v;
     return 0;
 }
 
 const char *caption_map_get(const caption_map *m, int64_t pid) {
-    if (!m->cap) return NULL;
-    uint64_t h = hash64(pid) & (uint64_t)(m->cap - 1);
-    while (m->keys[h] != EMPTY_KEY) {
-        if (m->keys[h] == pid) return m->vals[h];
-        h = (h + 1) & (uint64_t)(m->cap - 1);
-    }
-    return NULL;
+    int64_t i = pid_index_get(&m->ix, pid);
+    return i < 0 ? NULL : m->vals[i];
 }
 
 void caption_map_free(caption_map *m) {
-    for (int64_t i = 0; i < m->cap; i++) free(m->vals[i]);
-    free(m->keys);
+    for (int64_t i = 0; i < m->n; i++) free(m->vals[i]);
+    pid_index_free(&m->ix);
     free(m->vals);
     memset(m, 0, sizeof *m);
 }
 
+static int caption_row(void *ctx, const cJSON *row) {
+    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(row, "pid");
+    const cJSON *cap = cJSON_GetObjectItemCaseSensitive(row, "dense_caption");
+    if (!cJSON_IsNumber(pid) || !cJSON_IsString(cap)) return err_set("pid/dense_caption unreadable");
+    return caption_map_put(ctx, (int64_t)pid->valuedouble, cap->valuestring);
+}
+
 int caption_map_load(caption_map *m, const char *path) {
-    dtab_reader *r;
-    if (dtab_reader_open(&r, path)) return ERR_FAIL;
-    if (dtab_reader_check(r, PID2CAPTION_COLS, 2, "pid2caption file")) {
-        dtab_reader_close(r);
-        return ERR_FAIL;
-    }
-    cJSON *row;
-    int got, rc = 0;
-    while ((got = dtab_reader_next(r, &row)) > 0) {
-        const cJSON *pid = cJSON_GetObjectItemCaseSensitive(row, "pid");
-        const cJSON *cap = cJSON_GetObjectItemCaseSensitive(row, "dense_caption");
-        if (!cJSON_IsNumber(pid) || !cJSON_IsString(cap))
-            rc = err_set("%s: row %lld: pid/dense_caption unreadable", path, (long long)dtab_reader_row_index(r));
-        else rc = caption_map_put(m, (int64_t)pid->valuedouble, cap->valuestring);
-        cJSON_Delete(row);
-        if (rc) break;
-    }
-    dtab_reader_close(r);
-    return got < 0 ? ERR_FAIL : rc;
+    return dtab_foreach(path, PID2CAPTION_COLS, 2, "pid2caption file", caption_row, m);
 }

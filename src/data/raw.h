@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "data/pidmap.h"
 #include "data/table.h"
 
 #define RAW_NLABELS 5   // longview, like, follow, forward, not_interested
@@ -56,24 +57,25 @@ int recif_raw_open(recif_raw *rr, const char *path);
 int recif_raw_next(recif_raw *rr, recif_user *u);
 void recif_raw_close(recif_raw *rr);
 
-// pid -> SID codes (a small open-addressing hash map) and pid -> caption.
+// pid -> SID codes and pid -> caption: values in dense arrays (insertion order) behind a pid index.
 typedef struct {
-    int64_t *keys;
-    int32_t *codes;      // [cap, nlev]
-    int64_t cap, n;
+    pid_index ix;
+    int64_t *pids;       // [n] in insertion order
+    int32_t *codes;      // [n, nlev]
+    int64_t n, cap;
     int nlev;            // levels per SID (3 in the reference)
 } sid_map;
 int sid_map_load(sid_map *m, const char *path);   // appends; call on a zeroed map
 int sid_map_put(sid_map *m, int64_t pid, const int32_t *codes, int nlev);
 const int32_t *sid_map_get(const sid_map *m, int64_t pid);   // NULL when absent
 void sid_map_free(sid_map *m);
-// "<|sid_begin|><s_a_1><s_b_2><s_c_3><|sid_end|>" appended to buf; returns chars written or -1.
+// "<|sid_begin|><s_a_1><s_b_2><s_c_3><|sid_end|>" into buf; returns chars written or -1.
 int sid_format(char *buf, int cap, const int32_t *codes, int nlev);
 
 typedef struct {
-    int64_t *keys;
+    pid_index ix;
     char **vals;
-    int64_t cap, n;
+    int64_t n, cap;
 } caption_map;
 int caption_map_load(caption_map *m, const char *path);
 int caption_map_put(caption_map *m, int64_t pid, const char *caption);

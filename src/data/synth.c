@@ -113,7 +113,7 @@ static int by_count_desc(const void *a, const void *b) {
 
 static const dcol ORACLE_COLS[] = {{"uid", DCOL_I64, 0}, {"pid", DCOL_LIST_I64, 0}, {"prob", DCOL_LIST_F32, 0}};
 
-int synth_run(const world_config *cfg, const char *out, const char *ext, synth_report *rep) {
+int synth_run(const world_config *cfg, const char *out, const char *ext, int64_t oracle_users, synth_report *rep) {
     memset(rep, 0, sizeof *rep);
     if (!ext) ext = dtab_default_ext();
     double t0 = time_now();
@@ -127,6 +127,12 @@ int synth_run(const world_config *cfg, const char *out, const char *ext, synth_r
     snprintf(dir, sizeof dir, "%s/oracle", out);
     if (file_mkdirs(out) || file_mkdirs(dir)) goto done;
     if (write_items(&w, out, ext)) goto done;
+    int32_t max_rank = 0;
+    for (int64_t i = 0; i < w.n_items; i++)
+        if (w.rank[i] > max_rank) max_rank = w.rank[i];
+    if (max_rank >= 8192)
+        log_warn("synth: %d items share one (topic, subtopic) cell: the planted SIDs exceed 8192 codes; "
+                 "use more --topics or learned SIDs (sid train/encode)", max_rank + 1);
     // pass 1: every user into the release table; popularity from the training users' histories
     counts = mem_calloc((size_t)w.n_items, sizeof *counts);
     snprintf(path, sizeof path, "%s/onerec_bench_release%s", out, ext);
@@ -173,6 +179,8 @@ int synth_run(const world_config *cfg, const char *out, const char *ext, synth_r
         world_state st;
         if (world_user(&w, uid, &u, &st)) goto done;
         if (!u.split) continue;
+        if (oracle_users > 0 && rep->oracle_users >= oracle_users) break;
+        rep->oracle_users++;
         for (int d = 0; d < DOM_COUNT; d++) {
             const i64vec *seen = dom_hist(&u, d), *gt = dom_target(&u, d);
             int n = world_oracle_topk(&w, &st, d, &u, SYNTH_ORACLE_TOP, top_items, probs);
@@ -204,10 +212,10 @@ int synth_run(const world_config *cfg, const char *out, const char *ext, synth_r
         int e = dtab_writer_close(orc[d]);
         orc[d] = NULL;
         if (e) goto done;
-        if (rep->test_users) {
-            rep->oracle_recall[d] /= (double)rep->test_users;
-            rep->pop_recall[d] /= (double)rep->test_users;
-            rep->random_recall[d] /= (double)rep->test_users;
+        if (rep->oracle_users) {
+            rep->oracle_recall[d] /= (double)rep->oracle_users;
+            rep->pop_recall[d] /= (double)rep->oracle_users;
+            rep->random_recall[d] /= (double)rep->oracle_users;
         }
     }
     snprintf(dir, sizeof dir, "%s/general", out);
@@ -233,6 +241,7 @@ int synth_run(const world_config *cfg, const char *out, const char *ext, synth_r
     cJSON_AddNumberToObject(c, "p_fav", cfg->p_fav);
     cJSON_AddNumberToObject(j, "users", (double)rep->users);
     cJSON_AddNumberToObject(j, "test_users", (double)rep->test_users);
+    cJSON_AddNumberToObject(j, "oracle_users", (double)rep->oracle_users);
     cJSON_AddNumberToObject(j, "interactions", (double)rep->interactions);
     cJSON_AddNumberToObject(j, "k", SYNTH_K);
     const char *keys[3] = {"oracle_recall@32", "popularity_recall@32", "random_recall@32"};

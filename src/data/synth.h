@@ -11,6 +11,7 @@
 
 typedef struct {
     int64_t users, test_users;
+    int64_t oracle_users;                  // test users behind the figures below
     int64_t interactions;                  // history + target items over all domains
     double oracle_recall[DOM_COUNT];       // mean Recall@32 over test users
     double pop_recall[DOM_COUNT];          // popularity baseline (train histories, seen excluded)
@@ -21,5 +22,7 @@ typedef struct {
 
 extern const char *const DOMAIN_NAME[DOM_COUNT];   // "video", "ad", "product"
 
-// ext: ".parquet" or ".jsonl" (NULL: dtab_default_ext()).
-int synth_run(const world_config *cfg, const char *out_dir, const char *ext, synth_report *rep);
+// ext: ".parquet" or ".jsonl" (NULL: dtab_default_ext()). oracle_users: the oracle files and the
+// Recall@32 figures cover the first oracle_users test users (0: all); the oracle costs
+// O(items of the user's topics) per test user, which matters for huge catalogues.
+int synth_run(const world_config *cfg, const char *out_dir, const char *ext, int64_t oracle_users, synth_report *rep);

@@ -301,6 +301,22 @@ int dtab_reader_check(const dtab_reader *r, const dcol *want, int nwant, const c
                    missing[0] ? " missing: " : "", missing, mistyped[0] ? "; mistyped: " : "", mistyped);
 }
 
+int dtab_foreach(const char *path, const dcol *want, int nwant, const char *what,
+                 int (*fn)(void *ctx, const cJSON *row), void *ctx) {
+    dtab_reader *r;
+    if (dtab_reader_open(&r, path)) return ERR_FAIL;
+    int got = 0, rc = dtab_reader_check(r, want, nwant, what);
+    cJSON *row;
+    while (!rc && (got = dtab_reader_next(r, &row)) > 0) {
+        rc = fn(ctx, row);
+        cJSON_Delete(row);
+        if (rc) err_wrap("%s: row %lld", path, (long long)dtab_reader_row_index(r));
+    }
+    if (!rc && got < 0) rc = ERR_FAIL;
+    dtab_reader_close(r);
+    return rc;
+}
+
 cJSON *dtab_int_array(const int64_t *v, int n) {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));

@@ -54,6 +54,11 @@ void dtab_reader_close(dtab_reader *r);
 // as are list<int32>/list<int64>); on failure lists all missing and mistyped columns at once.
 int dtab_reader_check(const dtab_reader *r, const dcol *want, int nwant, const char *what);
 
+// Opens path, checks its columns against want (see dtab_reader_check) and calls fn on every row;
+// stops at the first non-zero return (the error is wrapped with the file and row).
+int dtab_foreach(const char *path, const dcol *want, int nwant, const char *what,
+                 int (*fn)(void *ctx, const cJSON *row), void *ctx);
+
 // Helpers for building rows.
 cJSON *dtab_int_array(const int64_t *v, int n);
 // Reads a JSON array of integers into a malloc'd buffer; ERR_FAIL if not an array of numbers.

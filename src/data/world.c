@@ -40,7 +40,7 @@ static int64_t dom_n(const world_config *c, int d) {
     return d == DOM_VIDEO ? c->videos : d == DOM_AD ? c->ads : c->products;
 }
 
-static int64_t sample_cum(const double *cum, int64_t off, int64_t n, double u) {
+int64_t world_pick_cum(const double *cum, int64_t off, int64_t n, double u) {
     // first index i in [off, off+n) with cum[i] > u * total
     double x = u * cum[off + n - 1];
     int64_t lo = off, hi = off + n - 1;
@@ -107,7 +107,7 @@ int world_init(world *w, const world_config *cfg) {
         tcum[t] = w->topic_weight[t] + (t ? tcum[t - 1] : 0);
     }
     for (int64_t i = 0; i < n; i++) {
-        w->topic[i] = (uint8_t)sample_cum(tcum, 0, T, rng_uniform(&r));
+        w->topic[i] = (uint8_t)world_pick_cum(tcum, 0, T, rng_uniform(&r));
         w->sub[i] = (uint8_t)rng_below(&r, LEX_SUBTOPICS);
         w->style[i] = (uint8_t)rng_below(&r, LEX_STYLES);
         w->variant[i] = (uint8_t)rng_below(&r, 6);

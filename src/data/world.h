@@ -58,6 +58,8 @@ void world_free(world *w);
 static inline int64_t world_pid(int64_t item) { return item + 1; }
 int world_item_of_pid(const world *w, int64_t pid, int64_t *item);   // ERR_FAIL when unknown
 int world_domain(const world *w, int64_t item);
+// The first index i in [off, off+n) with cum[i] > u * cum[off+n-1] (sampling from cumulative weights).
+int64_t world_pick_cum(const double *cum, int64_t off, int64_t n, double u);
 // The item's caption in the world language (buf of at least 256 bytes).
 void world_caption(const world *w, int64_t item, char *buf, int cap);
 // embedding [emb_dim]: topic + subtopic + style parts, a domain offset and seeded noise.

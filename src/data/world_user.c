@@ -21,17 +21,6 @@ static double tmass(const world *w, int d, int t) {
     return m;
 }
 
-static int64_t pick_cum(const double *cum, int64_t off, int64_t n, double u) {
-    double x = u * cum[off + n - 1];
-    int64_t lo = off, hi = off + n - 1;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (cum[mid] > x) hi = mid;
-        else lo = mid + 1;
-    }
-    return lo;
-}
-
 static int pick_weights(rng *r, const double *wt, int k) {
     double s = 0;
     for (int i = 0; i < k; i++) s += wt[i];
@@ -45,11 +34,11 @@ static int pick_weights(rng *r, const double *wt, int k) {
 
 static int64_t draw_global(const world *w, int d, rng *r) {
     int64_t off = w->dom_start[d], n = w->dom_start[d + 1] - off;
-    return pick_cum(w->dom_cum, off, n, rng_uniform(r));
+    return world_pick_cum(w->dom_cum, off, n, rng_uniform(r));
 }
 
 static int64_t draw_in_cell(const world *w, const world_cell *c, rng *r) {
-    return w->cell_items[pick_cum(w->cell_cum, c->off, c->n, rng_uniform(r))];
+    return w->cell_items[world_pick_cum(w->cell_cum, c->off, c->n, rng_uniform(r))];
 }
 
 // One draw of domain d from the current focus topic (or global popularity with p_noise).
@@ -81,7 +70,7 @@ static int contains(const i64vec *a, int64_t pid) {
 // A draw that avoids items already in `a` or `b` (rejection = renormalising over unseen items).
 static int64_t draw_new(const world *w, const world_state *s, int d, rng *r, const i64vec *a, const i64vec *b) {
     int64_t it = 0;
-    for (int tries = 0; tries < 24; tries++) {
+    for (int tries = 0; tries < 64; tries++) {
         it = draw_once(w, s, d, r);
         int64_t pid = world_pid(it);
         if (!(a && contains(a, pid)) && !(b && contains(b, pid))) break;

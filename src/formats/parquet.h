@@ -36,6 +36,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum { PQ_INT32, PQ_INT64, PQ_FLOAT, PQ_DOUBLE, PQ_BOOL, PQ_STRING } pq_type;
 
@@ -127,6 +128,9 @@ const char *parquet_reader_path(const parquet_reader *r);
 const char *parquet_reader_created_by(const parquet_reader *r);   // "" when absent
 // Codec/encodings of a column chunk, for `onerec parquet schema` and tests: e.g. "ZSTD".
 const char *parquet_reader_column_codec(const parquet_reader *r, int rg, int col);
+// The encodings the footer lists for a column chunk (rg -1: all row groups), comma-separated:
+// "PLAIN,RLE,RLE_DICTIONARY".
+const char *parquet_reader_column_encodings(const parquet_reader *r, int rg, int col, char *buf, size_t cap);
 
 typedef struct parquet_cursor parquet_cursor;
 
@@ -136,6 +140,7 @@ int parquet_cursor_open(parquet_cursor **c, parquet_reader *r, const char *const
 void parquet_cursor_close(parquet_cursor *c);
 int parquet_cursor_num_columns(const parquet_cursor *c);
 int parquet_cursor_column_index(const parquet_cursor *c, int i);   // index in the reader's columns
+const parquet_column_info *parquet_cursor_column_info(const parquet_cursor *c, int i);
 // 1 = a row is current, 0 = end of file, ERR_FAIL = bad data (message names file, rg, column).
 int parquet_cursor_next(parquet_cursor *c);
 int64_t parquet_cursor_row(const parquet_cursor *c);               // 0-based index of the row
@@ -158,3 +163,6 @@ int parquet_cursor_get_list_string(parquet_cursor *c, int i, const char *const *
                                    const size_t **lens, size_t *n);
 // Per-element null flags of the current list (1 = null); *nulls = NULL when none is null.
 int parquet_cursor_get_list_nulls(parquet_cursor *c, int i, const uint8_t **nulls, size_t *n);
+// Writes the current row as one JSON object {"name": value, ...} (lists as arrays, nulls as null,
+// floats with round-trip precision, NaN/Inf as null) and a newline to fp: `onerec parquet cat`.
+int parquet_cursor_print_json(parquet_cursor *c, FILE *fp);

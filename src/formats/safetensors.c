@@ -335,10 +335,15 @@ static int parse_tensor(st_tensor *t, const cJSON *e, const char *file, size_t d
     return 0;
 }
 
-static const st_archive *sort_ctx;
+typedef struct {
+    uintptr_t begin;
+    size_t nbytes;
+    int idx;
+} span;
+
 static int by_begin(const void *x, const void *y) {
-    const st_tensor *a = &sort_ctx->t[*(const int *)x], *b = &sort_ctx->t[*(const int *)y];
-    if (a->data != b->data) return (uintptr_t)a->data < (uintptr_t)b->data ? -1 : 1;
+    const span *a = x, *b = y;
+    if (a->begin != b->begin) return a->begin < b->begin ? -1 : 1;
     return a->nbytes < b->nbytes ? -1 : a->nbytes > b->nbytes;
 }
 
@@ -405,20 +410,19 @@ static int parse_file(st_archive *a, int fi) {
     if (rc) return rc;
     // Overlap check on sorted ranges (empty tensors take no bytes and may share an offset).
     int cnt = a->n - first;
-    int *ord = mem_alloc(sizeof(int) * (size_t)(cnt ? cnt : 1));
+    span *ord = mem_alloc(sizeof(span) * (size_t)(cnt ? cnt : 1));
     if (!ord) return ERR_FAIL;
-    for (int i = 0; i < cnt; i++) ord[i] = first + i;
-    sort_ctx = a;
-    qsort(ord, (size_t)cnt, sizeof(int), by_begin);
+    for (int i = 0; i < cnt; i++) ord[i] = (span){(uintptr_t)a->t[first + i].data, a->t[first + i].nbytes, first + i};
+    qsort(ord, (size_t)cnt, sizeof(span), by_begin);
     uintptr_t reach = 0;
     int last = -1;
     for (int i = 0; i < cnt && !rc; i++) {
-        const st_tensor *t = &a->t[ord[i]];
-        if (!t->nbytes) continue;
-        if ((uintptr_t)t->data < reach)
-            rc = err_set("%s: tensors \"%s\" and \"%s\" overlap in the data section", file, a->t[last].name, t->name);
-        reach = (uintptr_t)t->data + t->nbytes;
-        last = ord[i];
+        if (!ord[i].nbytes) continue;
+        if (ord[i].begin < reach)
+            rc = err_set("%s: tensors \"%s\" and \"%s\" overlap in the data section", file, a->t[last].name,
+                         a->t[ord[i].idx].name);
+        reach = ord[i].begin + ord[i].nbytes;
+        last = ord[i].idx;
     }
     free(ord);
     for (int i = first; i < a->n; i++) a->t[i].data = data + (uintptr_t)a->t[i].data;

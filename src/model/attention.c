@@ -47,13 +47,15 @@ static void scores_softmax(float *S, float *lse, int lse_stride, int recompute, 
         int valid = i0 + r - s0 + 1;   // keys 0..valid-1
         if (recompute) {
             float l = lse[(size_t)r * lse_stride];
-            for (int c = 0; c < valid; c++) s[c] = expf(s[c] - l);
+            for (int c = 0; c < valid; c++) s[c] = k_exp(s[c] - l);
         } else {
             float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
             for (int c = 0; c < valid; c++) mx = s[c] > mx ? s[c] : mx;
             float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
             for (int c = 0; c < valid; c++) {
-                s[c] = expf(s[c] - mx);
+                s[c] = k_exp(s[c] - mx);
                 sum += s[c];
             }
             float inv = 1.0f / sum;
@@ -135,6 +137,7 @@ void k_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const f
                     for (int r = 0; r < rows; r++) {
                         const float *o = out + qb + (size_t)r * ldq, *d = dout + qb + (size_t)r * ldq;
                         float di = 0.0f;
+#pragma omp simd reduction(+ : di)
                         for (int j = 0; j < D; j++) di += o[j] * d[j];
                         float *p = P + (size_t)r * nk, *dp = dP + (size_t)r * nk;
                         for (int c = 0; c < nk; c++) dp[c] = p[c] * (dp[c] - di) * scale;

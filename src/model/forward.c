@@ -39,9 +39,14 @@ struct qwen3_acts {
     // backward scratch (train only)
     float *dres, *dln, *dq, *dqr, *dk, *dkr, *dv, *datt, *dg, *du, *dh;
     float *mem;         // the one allocation behind every buffer above
+    // lm_head chunk buffers, allocated on the first loss pass and kept: a fresh multi-MiB
+    // allocation per step costs page faults on every step
+    int chunk_rows;
+    int *rows;          // [N]
+    float *cx, *clg, *cdx;   // [R, C], [R, V], [R, C]
 };
 
-#define LOGIT_CHUNK_FLOATS (8u << 20)   // logits of one chunk: at most 32 MiB
+#define LOGIT_CHUNK_FLOATS ((size_t)64 << 20)   // logits of one chunk: at most 256 MiB
 
 int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int train) {
     const qwen3_config *c = &m->cfg;
@@ -96,6 +101,7 @@ void qwen3_acts_free(qwen3_acts *a) {
     if (!a) return;
     free(a->la);
     free(a->pos);
+    free(a->rows), free(a->cx), free(a->clg), free(a->cdx);
     free(a->mem);
     free(a);
 }
@@ -170,15 +176,23 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
         return 0;
     }
     int R = (int)(LOGIT_CHUNK_FLOATS / (size_t)V);
-    R = R < 8 ? 8 : R > 512 ? 512 : R;
-    int *rows = malloc((size_t)nvalid * sizeof(int));
-    float *xin = mem_alloc((size_t)R * C * sizeof(float));
-    float *lg = mem_alloc((size_t)R * V * sizeof(float));
-    float *dx = grad ? mem_alloc((size_t)R * C * sizeof(float)) : NULL;
-    if (!rows || !xin || !lg || (grad && !dx)) {
-        free(rows), free(xin), free(lg), free(dx);
-        return err_wrap("allocating the logits chunk (%d x %d)", R, V);
+    R = R < 8 ? 8 : R > 1024 ? 1024 : R;
+    R = R > N ? N : R;
+    if (!a->clg) {
+        a->chunk_rows = R;
+        a->rows = mem_alloc((size_t)N * sizeof(int));
+        a->cx = mem_alloc((size_t)R * C * sizeof(float));
+        a->cdx = mem_alloc((size_t)R * C * sizeof(float));
+        a->clg = mem_alloc((size_t)R * V * sizeof(float));
+        if (!a->rows || !a->cx || !a->cdx || !a->clg) {
+            free(a->rows), free(a->cx), free(a->cdx), free(a->clg);
+            a->rows = NULL, a->cx = a->cdx = a->clg = NULL;
+            return err_wrap("allocating the logits chunk (%d x %d)", R, V);
+        }
     }
+    R = a->chunk_rows;
+    int *rows = a->rows;
+    float *xin = a->cx, *lg = a->clg, *dx = a->cdx;
     int nr = 0;
     for (int i = 0; i < N; i++)
         if (b->targets[i] >= 0) rows[nr++] = i;
@@ -194,16 +208,19 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
             int i = rows[s + r], t = b->targets[i];
             float *z = lg + (size_t)r * V;
             float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
             for (int j = 0; j < V; j++) mx = z[j] > mx ? z[j] : mx;
             float sum = 0.0f;
-            for (int j = 0; j < V; j++) sum += expf(z[j] - mx);
+#pragma omp simd reduction(+ : sum)
+            for (int j = 0; j < V; j++) sum += k_exp(z[j] - mx);
             float lse = mx + logf(sum);
             float lp = z[t] - lse;
             float w = b->weights ? b->weights[i] : 1.0f / (float)nvalid;
             if (logp) logp[i] = lp;
             part += -(double)w * lp;
             if (grad) {   // d loss / d z = w * (softmax - onehot)
-                for (int j = 0; j < V; j++) z[j] = w * expf(z[j] - lse);
+#pragma omp simd
+                for (int j = 0; j < V; j++) z[j] = w * k_exp(z[j] - lse);
                 z[t] -= w;
             }
         }
@@ -222,7 +239,6 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
                             1.0f, gW + (size_t)row0 * C, C);
         }
     }
-    free(rows), free(xin), free(lg), free(dx);
     if (loss) *loss = (float)total;
     return 0;
 }

@@ -27,6 +27,7 @@ void k_rmsnorm(float *out, float *rstd, const float *inp, const float *w, int N,
         const float *x = inp + (size_t)i * C;
         float *y = out + (size_t)i * C;
         float ss = 0.0f;
+#pragma omp simd reduction(+ : ss)
         for (int j = 0; j < C; j++) ss += x[j] * x[j];
         float r = 1.0f / sqrtf(ss / C + eps);
         if (rstd) rstd[i] = r;
@@ -45,6 +46,7 @@ void k_rmsnorm_bwd(float *dinp, float *dw, const float *dout, const float *inp, 
             const float *x = inp + (size_t)i * C, *dy = dout + (size_t)i * C;
             float *dx = dinp + (size_t)i * C;
             float r = rstd[i], dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
             for (int j = 0; j < C; j++) dot += w[j] * dy[j] * x[j];
             float c = dot * r * r * r / C;
             for (int j = 0; j < C; j++) dx[j] += r * w[j] * dy[j] - c * x[j];
@@ -86,7 +88,7 @@ void k_rope(float *x, const int *pos, int N, int H, int D, float theta, int inve
 void k_swiglu(float *h, const float *g, const float *u, size_t n) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float s = 1.0f / (1.0f + expf(-g[i]));
+        float s = 1.0f / (1.0f + k_exp(-g[i]));
         h[i] = g[i] * s * u[i];
     }
 }
@@ -94,7 +96,7 @@ void k_swiglu(float *h, const float *g, const float *u, size_t n) {
 void k_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n) {
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
-        float s = 1.0f / (1.0f + expf(-g[i]));
+        float s = 1.0f / (1.0f + k_exp(-g[i]));
         float silu = g[i] * s;
         dg[i] += dh[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
         du[i] += dh[i] * silu;
