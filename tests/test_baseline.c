@@ -199,7 +199,7 @@ static void test_markov_world(void) {
     baseline_config_default(&cfg, BASELINE_ITEMKNN);
     CHECK_OK(baseline_fit(&knn, &cfg, &train));
     baseline_config_default(&cfg, BASELINE_SASREC);
-    cfg.sasrec = (sasrec_config){.dim = 32, .layers = 1, .heads = 1, .maxlen = 20, .epochs = 15, .batch = 32, .lr = 5e-3f};
+    cfg.sasrec = (sasrec_config){.dim = 32, .layers = 1, .heads = 1, .maxlen = 20, .epochs = 8, .batch = 32, .lr = 5e-3f};
     double t0 = time_now();
     CHECK_OK(baseline_fit(&sas, &cfg, &train));
     double t_sas = time_now() - t0;

@@ -84,3 +84,67 @@ int eval_rank_baseline(void *baseline_ptr, const int32_t *hist, int n, int k, in
 int eval_rank_markov_oracle(void *world_ptr, const int32_t *hist, int n, int k, int32_t *out) {
     return markov_world_rank(world_ptr, hist, n, k, out);
 }
+
+void markov_bench_default(markov_bench *b) {
+    memset(b, 0, sizeof *b);
+    b->nitems = 1000;
+    b->branch = 4;
+    b->jump = 0.1;
+    b->zipf = 0.8;
+    b->users = 1500;
+    b->eval_users = 300;
+    b->len = 30;
+    b->targets = 3;
+    b->seed = 1;
+    baseline_config_default(&b->knn, BASELINE_ITEMKNN);
+    baseline_config_default(&b->sasrec, BASELINE_SASREC);
+    b->sasrec.sasrec = (sasrec_config){.dim = 32, .layers = 1, .heads = 1, .maxlen = 20, .epochs = 15, .batch = 32,
+                                       .lr = 5e-3f, .weight_decay = 0};
+    b->ks[0] = 1;
+    b->ks[1] = 32;
+    b->nk = 2;
+    b->task = "markov";
+}
+
+int eval_markov_bench(const markov_bench *b, results_table *r) {
+    markov_world w;
+    if (markov_world_init(&w, b->nitems, b->branch, b->jump, b->zipf, b->seed)) return ERR_FAIL;
+    w.horizon = b->targets;
+    seq_set train;
+    eval_set ev;
+    int rc = markov_world_sample(&w, b->users, b->len, b->seed + 1, &train, b->eval_users, b->targets, &ev);
+    if (rc) {
+        markov_world_free(&w);
+        return ERR_FAIL;
+    }
+    baseline_config cfgs[3];
+    baseline_config_default(&cfgs[0], BASELINE_POPULARITY);
+    cfgs[1] = b->knn;
+    cfgs[1].kind = BASELINE_ITEMKNN;
+    cfgs[2] = b->sasrec;
+    cfgs[2].kind = BASELINE_SASREC;
+    for (int i = 0; i < 3 && !rc; i++) {
+        if (i == 2 && b->skip_sasrec) break;
+        baseline *bl;
+        double t0 = time_now();
+        rc = baseline_fit(&bl, &cfgs[i], &train);
+        if (rc) break;
+        double t_fit = time_now() - t0;
+        rec_metrics m;
+        rc = rec_metrics_init(&m, b->ks, b->nk);
+        if (!rc) rc = eval_ranking(eval_rank_baseline, bl, &ev, &m);
+        if (!rc) rc = results_add_rec(r, baseline_kind_name(cfgs[i].kind), b->task, &m);
+        if (!rc) rc = results_set(r, baseline_kind_name(cfgs[i].kind), b->task, "fit_seconds", t_fit);
+        baseline_free(bl);
+    }
+    if (!rc) {
+        rec_metrics m;
+        rc = rec_metrics_init(&m, b->ks, b->nk);
+        if (!rc) rc = eval_ranking(eval_rank_markov_oracle, &w, &ev, &m);
+        if (!rc) rc = results_add_rec(r, "oracle", b->task, &m);
+    }
+    seq_set_free(&train);
+    eval_set_free(&ev);
+    markov_world_free(&w);
+    return rc;
+}

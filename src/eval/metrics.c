@@ -481,3 +481,19 @@ int sid2pid_load_json(sid2pid *m, const char *path) {
     if (rc) sid2pid_free(m);
     return rc;
 }
+
+int metrics_parse_ks(const char *s, int *ks, int *nk) {
+    *nk = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 1000000 || (*end && *end != ','))
+            return err_set("cut-offs \"%s\": expected a comma-separated list of integers >= 1", s);
+        if (*nk == METRICS_MAX_K) return err_set("cut-offs \"%s\": at most %d values", s, METRICS_MAX_K);
+        ks[(*nk)++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (*nk == 0) return err_set("cut-offs: empty list");
+    return 0;
+}

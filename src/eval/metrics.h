@@ -99,3 +99,6 @@ int64_t sid2pid_get(const sid2pid *m, int64_t sid);   // -1 when the SID names n
 int sid2pid_load_json(sid2pid *m, const char *path);
 // out[i] = pid of sids[i], -1 for unknown SIDs (they then never match a ground-truth item).
 void sid2pid_map(const sid2pid *m, const int64_t *sids, int n, int64_t *out);
+
+// Parses a cut-off list such as "1,32" into ks (at most METRICS_MAX_K values, each >= 1).
+int metrics_parse_ks(const char *s, int *ks, int *nk);

@@ -474,6 +474,11 @@ int sasrec_train(sasrec **out, const sasrec_config *cfg, const seq_set *train, i
             w++;
         }
     }
+    // Small models: the products are too small to split, and threads that spin-wait cost far more
+    // than they bring (badly so on a busy machine), so BLAS runs on one thread during training.
+    int blas_threads = openblas_get_num_threads();
+    double step_flops = 6.0 * B * T * (double)nitems * cfg->dim;
+    if (step_flops < 2e9) openblas_set_num_threads(1);
     rng r;
     rng_seed(&r, seed ^ 0x5a5a5a5aULL);
     int64_t steps_per_epoch = (nwin + B - 1) / B, total = steps_per_epoch * cfg->epochs, done = 0;
@@ -506,10 +511,10 @@ int sasrec_train(sasrec **out, const sasrec_config *cfg, const seq_set *train, i
             if (!isfinite(loss)) rc = err_set("sasrec: loss is %g at epoch %d", loss, e);
         }
         progress_note(&pg, "epoch %d loss %.4f", e + 1, sum / (double)steps_per_epoch);
-        log_info("sasrec epoch %d loss %.4f", e + 1, sum / (double)steps_per_epoch);
         log_debug("sasrec epoch %d: mean loss %.4f", e + 1, sum / (double)steps_per_epoch);
     }
     progress_end(&pg);
+    openblas_set_num_threads(blas_threads);
     if (!rc) log_info("sasrec: %lld steps over %lld windows in %.1f s", (long long)done, (long long)nwin, time_now() - t0);
     free(win);
     free(order);
