@@ -13,6 +13,10 @@
 #define SAS_MAX_LAYERS 8
 #define LN_EPS 1e-5f
 
+// Whether the kernels may start OpenMP teams. Training turns this off for small models (see
+// sasrec_train), where a team's barriers cost more than the work, badly so on a busy machine.
+static int g_parallel = 1;
+
 // Views into one flat array (parameters, gradients and Adam moments share this layout).
 typedef struct {
     float *ln1g, *ln1b, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo, *ln2g, *ln2b, *w1, *b1, *w2, *b2;
@@ -181,7 +185,7 @@ static int acts_alloc(sas_acts *a, const sasrec *m, int B, int T, int with_logit
 // out [M, d], mean/rstd [M], inp [M, d], g/b [d]
 static void layernorm_fwd(float *out, float *mean, float *rstd, const float *inp, const float *g, const float *b,
                           int M, int d) {
-#pragma omp parallel for if ((int64_t)M * d >= (1 << 16))
+#pragma omp parallel for if (g_parallel && (int64_t)M * d >= (1 << 16))
     for (int i = 0; i < M; i++) {
         const float *x = inp + (int64_t)i * d;
         float mu = 0, var = 0;
@@ -239,7 +243,7 @@ static void attention_fwd(float *o, float *att, const float *q, const float *k, 
                           int H) {
     int dh = d / H;
     float scale = 1.0f / sqrtf((float)dh);
-#pragma omp parallel for collapse(2) if ((int64_t)B * H * T * T * dh >= (1 << 16))
+#pragma omp parallel for collapse(2) if (g_parallel && (int64_t)B * H * T * T * dh >= (1 << 16))
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < H; h++) {
             const float *qb = q + (int64_t)b * T * d + h * dh, *kb = k + (int64_t)b * T * d + h * dh;
@@ -263,7 +267,7 @@ static void attention_bwd(float *dq, float *dk, float *dv, float *scratch, const
                           const float *q, const float *k, const float *v, int B, int T, int d, int H) {
     int dh = d / H;
     float scale = 1.0f / sqrtf((float)dh);
-#pragma omp parallel for collapse(2) if ((int64_t)B * H * T * T * dh >= (1 << 16))
+#pragma omp parallel for collapse(2) if (g_parallel && (int64_t)B * H * T * T * dh >= (1 << 16))
     for (int b = 0; b < B; b++) {
         for (int h = 0; h < H; h++) {
             int64_t off = (int64_t)b * T * d + h * dh;
@@ -327,7 +331,7 @@ static double softmax_xent(sas_acts *a, int32_t V, const int32_t *targets, int *
     *ncount = cnt;
     double loss = 0;
     float inv = cnt ? 1.0f / (float)cnt : 0;
-#pragma omp parallel for reduction(+ : loss) if ((int64_t)M * V >= (1 << 16))
+#pragma omp parallel for reduction(+ : loss) if (g_parallel && (int64_t)M * V >= (1 << 16))
     for (int i = 0; i < M; i++) {
         float *z = a->logits + (int64_t)i * V;
         if (targets[i] < 0) {
@@ -426,7 +430,7 @@ static void adam_step(sasrec *m, float lr) {
     m->step++;
     float c1 = 1.0f - powf(b1, (float)m->step), c2 = 1.0f - powf(b2, (float)m->step);
     float wd = m->cfg.weight_decay;
-#pragma omp parallel for if (m->n >= (1 << 16))
+#pragma omp parallel for if (g_parallel && m->n >= (1 << 16))
     for (int64_t i = 0; i < m->n; i++) {
         float g = m->grad[i];
         m->m1[i] = b1 * m->m1[i] + (1 - b1) * g;
@@ -475,10 +479,14 @@ int sasrec_train(sasrec **out, const sasrec_config *cfg, const seq_set *train, i
         }
     }
     // Small models: the products are too small to split, and threads that spin-wait cost far more
-    // than they bring (badly so on a busy machine), so BLAS runs on one thread during training.
+    // than they bring (badly so on a busy machine), so training runs on one thread.
     int blas_threads = openblas_get_num_threads();
     double step_flops = 6.0 * B * T * (double)nitems * cfg->dim;
-    if (step_flops < 2e9) openblas_set_num_threads(1);
+    int was_parallel = g_parallel;
+    if (step_flops < 2e9) {
+        openblas_set_num_threads(1);
+        g_parallel = 0;
+    }
     rng r;
     rng_seed(&r, seed ^ 0x5a5a5a5aULL);
     int64_t steps_per_epoch = (nwin + B - 1) / B, total = steps_per_epoch * cfg->epochs, done = 0;
@@ -515,6 +523,7 @@ int sasrec_train(sasrec **out, const sasrec_config *cfg, const seq_set *train, i
     }
     progress_end(&pg);
     openblas_set_num_threads(blas_threads);
+    g_parallel = was_parallel;
     if (!rc) log_info("sasrec: %lld steps over %lld windows in %.1f s", (long long)done, (long long)nwin, time_now() - t0);
     free(win);
     free(order);
