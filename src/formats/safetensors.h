@@ -64,3 +64,13 @@ float st_bf16_to_f32(uint16_t h);
 uint16_t st_f32_to_bf16(float f);
 float st_f16_to_f32(uint16_t h);
 uint16_t st_f32_to_f16(float f);
+
+// ---- additions (implementation side; the functions above are unchanged) ----
+// Parses a safetensors image held in memory (not copied: `data` must outlive the archive).
+// `name` is used in messages. Used by the fuzz target and for files read some other way.
+int st_open_buffer(st_archive **out, const void *data, size_t n, const char *name);
+// Bulk conversions (vectorised; src/dst of the 16-bit side may be unaligned).
+void st_bf16_to_f32_n(float *dst, const void *src, size_t n);
+void st_f32_to_bf16_n(void *dst, const float *src, size_t n);
+void st_f16_to_f32_n(float *dst, const void *src, size_t n);
+void st_f32_to_f16_n(void *dst, const float *src, size_t n);

@@ -1,0 +1,278 @@
+// onerec tokenizer train|encode|decode|chat: argument parsing and line I/O only.
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "cli/args.h"
+#include "text/bpe_train.h"
+#include "text/chat.h"
+#include "text/tokenizer.h"
+
+static int do_train(int argc, char **argv) {
+    char *input = NULL, *outp = NULL;
+    int vocab = 0, minf = 2;
+    arg_spec specs[] = {
+        {"input", ARG_STR, &input, "training text file (any UTF-8 text)", 1},
+        {"vocab-size", ARG_INT, &vocab, "total vocabulary: 256 bytes + merges + 5 special tokens", 1},
+        {"min-frequency", ARG_INT, &minf, "never merge a pair seen fewer times", 0},
+        {"out", ARG_STR, &outp, "output tokenizer.json", 1},
+        {0},
+    };
+    int r = args_parse(argc, argv, specs, "onerec tokenizer train --input TEXT --vocab-size N --out tokenizer.json",
+                       "Train a byte-level BPE (Qwen pre-tokenizer, NFC, Qwen special tokens) that HF tokenizers loads.",
+                       NULL, 0, NULL);
+    if (r) return r > 0 ? 0 : 2;
+    char *text;
+    size_t n;
+    if (file_read_all(input, &text, &n)) return cli_fail("tokenizer train");
+    bpe_train_opts o = {vocab, minf, 1};
+    char *json;
+    double t0 = time_now();
+    if (bpe_train(text, n, &o, &json)) {
+        free(text);
+        return cli_fail("tokenizer train");
+    }
+    free(text);
+    if (file_write_atomic(outp, json, strlen(json))) {
+        free(json);
+        return cli_fail("tokenizer train");
+    }
+    free(json);
+    log_info("trained a %d-token vocabulary on %zu bytes in %.1f s -> %s", vocab, n, time_now() - t0, outp);
+    return 0;
+}
+
+// A line is either raw text or, with --json-lines, a JSON string literal (so it can hold \n, \r).
+static char *line_text(char *line, size_t *len, int json, const char *cmd) {
+    if (!json) return line;
+    cJSON *j = cJSON_Parse(line);
+    if (!cJSON_IsString(j)) {
+        cJSON_Delete(j);
+        err_set("input line is not a JSON string literal: %.60s", line);
+        cli_fail(cmd);
+        return NULL;
+    }
+    char *s = strdup(j->valuestring);
+    *len = strlen(s);
+    cJSON_Delete(j);
+    return s;
+}
+
+static int do_encode(int argc, char **argv) {
+    char *path = NULL;
+    int with_text = 0, json = 0;
+    arg_spec specs[] = {
+        {"tokenizer", ARG_STR, &path, "tokenizer.json", 1},
+        {"with-text", ARG_BOOL, &with_text, "after the ids, a tab and the token strings (space-separated)", 0},
+        {"json-lines", ARG_BOOL, &json, "each input line is a JSON string literal (for text with newlines)", 0},
+        {0},
+    };
+    int r = args_parse(argc, argv, specs, "onerec tokenizer encode --tokenizer FILE < lines",
+                       "Each stdin line -> space-separated token ids on stdout (the newline is not encoded).", NULL,
+                       0, NULL);
+    if (r) return r > 0 ? 0 : 2;
+    tokenizer *t;
+    if (tokenizer_load(&t, path)) return cli_fail("tokenizer encode");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    tok_buf b = {0};
+    int rc = 0;
+    while ((got = getline(&line, &cap, stdin)) >= 0) {
+        size_t len = (size_t)got;
+        if (len && line[len - 1] == '\n') line[--len] = 0;
+        char *s = line_text(line, &len, json, "tokenizer encode");
+        if (!s) {
+            rc = 1;
+            break;
+        }
+        b.n = 0;
+        if (tokenizer_encode(t, s, len, &b)) {
+            rc = cli_fail("tokenizer encode");
+            if (s != line) free(s);
+            break;
+        }
+        if (s != line) free(s);
+        for (size_t i = 0; i < b.n; i++) printf(i ? " %d" : "%d", b.ids[i]);
+        if (with_text) {
+            putchar('\t');
+            for (size_t i = 0; i < b.n; i++) printf(i ? " %s" : "%s", tokenizer_id_to_token(t, b.ids[i]));
+        }
+        putchar('\n');
+    }
+    free(line);
+    tok_buf_free(&b);
+    tokenizer_free(t);
+    return rc;
+}
+
+static int do_decode(int argc, char **argv) {
+    char *path = NULL;
+    int skip = 0, json = 0;
+    arg_spec specs[] = {
+        {"tokenizer", ARG_STR, &path, "tokenizer.json", 1},
+        {"skip-special", ARG_BOOL, &skip, "drop special tokens (<|im_end|>, ...)", 0},
+        {"json-lines", ARG_BOOL, &json, "print each result as a JSON string literal", 0},
+        {0},
+    };
+    int r = args_parse(argc, argv, specs, "onerec tokenizer decode --tokenizer FILE < id-lines",
+                       "Each stdin line of space-separated ids -> the decoded text.", NULL, 0, NULL);
+    if (r) return r > 0 ? 0 : 2;
+    tokenizer *t;
+    if (tokenizer_load(&t, path)) return cli_fail("tokenizer decode");
+    char *line = NULL;
+    size_t cap = 0, n = 0, idcap = 0;
+    int32_t *ids = NULL;
+    int rc = 0;
+    long lineno = 0;
+    while (getline(&line, &cap, stdin) >= 0) {
+        lineno++;
+        n = 0;
+        char *p = line, *end;
+        for (;;) {
+            while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+            if (!*p) break;
+            long v = strtol(p, &end, 10);
+            if (end == p || v < 0 || v > 0x7fffffff) {
+                err_set("line %ld: \"%.20s\" is not a token id", lineno, p);
+                rc = cli_fail("tokenizer decode");
+                goto out;
+            }
+            if (n == idcap) {
+                idcap = idcap ? idcap * 2 : 256;
+                ids = realloc(ids, idcap * sizeof *ids);
+            }
+            ids[n++] = (int32_t)v;
+            p = end;
+        }
+        char *text;
+        size_t len;
+        if (tokenizer_decode(t, ids, n, skip, &text, &len)) {
+            err_wrap("line %ld: ", lineno);
+            rc = cli_fail("tokenizer decode");
+            goto out;
+        }
+        if (json) {
+            cJSON *s = cJSON_CreateString(text);
+            char *o = cJSON_PrintUnformatted(s);
+            puts(o);
+            free(o);
+            cJSON_Delete(s);
+        } else {
+            fwrite(text, 1, len, stdout);
+            putchar('\n');
+        }
+        free(text);
+    }
+out:
+    free(line);
+    free(ids);
+    tokenizer_free(t);
+    return rc;
+}
+
+// Each stdin line: {"messages": [{"role","content"[,"reasoning_content"]}...], "add_generation_prompt":
+// bool, "enable_thinking": bool, "think_pattern": bool, "soft_switch": "/no_think"} -> one JSON line
+// {"text": ..., "ids": [...], "mask": [...]} (ids and mask only with --tokenizer).
+static int do_chat(int argc, char **argv) {
+    char *path = NULL;
+    arg_spec specs[] = {{"tokenizer", ARG_STR, &path, "tokenizer.json (adds ids and the loss mask)", 0}, {0}};
+    int r = args_parse(argc, argv, specs, "onerec tokenizer chat [--tokenizer FILE] < conversations.jsonl",
+                       "Render Qwen3 chats (one JSON object per line) to text, ids and assistant loss mask.",
+                       NULL, 0, NULL);
+    if (r) return r > 0 ? 0 : 2;
+    tokenizer *t = NULL;
+    if (path && tokenizer_load(&t, path)) return cli_fail("tokenizer chat");
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    long lineno = 0;
+    while (getline(&line, &cap, stdin) >= 0) {
+        lineno++;
+        cJSON *j = cJSON_Parse(line);
+        const cJSON *msgs = j ? cJSON_GetObjectItemCaseSensitive(j, "messages") : NULL;
+        if (!cJSON_IsArray(msgs)) {
+            cJSON_Delete(j);
+            err_set("line %ld: expected {\"messages\": [...]}", lineno);
+            rc = cli_fail("tokenizer chat");
+            break;
+        }
+        size_t nm = (size_t)cJSON_GetArraySize(msgs), k = 0;
+        chat_msg *m = calloc(nm ? nm : 1, sizeof *m);
+        const cJSON *x;
+        cJSON_ArrayForEach(x, msgs) {
+            const cJSON *role = cJSON_GetObjectItemCaseSensitive(x, "role");
+            const cJSON *content = cJSON_GetObjectItemCaseSensitive(x, "content");
+            const cJSON *rc_ = cJSON_GetObjectItemCaseSensitive(x, "reasoning_content");
+            m[k].role = cJSON_IsString(role) ? role->valuestring : "";
+            m[k].content = cJSON_IsString(content) ? content->valuestring : "";
+            m[k].reasoning = cJSON_IsString(rc_) ? rc_->valuestring : NULL;
+            k++;
+        }
+        const cJSON *agp = cJSON_GetObjectItemCaseSensitive(j, "add_generation_prompt");
+        const cJSON *et = cJSON_GetObjectItemCaseSensitive(j, "enable_thinking");
+        const cJSON *tp = cJSON_GetObjectItemCaseSensitive(j, "think_pattern");
+        const cJSON *ss = cJSON_GetObjectItemCaseSensitive(j, "soft_switch");
+        chat_opts o = {cJSON_IsTrue(agp), et && cJSON_IsBool(et) ? cJSON_IsTrue(et) : -1, cJSON_IsTrue(tp),
+                       cJSON_IsString(ss) ? ss->valuestring : NULL};
+        cJSON *res = cJSON_CreateObject();
+        int bad;
+        if (t) {
+            chat_encoded e = {0};
+            bad = chat_encode(t, m, nm, &o, &e);
+            if (!bad) {
+                cJSON_AddStringToObject(res, "text", e.text);
+                cJSON *ids = cJSON_AddArrayToObject(res, "ids"), *mask = cJSON_AddArrayToObject(res, "mask");
+                for (size_t i = 0; i < e.n; i++) {
+                    cJSON_AddItemToArray(ids, cJSON_CreateNumber(e.ids[i]));
+                    cJSON_AddItemToArray(mask, cJSON_CreateNumber(e.mask[i]));
+                }
+            }
+            chat_encoded_free(&e);
+        } else {
+            char *text;
+            size_t len, ns;
+            chat_span *sp;
+            bad = chat_render(m, nm, &o, &text, &len, &sp, &ns);
+            if (!bad) {
+                cJSON_AddStringToObject(res, "text", text);
+                free(text);
+                free(sp);
+            }
+        }
+        free(m);
+        cJSON_Delete(j);
+        if (bad) {
+            cJSON_Delete(res);
+            err_wrap("line %ld: ", lineno);
+            rc = cli_fail("tokenizer chat");
+            break;
+        }
+        char *s = cJSON_PrintUnformatted(res);
+        puts(s);
+        free(s);
+        cJSON_Delete(res);
+    }
+    free(line);
+    tokenizer_free(t);
+    return rc;
+}
+
+int cmd_tokenizer(int argc, char **argv) {
+    const char *use = "usage: onerec tokenizer train|encode|decode|chat [options]   (--help on each)\n";
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(use, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "train")) return do_train(argc - 1, argv + 1);
+    if (!strcmp(sub, "encode")) return do_encode(argc - 1, argv + 1);
+    if (!strcmp(sub, "decode")) return do_decode(argc - 1, argv + 1);
+    if (!strcmp(sub, "chat")) return do_chat(argc - 1, argv + 1);
+    fprintf(stderr, "onerec tokenizer: unknown subcommand \"%s\"\n%s", sub, use);
+    return 2;
+}

@@ -1,0 +1,306 @@
+// Qwen3 forward over packed rows, the chunked lm_head loss (fused with its backward when
+// training), and the backward through every layer.
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "model/kernels.h"
+#include "model/qwen3.h"
+
+typedef struct {
+    float *x;      // [N, C] residual input of the layer
+    float *ln1;    // [N, C]
+    float *r1;     // [N]
+    float *qr;     // [N, nH*D] q_proj output (q_norm input)
+    float *q;      // [N, nH*D] after q_norm and rope
+    float *rq;     // [N*nH]
+    float *kr, *k; // [N, nKV*D]
+    float *rk;     // [N*nKV]
+    float *v;      // [N, nKV*D]
+    float *att;    // [N, nH*D] attention output (o_proj input)
+    float *lse;    // [N*nH]
+    float *xm;     // [N, C] residual after attention
+    float *ln2;    // [N, C]
+    float *r2;     // [N]
+    float *g, *u, *h;   // [N, F]
+} layer_acts;
+
+struct qwen3_acts {
+    int B, T, N, train;
+    layer_acts *la;     // [L] (all alias la[0]'s buffers when !train)
+    float *xres;        // [N, C] residual after the last layer
+    float *xf;          // [N, C] final norm output
+    float *rf;          // [N]
+    int *pos;           // [N] default positions
+    float *dxf;         // [N, C] gradient of xf from the loss pass (train only)
+    // backward scratch (train only)
+    float *dres, *dln, *dq, *dqr, *dk, *dkr, *dv, *datt, *dg, *du, *dh;
+    float *mem;         // the one allocation behind every buffer above
+    // lm_head chunk buffers, allocated on the first loss pass and kept: a fresh multi-MiB
+    // allocation per step costs page faults on every step
+    int chunk_rows;
+    int *rows;          // [N]
+    float *cx, *clg, *cdx;   // [R, C], [R, V], [R, C]
+};
+
+#define LOGIT_CHUNK_FLOATS ((size_t)64 << 20)   // logits of one chunk: at most 256 MiB
+
+int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int train) {
+    const qwen3_config *c = &m->cfg;
+    size_t N = (size_t)B * T, C = c->dim, F = c->ffn, Q = (size_t)c->n_heads * c->head_dim,
+           K = (size_t)c->n_kv * c->head_dim;
+    size_t per_layer = N * (4 * C + 3 * Q + 3 * K + 3 * F + 2 + 2 * c->n_heads + c->n_kv);
+    size_t nl = train ? (size_t)c->n_layers : 1;
+    size_t scratch = train ? N * (3 * C + 3 * Q + 4 * K + 3 * F) : 0;
+    size_t total = nl * per_layer + 2 * N * C + N + scratch + 16 * (20 * nl + 20);   // + alignment
+    qwen3_acts *a = mem_calloc(1, sizeof *a);
+    if (!a) return err_wrap("allocating activations");
+    a->la = mem_calloc((size_t)c->n_layers, sizeof *a->la);
+    a->pos = mem_alloc(N * sizeof(int));
+    a->mem = mem_aligned(total * sizeof(float));
+    if (!a->la || !a->pos || !a->mem) {
+        qwen3_acts_free(a);
+        return err_wrap("allocating activations for %d x %d tokens (%.1f GiB)", B, T,
+                        total * 4.0 / (1 << 30));
+    }
+    a->B = B, a->T = T, a->N = (int)N, a->train = train;
+    float *p = a->mem;
+#define TAKE(dst, n)                          \
+    do {                                      \
+        dst = p;                              \
+        p += ((n) + 15) & ~(size_t)15;        \
+    } while (0)
+    for (size_t l = 0; l < nl; l++) {
+        layer_acts *y = &a->la[l];
+        TAKE(y->x, N * C); TAKE(y->ln1, N * C); TAKE(y->r1, N);
+        TAKE(y->qr, N * Q); TAKE(y->q, N * Q); TAKE(y->rq, N * c->n_heads);
+        TAKE(y->kr, N * K); TAKE(y->k, N * K); TAKE(y->rk, N * c->n_kv);
+        TAKE(y->v, N * K); TAKE(y->att, N * Q); TAKE(y->lse, N * c->n_heads);
+        TAKE(y->xm, N * C); TAKE(y->ln2, N * C); TAKE(y->r2, N);
+        TAKE(y->g, N * F); TAKE(y->u, N * F); TAKE(y->h, N * F);
+    }
+    for (size_t l = nl; l < (size_t)c->n_layers; l++) a->la[l] = a->la[0];
+    if (!train) a->la[0].xm = a->la[0].x;   // inference: the residual is updated in place
+    TAKE(a->xres, N * C); TAKE(a->xf, N * C); TAKE(a->rf, N);
+    if (train) {
+        TAKE(a->dxf, N * C); TAKE(a->dres, N * C); TAKE(a->dln, N * C);
+        TAKE(a->dq, N * Q); TAKE(a->dqr, N * Q); TAKE(a->datt, N * Q);
+        TAKE(a->dk, N * K); TAKE(a->dkr, N * K); TAKE(a->dv, N * K);
+        TAKE(a->dg, N * F); TAKE(a->du, N * F); TAKE(a->dh, N * F);
+    }
+#undef TAKE
+    for (int i = 0; i < (int)N; i++) a->pos[i] = i % T;
+    *out = a;
+    return 0;
+}
+
+void qwen3_acts_free(qwen3_acts *a) {
+    if (!a) return;
+    free(a->la);
+    free(a->pos);
+    free(a->rows), free(a->cx), free(a->clg), free(a->cdx);
+    free(a->mem);
+    free(a);
+}
+
+const float *qwen3_acts_hidden(const qwen3_acts *a) { return a->xf; }
+
+void qwen3_logits(const qwen3_model *m, float *out, const float *hidden, int n) {
+    k_matmul(out, hidden, m->w.lm_head, n, m->cfg.dim, m->cfg.vocab, 0);
+}
+
+static int check_batch(const qwen3_model *m, const qwen3_acts *a, const qwen3_batch *b) {
+    if (b->B != a->B || b->T != a->T)
+        return err_set("batch %dx%d does not match activations sized %dx%d", b->B, b->T, a->B, a->T);
+    int N = b->B * b->T, V = m->cfg.vocab;
+    for (int i = 0; i < N; i++) {
+        if (b->tokens[i] < 0 || b->tokens[i] >= V)
+            return err_set("token %d at position %d is outside the vocabulary [0, %d)", b->tokens[i], i, V);
+        if (b->targets && b->targets[i] >= V)
+            return err_set("target %d at position %d is outside the vocabulary [0, %d)", b->targets[i], i, V);
+        if (b->pos && b->pos[i] < 0) return err_set("negative position id at %d", i);
+    }
+    return 0;
+}
+
+static void forward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) {
+    const qwen3_config *c = &m->cfg;
+    int N = a->N, C = c->dim, F = c->ffn, D = c->head_dim, nH = c->n_heads, nKV = c->n_kv;
+    int Q = nH * D, K = nKV * D;
+    const int *pos = b->pos ? b->pos : a->pos;
+    k_embed(a->la[0].x, m->w.embed, b->tokens, N, C);
+    for (int l = 0; l < c->n_layers; l++) {
+        const qwen3_layer *w = &m->w.layers[l];
+        layer_acts *y = &a->la[l];
+        float *xnext = l + 1 < c->n_layers ? a->la[l + 1].x : a->xres;
+        k_rmsnorm(y->ln1, y->r1, y->x, w->in_norm, N, C, c->eps);
+        k_matmul(y->qr, y->ln1, w->wq, N, C, Q, 0);
+        k_matmul(y->kr, y->ln1, w->wk, N, C, K, 0);
+        k_matmul(y->v, y->ln1, w->wv, N, C, K, 0);
+        k_rmsnorm(y->q, y->rq, y->qr, w->q_norm, N * nH, D, c->eps);
+        k_rmsnorm(y->k, y->rk, y->kr, w->k_norm, N * nKV, D, c->eps);
+        k_rope(y->q, pos, N, nH, D, c->rope_theta, 0);
+        k_rope(y->k, pos, N, nKV, D, c->rope_theta, 0);
+        k_attention(y->att, y->lse, y->q, y->k, y->v, b->seg, a->B, a->T, nH, nKV, D);
+        if (y->xm != y->x) memcpy(y->xm, y->x, (size_t)N * C * sizeof(float));
+        k_matmul(y->xm, y->att, w->wo, N, Q, C, 1);
+        k_rmsnorm(y->ln2, y->r2, y->xm, w->post_norm, N, C, c->eps);
+        k_matmul(y->g, y->ln2, w->w_gate, N, C, F, 0);
+        k_matmul(y->u, y->ln2, w->w_up, N, C, F, 0);
+        k_swiglu(y->h, y->g, y->u, (size_t)N * F);
+        if (xnext != y->xm) memcpy(xnext, y->xm, (size_t)N * C * sizeof(float));
+        k_matmul(xnext, y->h, w->w_down, N, F, C, 1);
+    }
+    k_rmsnorm(a->xf, a->rf, a->xres, m->w.norm, N, C, c->eps);
+}
+
+// Chunked lm_head + log-softmax over the positions with a target; with grad, also the lm_head
+// backward (dxf and the lm_head weight gradient) from the same logits chunk.
+static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp,
+                     int grad) {
+    int N = a->N, C = m->cfg.dim, V = m->cfg.vocab;
+    if (logp) memset(logp, 0, (size_t)N * sizeof(float));
+    if (grad) memset(a->dxf, 0, (size_t)N * C * sizeof(float));
+    double total = 0.0;
+    if (!b->targets) {
+        if (loss) *loss = 0.0f;
+        return 0;
+    }
+    int nvalid = 0;
+    for (int i = 0; i < N; i++) nvalid += b->targets[i] >= 0;
+    if (!nvalid) {
+        if (loss) *loss = 0.0f;
+        return 0;
+    }
+    int R = (int)(LOGIT_CHUNK_FLOATS / (size_t)V);
+    R = R < 8 ? 8 : R > 1024 ? 1024 : R;
+    R = R > N ? N : R;
+    if (!a->clg) {
+        a->chunk_rows = R;
+        a->rows = mem_alloc((size_t)N * sizeof(int));
+        a->cx = mem_alloc((size_t)R * C * sizeof(float));
+        a->cdx = mem_alloc((size_t)R * C * sizeof(float));
+        a->clg = mem_alloc((size_t)R * V * sizeof(float));
+        if (!a->rows || !a->cx || !a->cdx || !a->clg) {
+            free(a->rows), free(a->cx), free(a->cdx), free(a->clg);
+            a->rows = NULL, a->cx = a->cdx = a->clg = NULL;
+            return err_wrap("allocating the logits chunk (%d x %d)", R, V);
+        }
+    }
+    R = a->chunk_rows;
+    int *rows = a->rows;
+    float *xin = a->cx, *lg = a->clg, *dx = a->cdx;
+    int nr = 0;
+    for (int i = 0; i < N; i++)
+        if (b->targets[i] >= 0) rows[nr++] = i;
+    float *gW = grad ? m->g.lm_head : NULL;   // tied: lands in the embedding gradient
+    int row0 = m->grad_row_start;
+    for (int s = 0; s < nr; s += R) {
+        int n = nr - s < R ? nr - s : R;
+        for (int r = 0; r < n; r++) memcpy(xin + (size_t)r * C, a->xf + (size_t)rows[s + r] * C, C * sizeof(float));
+        k_matmul(lg, xin, m->w.lm_head, n, C, V, 0);
+        double part = 0.0;
+#pragma omp parallel for reduction(+ : part) schedule(static)
+        for (int r = 0; r < n; r++) {
+            int i = rows[s + r], t = b->targets[i];
+            float *z = lg + (size_t)r * V;
+            float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+            for (int j = 0; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+            float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+            for (int j = 0; j < V; j++) sum += k_exp(z[j] - mx);
+            float lse = mx + logf(sum);
+            float lp = z[t] - lse;
+            float w = b->weights ? b->weights[i] : 1.0f / (float)nvalid;
+            if (logp) logp[i] = lp;
+            part += -(double)w * lp;
+            if (grad) {   // d loss / d z = w * (softmax - onehot)
+#pragma omp simd
+                for (int j = 0; j < V; j++) z[j] = w * k_exp(z[j] - lse);
+                z[t] -= w;
+            }
+        }
+        total += part;
+        if (grad) {
+            // dx [n, C] = dz [n, V] W [V, C]
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, C, V, 1.0f, lg, V, m->w.lm_head, C, 0.0f,
+                        dx, C);
+            for (int r = 0; r < n; r++) {
+                float *d = a->dxf + (size_t)rows[s + r] * C;
+                for (int j = 0; j < C; j++) d[j] += dx[(size_t)r * C + j];
+            }
+            // dW[row0:] [V-row0, C] += dz[:, row0:]^T xin
+            if (gW && row0 < V)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V - row0, C, n, 1.0f, lg + row0, V, xin, C,
+                            1.0f, gW + (size_t)row0 * C, C);
+        }
+    }
+    if (loss) *loss = (float)total;
+    return 0;
+}
+
+int qwen3_forward(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp) {
+    if (check_batch(m, a, b)) return ERR_FAIL;
+    forward_body(m, a, b);
+    return loss_pass(m, a, b, loss, logp, 0);
+}
+
+static void backward_body(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) {
+    const qwen3_config *c = &m->cfg;
+    int N = a->N, C = c->dim, F = c->ffn, D = c->head_dim, nH = c->n_heads, nKV = c->n_kv;
+    int Q = nH * D, K = nKV * D, fz = m->freeze_layers;
+    const int *pos = b->pos ? b->pos : a->pos;
+    size_t sC = (size_t)N * C * sizeof(float), sQ = (size_t)N * Q * sizeof(float),
+           sK = (size_t)N * K * sizeof(float), sF = (size_t)N * F * sizeof(float);
+    memset(a->dres, 0, sC);
+    k_rmsnorm_bwd(a->dres, fz ? NULL : m->g.norm, a->dxf, a->xres, m->w.norm, a->rf, N, C);
+    for (int l = c->n_layers - 1; l >= 0; l--) {
+        const qwen3_layer *w = &m->w.layers[l];
+        qwen3_layer *gw = &m->g.layers[l];
+        layer_acts *y = &a->la[l];
+        // mlp: x_next = xm + down(silu(gate(ln2)) * up(ln2)); dres flows to xm unchanged
+        memset(a->dh, 0, sF);
+        k_matmul_bwd(a->dh, fz ? NULL : gw->w_down, a->dres, y->h, w->w_down, N, F, C);
+        memset(a->dg, 0, sF);
+        memset(a->du, 0, sF);
+        k_swiglu_bwd(a->dg, a->du, a->dh, y->g, y->u, (size_t)N * F);
+        memset(a->dln, 0, sC);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->w_gate, a->dg, y->ln2, w->w_gate, N, C, F);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->w_up, a->du, y->ln2, w->w_up, N, C, F);
+        k_rmsnorm_bwd(a->dres, fz ? NULL : gw->post_norm, a->dln, y->xm, w->post_norm, y->r2, N, C);
+        // attention: xm = x + o(att)
+        memset(a->datt, 0, sQ);
+        k_matmul_bwd(a->datt, fz ? NULL : gw->wo, a->dres, y->att, w->wo, N, Q, C);
+        memset(a->dq, 0, sQ);
+        memset(a->dk, 0, sK);
+        memset(a->dv, 0, sK);
+        k_attention_bwd(a->dq, a->dk, a->dv, a->datt, y->att, y->lse, y->q, y->k, y->v, b->seg, a->B, a->T, nH,
+                        nKV, D);
+        k_rope(a->dq, pos, N, nH, D, c->rope_theta, 1);
+        k_rope(a->dk, pos, N, nKV, D, c->rope_theta, 1);
+        memset(a->dqr, 0, sQ);
+        memset(a->dkr, 0, sK);
+        k_rmsnorm_bwd(a->dqr, fz ? NULL : gw->q_norm, a->dq, y->qr, w->q_norm, y->rq, N * nH, D);
+        k_rmsnorm_bwd(a->dkr, fz ? NULL : gw->k_norm, a->dk, y->kr, w->k_norm, y->rk, N * nKV, D);
+        memset(a->dln, 0, sC);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->wq, a->dqr, y->ln1, w->wq, N, C, Q);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->wk, a->dkr, y->ln1, w->wk, N, C, K);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->wv, a->dv, y->ln1, w->wv, N, C, K);
+        k_rmsnorm_bwd(a->dres, fz ? NULL : gw->in_norm, a->dln, y->x, w->in_norm, y->r1, N, C);
+    }
+    k_embed_bwd(m->g.embed, a->dres, b->tokens, N, C, m->grad_row_start);
+}
+
+int qwen3_forward_backward(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp) {
+    if (!a->train) return err_set("qwen3_forward_backward needs activations allocated with train=1");
+    if (qwen3_alloc_grads(m)) return ERR_FAIL;
+    if (check_batch(m, a, b)) return ERR_FAIL;
+    forward_body(m, a, b);
+    if (loss_pass(m, a, b, loss, logp, 1)) return ERR_FAIL;
+    backward_body(m, a, b);
+    return 0;
+}

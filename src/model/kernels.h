@@ -1,0 +1,59 @@
+// Qwen3 kernels (internal to src/model): outputs first, then inputs, then sizes; backward kernels
+// accumulate (+=) into their gradient outputs; a NULL weight-gradient pointer skips that work.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+// exp for float that the compiler vectorizes (libm's expf is a scalar call without -ffast-math):
+// range reduction by ln2 and a degree-6 polynomial, within ~2 ulp over [-87, 88]; below that it
+// returns ~1e-38 instead of 0, which no caller can tell apart after normalisation.
+static inline float k_exp(float x) {
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    float n = __builtin_floorf(x * 1.44269504f + 0.5f);
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+// out [N, OC] (= or += with acc), inp [N, IC], w [OC, IC]   (out = inp w^T)
+void k_matmul(float *out, const float *inp, const float *w, int N, int IC, int OC, int acc);
+// dinp [N, IC] += dout w ; dw [OC, IC] += dout^T inp ; dout [N, OC]. Either output may be NULL.
+void k_matmul_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N,
+                  int IC, int OC);
+// out [N, C], rstd [N] (may be NULL), inp [N, C], w [C]
+void k_rmsnorm(float *out, float *rstd, const float *inp, const float *w, int N, int C, float eps);
+// dinp [N, C] +=, dw [C] += (may be NULL), dout [N, C], inp [N, C], w [C], rstd [N]
+void k_rmsnorm_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
+                   const float *rstd, int N, int C);
+// x [N, H, D] rotated in place by the half-split rope at positions pos [N]; inverse=1 undoes it
+// (the backward of a rotation is the rotation by the negated angle).
+void k_rope(float *x, const int *pos, int N, int H, int D, float theta, int inverse);
+// h [N, F] = silu(g) * u ; g, u [N, F]
+void k_swiglu(float *h, const float *g, const float *u, size_t n);
+// dg, du [N, F] +=, dh [N, F], g, u [N, F]
+void k_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n);
+// out [N, C] = embed[tok]
+void k_embed(float *out, const float *embed, const int *tok, int N, int C);
+// dembed [V, C] += dout rows at tok (rows < row0 skipped)
+void k_embed_bwd(float *dembed, const float *dout, const int *tok, int N, int C, int row0);
+void k_add(float *out, const float *a, size_t n);   // out += a
+
+// Attention over packed rows, per sample block. q [N, nH, D], k/v [N, nKV, D] (N = B*T, rows of
+// T), out [N, nH, D], lse [N, nH] (log-sum-exp of the scaled scores, kept for backward).
+// seg [N] (NULL: one sample per row) delimits samples; causal inside each sample.
+void k_attention(float *out, float *lse, const float *q, const float *k, const float *v, const int *seg,
+                 int B, int T, int nH, int nKV, int D);
+// dq [N, nH, D], dk/dv [N, nKV, D] +=; recomputes the probabilities from lse.
+void k_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out,
+                     const float *lse, const float *q, const float *k, const float *v, const int *seg,
+                     int B, int T, int nH, int nKV, int D);

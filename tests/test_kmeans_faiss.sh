@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# onerec sid train/encode against faiss 1.7.3 (the reference's k-means) and numpy on the same data;
+# bad input through the command. Prints "test_kmeans_faiss: N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+PY=/usr/bin/python3
+ONEREC=./build/onerec
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_fail() {   # expect_fail "needle" cmd...: the command must exit non-zero mentioning needle
+    local needle=$1; shift
+    local out; out=$("$@" 2>&1) && { bad "$* succeeded"; return; }
+    grep -qF -- "$needle" <<<"$out" && ok || bad "$*: no \"$needle\" in: $out"
+}
+export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
+
+$PY scripts/km_faiss.py make "$tmp/x.npy" 20000 64 --clusters 600 --seed 3
+ref=$($PY scripts/km_faiss.py rq "$tmp/x.npy" 3 128 15 --threads 2 --seed 1) || bad "faiss run"
+echo "$ref"
+out=$($ONEREC sid train --embeddings "$tmp/x.npy" --layers 3 --codebook 128 --iters 15 --seed 1 --quiet \
+      --out "$tmp/cb.safetensors" 2>"$tmp/err") || { bad "sid train"; cat "$tmp/err"; }
+echo "$out"
+ours_e=$(sed -nE 's/.*train_rel_error=([0-9.e+-]+).*/\1/p' <<<"$out")
+ref_e=$(sed -nE 's/.*rel_error=([0-9.e+-]+).*/\1/p' <<<"$ref")
+# quality: within 2% of faiss's relative error (ours may be lower)
+awk -v o="$ours_e" -v r="$ref_e" 'BEGIN { exit !(o > 0 && r > 0 && o <= r * 1.02) }' && ok ||
+    bad "relative error ours=$ours_e faiss=$ref_e (want ours <= 1.02 x faiss)"
+
+# encode, then re-encode independently with numpy from the safetensors file and the .tsv
+enc=$($ONEREC sid encode --codebook "$tmp/cb.safetensors" --embeddings "$tmp/x.npy" --out "$tmp/p.tsv" 2>/dev/null) ||
+    bad "sid encode"
+echo "$enc"
+enc_e=$(sed -nE 's/^mse=.* rel_error=([0-9.e+-]+).*/\1/p' <<<"$enc")
+ver=$($PY scripts/km_verify.py "$tmp/x.npy" "$tmp/cb.safetensors" "$tmp/p.tsv" 3 128) && ok || bad "numpy verify: $ver"
+echo "$ver"
+ver_e=$(sed -nE 's/.*rel_error=([0-9.e+-]+).*/\1/p' <<<"$ver")
+awk -v a="$enc_e" -v b="$ver_e" -v c="$ours_e" 'BEGIN { d = a - b; e = a - c; exit !(d < 1e-5 && d > -1e-5 && e < 1e-5 && e > -1e-5) }' &&
+    ok || bad "reported rel_error $enc_e vs numpy $ver_e vs train $ours_e"
+
+# same seed, other thread count: the same codebook bytes
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $ONEREC sid train --embeddings "$tmp/x.npy" --layers 3 --codebook 128 --iters 15 \
+    --seed 1 --quiet --threads 1 --out "$tmp/cb1.safetensors" >/dev/null 2>&1
+cmp -s "$tmp/cb.safetensors" "$tmp/cb1.safetensors" && ok || bad "1-thread codebook differs from 2-thread codebook"
+
+# dedup modes: digit and balance leave no collision here (3 x 128 codes, 20000 items)
+for mode in digit balance; do
+    e=$($ONEREC sid encode --codebook "$tmp/cb.safetensors" --embeddings "$tmp/x.npy" --dedup $mode --out "$tmp/$mode.tsv" 2>/dev/null)
+    echo "$e" | grep -E "^(before|after)_dedup: collision|^dedup="
+    grep -q "^after_dedup: collision_rate=0.000000 unique_sids=20000 " <<<"$e" && ok || bad "dedup $mode left collisions"
+done
+grep -q "<s_d_" "$tmp/digit.tsv" && ok || bad "digit SIDs have no 4th code"
+[ "$(cut -f2 "$tmp/balance.tsv" | sort | uniq -d | wc -l)" = 0 ] && ok || bad "balance output has duplicate SIDs"
+
+# bad input
+$PY - "$tmp" <<'PYEOF'
+import sys, numpy as np
+t = sys.argv[1]
+x = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+y = x.copy(); y[17, 3] = np.nan; np.save(t + "/nan.npy", y)
+y = x.copy(); y[5, 0] = np.inf; np.save(t + "/inf.npy", y)
+np.save(t + "/zero.npy", np.zeros((300, 0), np.float32))
+np.save(t + "/vec.npy", np.zeros(300, np.float32))
+np.save(t + "/ints.npy", np.zeros((300, 8), np.int32))
+np.save(t + "/small.npy", x)
+PYEOF
+T="$ONEREC sid train --layers 2 --codebook 64 --iters 2 --out $tmp/o.safetensors --embeddings"
+expect_fail "row 17, component 3 is NaN" $T "$tmp/nan.npy"
+expect_fail "row 5, component 0 is Inf" $T "$tmp/inf.npy"
+expect_fail "dimension is 0" $T "$tmp/zero.npy"
+expect_fail "must be 2-D" $T "$tmp/vec.npy"
+expect_fail "float32 or float64" $T "$tmp/ints.npy"
+expect_fail "300 items cannot fill a codebook of 1024" $ONEREC sid train --codebook 1024 --embeddings "$tmp/small.npy" --out "$tmp/o.safetensors"
+expect_fail "No such file" $T "$tmp/missing.npy"
+expect_fail "have 8 dims but codebook" $ONEREC sid encode --codebook "$tmp/cb.safetensors" --embeddings "$tmp/small.npy" --out "$tmp/o.tsv"
+expect_fail "unknown dedup mode" $ONEREC sid encode --codebook "$tmp/cb.safetensors" --embeddings "$tmp/x.npy" --dedup fancy --out "$tmp/o.tsv"
+expect_fail "missing required flag --out" $ONEREC sid train --embeddings "$tmp/x.npy"
+[ ! -e "$tmp/o.safetensors" ] && ok || bad "a failed run left an output file"
+
+echo "test_kmeans_faiss: $pass passed, $fail failed"
+[ "$fail" = 0 ]

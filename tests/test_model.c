@@ -1,0 +1,287 @@
+// Qwen3 model against a hand-written PyTorch reference (scripts/qwen3_ref.py, float64): logits,
+// loss, every parameter gradient and ten AdamW steps on random tiny configs (GQA 1/2/4, tied and
+// untied, head_dim != hidden/heads, packed rows); KV-cache decoding with forks against the full
+// forward; frozen layers.
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/rng.h"
+#include "model/qwen3.h"
+#include "test.h"
+
+static qwen3_config tiny(int dim, int heads, int kv, int hd, int ffn, int vocab, int layers, int tied) {
+    qwen3_config c = {.dim = dim, .ffn = ffn, .n_layers = layers, .n_heads = heads, .n_kv = kv, .head_dim = hd,
+                      .vocab = vocab, .tied = tied, .max_pos = 512, .rope_theta = 10000.0f, .eps = 1e-6f};
+    return c;
+}
+
+// Weights with some spread (std 0.2, norms around 1) so every gradient is far from zero.
+static void init_spread(qwen3_model *m, uint64_t seed) {
+    qwen3_init_random(m, seed, 0.2f);
+    rng r;
+    rng_seed(&r, seed + 7);
+    for (int i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].ndim == 1)
+            for (size_t j = 0; j < m->tensors[i].numel; j++)
+                m->param_mem[m->tensors[i].offset + j] = 1.0f + 0.3f * (float)rng_normal(&r);
+}
+
+// Packed rows: samples of random lengths, positions restart, targets = next token within the
+// sample (the last token of a sample and a few random positions get no loss).
+static void make_batch(int B, int T, int V, uint64_t seed, int *tok, int *pos, int *seg, int *tgt) {
+    rng r;
+    rng_seed(&r, seed);
+    for (int b = 0; b < B; b++) {
+        int t = 0, s = 0;
+        while (t < T) {
+            int len = b == 0 ? 1 + (int)rng_below(&r, T / 2) : T;   // row 0 packs several samples
+            if (len > T - t) len = T - t;
+            for (int i = 0; i < len; i++) {
+                int at = b * T + t + i;
+                tok[at] = (int)rng_below(&r, V);
+                pos[at] = i;
+                seg[at] = s;
+            }
+            t += len;
+            s++;
+        }
+    }
+    for (int i = 0; i < B * T; i++) {
+        int last = (i % T == T - 1) || seg[i + 1] != seg[i];
+        tgt[i] = last || rng_below(&r, 8) == 0 ? -1 : tok[i + 1];
+    }
+}
+
+static double max_rel(const float *a, const float *ref, size_t n) {
+    double md = 0, mr = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - ref[i]);
+        md = d > md ? d : md;
+        mr = fabs(ref[i]) > mr ? fabs(ref[i]) : mr;
+    }
+    return md / (mr > 0 ? mr : 1);
+}
+
+static float *read_floats(const char *dir, const char *name, size_t n) {
+    char *p = path_join(dir, name), *data;
+    size_t len;
+    float *out = NULL;
+    if (!file_read_all(p, &data, &len) && len == n * sizeof(float)) out = (float *)data;
+    free(p);
+    return out;
+}
+
+static void ref_case(const char *label, qwen3_config cfg, int B, int T) {
+    qwen3_model m;
+    CHECK_OK(qwen3_model_init(&m, &cfg));
+    init_spread(&m, 42);
+    int N = B * T;
+    int *bt = malloc(4 * (size_t)N * sizeof(int));
+    int *tok = bt, *pos = bt + N, *seg = bt + 2 * N, *tgt = bt + 3 * N;
+    make_batch(B, T, cfg.vocab, 5, tok, pos, seg, tgt);
+    char dir[] = "/tmp/onerec_model_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    // case.json
+    adamw_config ad = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f};
+    int steps = 10;
+    char *p = path_join(dir, "case.json");
+    FILE *f = fopen(p, "w");
+    fprintf(f, "{\"config\": {\"dim\": %d, \"n_layers\": %d, \"n_heads\": %d, \"n_kv\": %d, \"head_dim\": %d, "
+               "\"eps\": %g, \"rope_theta\": %g, \"tied\": %s}, \"B\": %d, \"T\": %d, \"steps\": %d, "
+               "\"adamw\": {\"lr\": %.9g, \"beta1\": %.9g, \"beta2\": %.9g, \"eps\": %.9g, \"weight_decay\": %.9g},"
+               " \"tensors\": [",
+            cfg.dim, cfg.n_layers, cfg.n_heads, cfg.n_kv, cfg.head_dim, cfg.eps, cfg.rope_theta,
+            cfg.tied ? "true" : "false", B, T, steps, ad.lr, ad.beta1, ad.beta2, ad.eps, ad.weight_decay);
+    for (int i = 0; i < m.n_tensors; i++) {
+        const qwen3_tensor *t = &m.tensors[i];
+        fprintf(f, "%s{\"name\": \"%s\", \"offset\": %zu, \"shape\": [%lld", i ? ", " : "", t->name, t->offset,
+                (long long)t->shape[0]);
+        if (t->ndim == 2) fprintf(f, ", %lld", (long long)t->shape[1]);
+        fprintf(f, "]}");
+    }
+    fprintf(f, "]}\n");
+    fclose(f);
+    free(p);
+    p = path_join(dir, "params.bin");
+    CHECK_OK(file_write_atomic(p, m.param_mem, m.n_params * sizeof(float)));
+    free(p);
+    p = path_join(dir, "batch.bin");
+    CHECK_OK(file_write_atomic(p, bt, 4 * (size_t)N * sizeof(int)));
+    free(p);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/qwen3_ref.py check %s", dir);
+    CHECK(system(cmd) == 0);
+
+    // ours: logits, loss and gradients
+    qwen3_acts *a;
+    CHECK_OK(qwen3_acts_init(&a, &m, B, T, 1));
+    qwen3_batch b = {.B = B, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
+    float loss;
+    CHECK_OK(qwen3_alloc_grads(&m));
+    qwen3_zero_grads(&m);
+    CHECK_OK(qwen3_forward_backward(&m, a, &b, &loss, NULL));
+    float *lg = malloc((size_t)N * cfg.vocab * sizeof(float));
+    qwen3_logits(&m, lg, qwen3_acts_hidden(a), N);
+    float *ref_lg = read_floats(dir, "logits.bin", (size_t)N * cfg.vocab);
+    float *ref_g = read_floats(dir, "grads.bin", m.n_params);
+    size_t nl = 0;
+    double *ref_loss = (double *)read_floats(dir, "losses.bin", 2 * (size_t)(steps + 1));
+    (void)nl;
+    CHECK(ref_lg && ref_g && ref_loss);
+    if (ref_lg && ref_g && ref_loss) {
+        double e_lg = max_rel(lg, ref_lg, (size_t)N * cfg.vocab), e_g = 0;
+        const char *worst = "";
+        for (int i = 0; i < m.n_tensors; i++) {
+            const qwen3_tensor *t = &m.tensors[i];
+            double e = max_rel(m.grad_mem + t->offset, ref_g + t->offset, t->numel);
+            if (e > e_g) e_g = e, worst = t->name;
+        }
+        double e_loss = fabs(loss - ref_loss[0]) / fabs(ref_loss[0]);
+        printf("%s: max rel err logits %.2e, loss %.2e, grads %.2e (%s)\n", label, e_lg, e_loss, e_g, worst);
+        CHECK(e_lg < 1e-4);
+        CHECK(e_loss < 1e-5);
+        CHECK(e_g < 1e-3);
+        // ten AdamW steps, each followed by a forward on the same batch
+        double e_steps = 0;
+        for (int s = 1; s <= steps; s++) {
+            CHECK_OK(adamw_step(&m, &ad, s));
+            qwen3_zero_grads(&m);
+            CHECK_OK(qwen3_forward_backward(&m, a, &b, &loss, NULL));
+            double e = fabs(loss - ref_loss[s]) / fabs(ref_loss[s]);
+            e_steps = e > e_steps ? e : e_steps;
+        }
+        printf("%s: adamw %d steps: loss %.6f -> %.6f (ref %.6f), max rel err %.2e\n", label, steps,
+               ref_loss[0], loss, ref_loss[steps], e_steps);
+        CHECK(e_steps < 1e-4);
+        CHECK(ref_loss[steps] < ref_loss[0]);
+    }
+    free(ref_lg), free(ref_g), free(ref_loss), free(lg), free(bt);
+    qwen3_acts_free(a);
+    qwen3_model_free(&m);
+    file_remove_tree(dir);
+}
+
+static void test_ref_gqa1_tied(void) { ref_case("gqa1 tied hd16", tiny(48, 4, 4, 16, 80, 97, 2, 1), 2, 24); }
+static void test_ref_gqa2_untied(void) { ref_case("gqa2 untied", tiny(32, 4, 2, 8, 64, 61, 2, 0), 3, 20); }
+static void test_ref_gqa4_tied(void) { ref_case("gqa4 tied hd12", tiny(40, 8, 2, 12, 72, 83, 3, 1), 2, 70); }
+
+// Full forward logits of one sequence.
+static void full_logits(const qwen3_model *m, const int *tok, int n, float *out) {
+    qwen3_acts *a;
+    CHECK_OK(qwen3_acts_init(&a, m, 1, n, 0));
+    qwen3_batch b = {.B = 1, .T = n, .tokens = tok};
+    CHECK_OK(qwen3_forward(m, a, &b, NULL, NULL));
+    qwen3_logits(m, out, qwen3_acts_hidden(a), n);
+    qwen3_acts_free(a);
+}
+
+static void test_kv_decode_fork(void) {
+    qwen3_config cfg = tiny(48, 4, 2, 16, 80, 97, 2, 0);
+    qwen3_model m;
+    CHECK_OK(qwen3_model_init(&m, &cfg));
+    init_spread(&m, 3);
+    int V = cfg.vocab, P = 21, S = 14, maxn = P + S;
+    qwen3_kv *kv;
+    CHECK_OK(qwen3_kv_init(&kv, &m, 8 * maxn));
+    int seqs[3][64];
+    rng r;
+    rng_seed(&r, 9);
+    for (int i = 0; i < P; i++) seqs[0][i] = (int)rng_below(&r, V);
+    int s0 = qwen3_kv_new_seq(kv), sid[3];
+    int pseq[64];
+    for (int i = 0; i < P; i++) pseq[i] = s0;
+    float *lg = malloc((size_t)maxn * V * sizeof(float)), *ref = malloc((size_t)maxn * V * sizeof(float));
+    CHECK_OK(qwen3_kv_forward(&m, kv, P, pseq, seqs[0], NULL, lg));
+    full_logits(&m, seqs[0], P, ref);
+    double e = 0;
+    double ep = max_rel(lg, ref, (size_t)P * V);
+    // two forks of the prompt plus the original continue with different tokens
+    sid[0] = s0;
+    sid[1] = qwen3_kv_fork(kv, s0);
+    sid[2] = qwen3_kv_fork(kv, s0);
+    CHECK(sid[1] >= 0 && sid[2] >= 0 && sid[1] != sid[2]);
+    for (int k = 1; k < 3; k++) memcpy(seqs[k], seqs[0], P * sizeof(int));
+    for (int t = 0; t < S; t++) {
+        int tk[3];
+        for (int k = 0; k < 3; k++) seqs[k][P + t] = tk[k] = (int)rng_below(&r, V);
+        CHECK_OK(qwen3_kv_forward(&m, kv, 3, sid, tk, NULL, lg));
+        for (int k = 0; k < 3; k++) {
+            full_logits(&m, seqs[k], P + t + 1, ref);
+            double ek = max_rel(lg + (size_t)k * V, ref + (size_t)(P + t) * V, V);
+            e = ek > e ? ek : e;
+        }
+        if (t == 6) {   // a beam dies and is replaced by a fork of another mid-page
+            qwen3_kv_free_seq(kv, sid[2]);
+            sid[2] = qwen3_kv_fork(kv, sid[1]);
+            memcpy(seqs[2], seqs[1], (P + t + 1) * sizeof(int));
+        }
+    }
+    CHECK(qwen3_kv_len(kv, sid[1]) == P + S);
+    printf("kv decode: prefill max rel err %.2e, decode with forks %.2e\n", ep, e);
+    CHECK(ep < 1e-5);
+    CHECK(e < 1e-5);
+    free(lg), free(ref);
+    qwen3_kv_free(kv);
+    qwen3_model_free(&m);
+}
+
+// Frozen layers: the embedding gradient is unchanged, layer weights get none, rows below
+// grad_row_start get none, and AdamW leaves them in place.
+static void test_frozen(void) {
+    qwen3_config cfg = tiny(32, 4, 2, 8, 64, 61, 2, 1);
+    qwen3_model m;
+    CHECK_OK(qwen3_model_init(&m, &cfg));
+    init_spread(&m, 11);
+    int B = 2, T = 16, N = B * T;
+    int tok[32], pos[32], seg[32], tgt[32];
+    make_batch(B, T, cfg.vocab, 8, tok, pos, seg, tgt);
+    qwen3_acts *a;
+    CHECK_OK(qwen3_acts_init(&a, &m, B, T, 1));
+    qwen3_batch b = {.B = B, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
+    float l1, l2;
+    CHECK_OK(qwen3_forward_backward(&m, a, &b, &l1, NULL));
+    size_t ne = (size_t)cfg.vocab * cfg.dim;
+    float *ge = malloc(ne * sizeof(float));
+    memcpy(ge, m.g.embed, ne * sizeof(float));
+    qwen3_zero_grads(&m);
+    m.freeze_layers = 1;
+    m.grad_row_start = 40;
+    CHECK_OK(qwen3_forward_backward(&m, a, &b, &l2, NULL));
+    CHECK(l1 == l2);
+    double d = 0, z = 0;
+    for (size_t i = 0; i < ne; i++) {
+        if (i < 40 * (size_t)cfg.dim) z += fabs(m.g.embed[i]);
+        else d = fmax(d, fabs(m.g.embed[i] - ge[i]));
+    }
+    CHECK(z == 0);
+    CHECK(d < 1e-6);
+    double lay = 0;
+    for (size_t i = m.tensors[1].offset; i < m.tensors[m.n_tensors - 1].offset; i++) lay += fabs(m.grad_mem[i]);
+    CHECK(lay == 0);
+    float *before = malloc(m.n_params * sizeof(float));
+    memcpy(before, m.param_mem, m.n_params * sizeof(float));
+    adamw_config ad = {.lr = 1e-2f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f};
+    CHECK_OK(adamw_step(&m, &ad, 1));
+    size_t changed_lo = 0, changed_hi = 0;
+    for (size_t i = 0; i < m.n_params; i++)
+        if (m.param_mem[i] != before[i]) *(i < 40 * (size_t)cfg.dim ? &changed_lo : &changed_hi) += 1;
+    CHECK(changed_lo == 0);
+    CHECK(changed_hi > 0 && changed_hi <= ne - 40 * (size_t)cfg.dim);
+    free(before), free(ge);
+    qwen3_acts_free(a);
+    qwen3_model_free(&m);
+    (void)N;
+}
+
+int main(void) {
+    RUN(test_ref_gqa1_tied);
+    RUN(test_ref_gqa2_untied);
+    RUN(test_ref_gqa4_tied);
+    RUN(test_kv_decode_fork);
+    RUN(test_frozen);
+    return test_summary("test_model");
+}
