@@ -5,7 +5,8 @@
 //   node scripts/pq_ref.cjs gen-hyparquet FILE    a file written by hyparquet-writer
 //   node scripts/pq_ref.cjs duckdb-json FILE      rows as JSON lines, read by DuckDB
 //   node scripts/pq_ref.cjs hyparquet-json FILE   rows as JSON lines, read by hyparquet
-//   node scripts/pq_ref.cjs compare A B           compare two JSON-lines files (see canon below)
+//   node scripts/pq_ref.cjs compare A B           compare two JSON-lines files (see same() below)
+//   node scripts/pq_ref.cjs batch < LINES         many checks in one process (see batch())
 // Struct columns are flattened to "s.a" and maps to "m.key"/"m.value" lists, as our reader names them.
 const path = require('path');
 const fs = require('fs');
@@ -109,6 +110,31 @@ async function genHyparquet(file) {
   });
 }
 
+// Row-group statistics let DuckDB skip row groups: counts under filters must equal a scan that
+// cannot use them (the same filter applied to every row in JS).
+async function statsCheck(file) {
+  const con = sharedCon || (sharedCon = await duck());
+  const cols = (await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)).getRowObjectsJson();
+  const all = (await con.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowObjectsJS();
+  let checked = 0;
+  for (const c of cols) {
+    const t = c.column_type;
+    if (!['BIGINT', 'INTEGER', 'DOUBLE', 'FLOAT', 'VARCHAR'].includes(t)) continue;
+    const vals = all.map(r => r[c.column_name]).filter(v => v !== null);
+    if (!vals.length) continue;
+    const sorted = vals.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const q of [0.1, 0.5, 0.9]) {
+      const pivot = sorted[Math.floor(q * (sorted.length - 1))];
+      const lit = t === 'VARCHAR' ? `'${String(pivot).replace(/'/g, "''")}'` : String(pivot);
+      const got = (await con.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${file}') WHERE "${c.column_name}" >= ${lit}::${t}`)).getRowObjectsJson()[0].n;
+      const want = vals.filter(v => v >= pivot).length;
+      if (got !== want) return `column ${c.column_name} >= ${lit}: DuckDB counts ${got}, rows hold ${want}`;
+      checked++;
+    }
+  }
+  return checked ? null : 'no column to filter on';
+}
+
 function normalizeValue(v) {
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v)) return v.map(normalizeValue);
@@ -117,12 +143,13 @@ function normalizeValue(v) {
   return v;
 }
 
+let sharedCon = null;
 async function duckdbJson(file) {
-  const con = await duck();
+  const con = sharedCon || (sharedCon = await duck());
   const r = await con.runAndReadAll(`SELECT * FROM read_parquet('${file}')`);
   const out = [];
   for (const row of r.getRowObjectsJson()) out.push(JSON.stringify(flatten(row)));
-  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+  return out;
 }
 
 async function hyparquetJson(file) {
@@ -131,8 +158,7 @@ async function hyparquetJson(file) {
   const buf = fs.readFileSync(file);
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   const rows = await parquetReadObjects({ file: ab, compressors });
-  const out = rows.map(r => JSON.stringify(flatten(normalizeValue(r))));
-  process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+  return rows.map(r => JSON.stringify(flatten(normalizeValue(r))));
 }
 
 // Our integers may exceed 2^53: quote long integer tokens before JSON.parse so they compare as text.
@@ -169,25 +195,51 @@ function same(a, b) {
   return false;
 }
 
-function compare(fa, fb) {
-  const la = fs.readFileSync(fa, 'utf8').split('\n').filter(Boolean);
-  const lb = fs.readFileSync(fb, 'utf8').split('\n').filter(Boolean);
-  if (la.length !== lb.length) { console.log(`row count differs: ${la.length} vs ${lb.length}`); process.exit(1); }
+const readLines = f => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean);
+
+// null when equal, else a message naming the first differing row
+function compareLines(la, lb) {
+  if (la.length !== lb.length) return `row count differs: ${la.length} vs ${lb.length}`;
   for (let i = 0; i < la.length; i++) {
     const a = parseLine(la[i]), b = parseLine(lb[i]);
     expandNullStructs(a, b);
     expandNullStructs(b, a);
-    if (!same(a, b)) { console.log(`row ${i} differs:\n  ${la[i]}\n  ${lb[i]}`); process.exit(1); }
+    if (!same(a, b)) return `row ${i} differs:\n  ${la[i]}\n  ${lb[i]}`;
   }
-  console.log(`${la.length} rows identical`);
+  return null;
+}
+
+// Batch mode (one process, one DuckDB): lines "duckdb|hyparquet FILE EXPECTED_JSONL" (read FILE
+// with that reader), "lines A.jsonl B.jsonl" or "stats FILE"; prints "ok LINE" or "FAIL LINE: why" for each.
+async function batch() {
+  const lines = fs.readFileSync(0, 'utf8').split('\n').filter(Boolean);
+  for (const line of lines) {
+    const [kind, file, expected] = line.split(' ');
+    let why = null;
+    try {
+      if (kind === 'stats') why = await statsCheck(file);
+      else if (kind === 'lines') why = compareLines(readLines(file), readLines(expected));
+      else if (kind !== 'duckdb' && kind !== 'hyparquet') why = 'unknown check ' + kind;
+      else {
+        const got = kind === 'duckdb' ? await duckdbJson(file) : await hyparquetJson(file);
+        why = compareLines(got, readLines(expected));
+      }
+    } catch (e) { why = String(e.message || e).split('\n')[0]; }
+    console.log(why ? `FAIL ${line}: ${why}` : `ok ${line}`);
+  }
 }
 
 (async () => {
   const [cmd, arg, arg2] = process.argv.slice(2);
   if (cmd === 'gen-duckdb') await genDuckdb(arg);
   else if (cmd === 'gen-hyparquet') await genHyparquet(arg);
-  else if (cmd === 'duckdb-json') await duckdbJson(arg);
-  else if (cmd === 'hyparquet-json') await hyparquetJson(arg);
-  else if (cmd === 'compare') compare(arg, arg2);
-  else { console.error('usage: pq_ref.cjs gen-duckdb DIR | gen-hyparquet FILE | duckdb-json FILE | hyparquet-json FILE | compare A B'); process.exit(2); }
+  else if (cmd === 'duckdb-json' || cmd === 'hyparquet-json') {
+    const out = cmd === 'duckdb-json' ? await duckdbJson(arg) : await hyparquetJson(arg);
+    process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+  } else if (cmd === 'compare') {
+    const why = compareLines(readLines(arg), readLines(arg2));
+    console.log(why || 'identical');
+    if (why) process.exit(1);
+  } else if (cmd === 'batch') await batch();
+  else { console.error('usage: pq_ref.cjs gen-duckdb DIR | gen-hyparquet FILE | duckdb-json FILE | hyparquet-json FILE | compare A B | batch'); process.exit(2); }
 })().catch(e => { console.error(e.stack || String(e)); process.exit(1); });

@@ -241,6 +241,11 @@ static void test_nfc_fast_path(void) {
         int l = (int)utf8proc_encode_char((utf8proc_int32_t)cp, (utf8proc_uint8_t *)s + 1);
         if (tok_needs_norm(qwen, s + 1, (size_t)l)) continue;
         inert++;
+        // a non-starter could be reordered, and a composition second could join its left neighbour
+        // (those with combining class 0 are Hangul jamo and a few Indic/Myanmar/Balinese signs)
+        if (utf8proc_get_property((utf8proc_int32_t)cp)->combining_class != 0 || (cp >= 0x1100 && cp <= 0x11FF) ||
+            (cp >= 0x0900 && cp <= 0x0DFF) || (cp >= 0x1000 && cp <= 0x109F) || (cp >= 0x1B00 && cp <= 0x1B7F))
+            bad++;
         utf8proc_uint8_t *n1 = utf8proc_NFC((const utf8proc_uint8_t *)s + 1);
         utf8proc_uint8_t *n2 = utf8proc_NFC((const utf8proc_uint8_t *)s);
         if (strcmp((char *)n1, s + 1) || strcmp((char *)n2, s)) bad++;

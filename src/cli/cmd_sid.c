@@ -319,7 +319,7 @@ static int sid_train(int argc, char **argv) {
     rq_codebook cb;
     rq_stats st;
     t0 = time_now();
-    if (rqkmeans_train(&cb, x, n, d, layers, k, iters, (uint64_t)seed, &ko, &st)) {
+    if (rqkmeans_train_inplace(&cb, x, n, d, layers, k, iters, (uint64_t)seed, &ko, &st)) {
         free(x);
         return cli_fail("sid train");
     }

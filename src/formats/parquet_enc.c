@@ -253,7 +253,10 @@ int pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t 
         return 0;
     }
     case PQ_CODEC_ZSTD: {
-        size_t r = ZSTD_decompress(dst, dst_len, src, n);
+        // one context per thread: ZSTD_decompress would allocate (and fault in) a fresh one per page
+        static _Thread_local ZSTD_DCtx *dctx;
+        if (!dctx && !(dctx = ZSTD_createDCtx())) return err_set("ZSTD: out of memory");
+        size_t r = ZSTD_decompressDCtx(dctx, dst, dst_len, src, n);
         if (ZSTD_isError(r)) return err_set("ZSTD decompression failed: %s", ZSTD_getErrorName(r));
         if (r != dst_len) return err_set("ZSTD page gave %zu bytes, header says %zu", r, dst_len);
         return 0;
@@ -308,7 +311,9 @@ int pq_compress(int codec, int level, const uint8_t *src, size_t n, pq_buf *out)
     case PQ_CODEC_ZSTD: {
         size_t cap = ZSTD_compressBound(n);
         if (pq_buf_reserve(out, cap)) return ERR_FAIL;
-        size_t r = ZSTD_compress(out->buf + out->len, cap, src, n, level ? level : 1);
+        static _Thread_local ZSTD_CCtx *cctx;
+        if (!cctx && !(cctx = ZSTD_createCCtx())) return err_set("ZSTD: out of memory");
+        size_t r = ZSTD_compressCCtx(cctx, out->buf + out->len, cap, src, n, level ? level : 1);
         if (ZSTD_isError(r)) return err_set("ZSTD compression failed: %s", ZSTD_getErrorName(r));
         out->len += r;
         return 0;

@@ -227,10 +227,14 @@ int chat_encode(const tokenizer *t, const chat_msg *msgs, size_t n, const chat_o
         tok_buf_free(&b);
         return ERR_FAIL;
     }
+    // a token belongs to the loss when its bytes overlap an assistant span: the one token that can
+    // straddle the boundary ("\n" of the header merged with the content's leading newlines) counts
     size_t s = 0;
     for (size_t i = 0; i < b.n; i++) {
-        while (s < ns && b.offs[i] >= sp[s].end) s++;
-        out->mask[i] = s < ns && b.offs[i] >= sp[s].begin;
+        size_t beg = b.offs[i], end = i + 1 < b.n ? b.offs[i + 1] : out->len;
+        if (end <= beg) end = beg + 1;
+        while (s < ns && beg >= sp[s].end) s++;
+        out->mask[i] = s < ns && end > sp[s].begin;
     }
     out->ids = b.ids;
     out->n = b.n;

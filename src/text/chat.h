@@ -34,10 +34,12 @@ typedef struct {
     char *text;
     size_t len;
     int32_t *ids;
-    uint8_t *mask;   // per token: 1 when the token starts inside an assistant span
+    uint8_t *mask;   // per token: 1 when the token's bytes overlap an assistant span
     size_t n;
 } chat_encoded;
 
-// Render and tokenize; mask[i] = 1 when token i starts inside an assistant span.
+// Render and tokenize the whole text at once (ids equal encoding the rendered text); mask[i] = 1
+// when token i overlaps an assistant span. Only a token that straddles the span start (the header's
+// "\n" merged with newlines that begin the content) can overlap partially; it counts as content.
 int chat_encode(const tokenizer *t, const chat_msg *msgs, size_t n, const chat_opts *o, chat_encoded *out);
 void chat_encoded_free(chat_encoded *e);

@@ -41,6 +41,7 @@ typedef struct {
     strmap_slot *slots;
     size_t cap, n;
 } strmap;
+int strmap_reserve(strmap *m, size_t n);                              // room for n keys
 int strmap_put(strmap *m, const char *k, size_t klen, int32_t val);   // overwrites
 int32_t strmap_get(const strmap *m, const char *k, size_t klen);      // -1 when absent
 void strmap_free(strmap *m);
@@ -79,7 +80,7 @@ typedef struct {
 
 #define TOK_CACHE_STRIPES 64
 #define TOK_CACHE_SLOTS 2048       // per stripe
-#define TOK_CACHE_MAXKEY 48        // longer words are not cached
+#define TOK_CACHE_MAXKEY 160       // longer words are not cached
 typedef struct {
     uint64_t h;
     uint16_t klen, nids;
@@ -87,7 +88,7 @@ typedef struct {
 } cache_slot;
 typedef struct {
     pthread_mutex_t mu;
-    cache_slot slots[TOK_CACHE_SLOTS];
+    cache_slot *slots;             // TOK_CACHE_SLOTS, allocated on first insert
 } cache_stripe;
 
 struct tokenizer {
@@ -108,6 +109,7 @@ struct tokenizer {
     int32_t byte_id[256];          // byte-level initial symbols (-1 when missing)
     int32_t fallback_id[256];      // <0xXX> for byte_fallback (-1 when missing)
     int bytelevel, ignore_merges, byte_fallback, fuse_unk;
+    int id_bytelevel_ok;           // scratch: the last tok_set_id decoded as byte-level
     int32_t unk_id;
     // pipeline
     int norm[8], nnorm;

@@ -45,6 +45,7 @@ int tok_set_id(tokenizer *t, int32_t id, const char *str, size_t slen, int flags
     char *b = mem_alloc(slen + 1);
     if (!b) return ERR_FAIL;
     long bl = t->dec_bytelevel ? tok_bytelevel_decode(str, slen, b) : -1;
+    t->id_bytelevel_ok = bl >= 0;
     if (bl < 0) memcpy(b, str, slen), bl = (long)slen;
     b[bl] = 0;
     t->id_bytes[id] = b;
@@ -186,6 +187,9 @@ static int parse_model(tokenizer *t, const cJSON *m, const char *where) {
         return ERR_FAIL;
 
     const cJSON *v;
+    size_t nv = 0;
+    cJSON_ArrayForEach(v, vocab) nv++;
+    if (strmap_reserve(&t->str2id, nv + 1024) || strmap_reserve(&t->vocab_key, nv)) return ERR_FAIL;
     cJSON_ArrayForEach(v, vocab) {
         if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble)
             return err_set("%s: model.vocab[\"%s\"] is not an integer id", where, v->string);
@@ -196,25 +200,28 @@ static int parse_model(tokenizer *t, const cJSON *m, const char *where) {
             return err_set("%s: model.vocab has id %lld twice (\"%s\" and \"%s\")", where, (long long)id, t->id_str[id], v->string);
         if (tok_set_id(t, (int32_t)id, v->string, sl, TOKF_VOCAB)) return err_wrap("%s: ", where);
         if (strmap_put(&t->str2id, t->id_str[id], sl, (int32_t)id)) return ERR_FAIL;
-        // model-internal key: raw bytes for byte-level models (unreachable tokens are left out)
-        if (t->bytelevel) {
-            char *tmp = mem_alloc(sl + 1);
-            if (!tmp) return ERR_FAIL;
-            long bl = tok_bytelevel_decode(v->string, sl, tmp);
-            free(tmp);
-            // id_bytes holds the same decoding when the decoder is byte-level; otherwise decode again
-            if (bl >= 0) {
-                if (!t->dec_bytelevel) {
-                    char *b = mem_alloc(sl + 1);
-                    if (!b) return ERR_FAIL;
-                    bl = tok_bytelevel_decode(v->string, sl, b);
-                    free(t->id_bytes[id]);
-                    t->id_bytes[id] = b;
-                    t->id_blen[id] = (uint32_t)bl;
-                }
-                if (strmap_put(&t->vocab_key, t->id_bytes[id], (size_t)bl, (int32_t)id)) return ERR_FAIL;
+        if (!t->bytelevel) {
+            if (strmap_put(&t->vocab_key, t->id_str[id], sl, (int32_t)id)) return ERR_FAIL;
+            continue;
+        }
+        // model-internal key of a byte-level model: the raw bytes (tokens with a char outside the
+        // byte-level alphabet can never be produced and are left out)
+        if (!t->dec_bytelevel) {
+            char *b = mem_alloc(sl + 1);
+            if (!b) return ERR_FAIL;
+            long bl = tok_bytelevel_decode(v->string, sl, b);
+            if (bl < 0) {
+                free(b);
+                continue;
             }
-        } else if (strmap_put(&t->vocab_key, t->id_str[id], sl, (int32_t)id)) return ERR_FAIL;
+            b[bl] = 0;
+            free(t->id_bytes[id]);
+            t->id_bytes[id] = b;
+            t->id_blen[id] = (uint32_t)bl;
+        } else if (!t->id_bytelevel_ok) {
+            continue;
+        }
+        if (strmap_put(&t->vocab_key, t->id_bytes[id], t->id_blen[id], (int32_t)id)) return ERR_FAIL;
     }
     for (int b = 0; b < 256; b++) {
         char c[2];

@@ -87,8 +87,7 @@ long tok_bytelevel_decode(const char *s, size_t n, char *out) {
     return (long)o;
 }
 
-static int strmap_grow(strmap *m) {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
+static int strmap_resize(strmap *m, size_t ncap) {
     strmap_slot *ns = mem_calloc(ncap, sizeof *ns);
     if (!ns) return ERR_FAIL;
     for (size_t i = 0; i < m->cap; i++) {
@@ -104,8 +103,14 @@ static int strmap_grow(strmap *m) {
     return 0;
 }
 
+int strmap_reserve(strmap *m, size_t n) {
+    size_t cap = m->cap ? m->cap : 64;
+    while (cap < n * 2) cap *= 2;
+    return cap > m->cap ? strmap_resize(m, cap) : 0;
+}
+
 int strmap_put(strmap *m, const char *k, size_t klen, int32_t val) {
-    if ((m->n + 1) * 2 > m->cap && strmap_grow(m)) return ERR_FAIL;
+    if ((m->n + 1) * 2 > m->cap && strmap_resize(m, m->cap ? m->cap * 2 : 64)) return ERR_FAIL;
     uint64_t h = tok_hash(k, klen);
     size_t j = h & (m->cap - 1);
     while (m->slots[j].k) {

@@ -1,0 +1,52 @@
+// Encode throughput of our tokenizer on a text file, the way scripts/tok_ref.js --bench measures
+// HF: chunks of 64 lines joined by '\n', one encode call each, one thread.
+// usage: build/bench/tokenizer_bench TOKENIZER.json TEXTFILE   -> one JSON line
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "text/tokenizer.h"
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s TOKENIZER.json TEXTFILE\n", argv[0]);
+        return 2;
+    }
+    double t0 = time_now();
+    tokenizer *t;
+    if (tokenizer_load(&t, argv[1])) {
+        fprintf(stderr, "%s\n", err_msg());
+        return 1;
+    }
+    double load = time_now() - t0;
+    char *text;
+    size_t n;
+    if (file_read_all(argv[2], &text, &n)) {
+        fprintf(stderr, "%s\n", err_msg());
+        return 1;
+    }
+    tok_buf b = {0};
+    size_t ntok = 0;
+    t0 = time_now();
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        for (int lines = 0; j < n && lines < 64; j++)
+            if (text[j] == '\n' && ++lines == 64) break;
+        b.n = 0;
+        if (tokenizer_encode(t, text + i, j - i, &b)) {
+            fprintf(stderr, "%s\n", err_msg());
+            return 1;
+        }
+        ntok += b.n;
+        i = j + 1;
+    }
+    double s = time_now() - t0;
+    printf("{\"load_s\": %.4f, \"encode_s\": %.4f, \"mb_s\": %.3f, \"tokens\": %zu}\n", load, s, n / 1e6 / s, ntok);
+    tok_buf_free(&b);
+    tokenizer_free(t);
+    free(text);
+    return 0;
+}

