@@ -49,7 +49,15 @@ ours=$(printf '%s\n' '<|sid_begin|><s_a_340><s_b_6566><s_c_5603><|sid_end|>' \
 [ "$ours" = "$hf_ids" ] && ok || bad "our ids differ from HF's: ours=[$ours] hf=[$hf_ids]"
 
 # numpy: weights; torch reference: loads and scores
-$PY scripts/vocab_ref.py check "$tmp/base" "$tmp/exp" --layers 3 --codebook 8192 --init mean && ok || bad "numpy/torch check (mean)"
+ref=$($PY scripts/vocab_ref.py check "$tmp/base" "$tmp/exp" --layers 3 --codebook 8192 --init mean) && ok ||
+    bad "numpy/torch check (mean)"
+echo "$ref"
+# our model loader scores the same sequence (the check's: begin, s_a_340, end, 9707, begin) as torch
+nll=$(echo "176245 152009 176246 9707 176245" | $ONEREC score --model "$tmp/exp" 2>&1 >/dev/null |
+      sed -nE 's/.*mean nll ([0-9.]+).*/\1/p')
+ref_loss=$(sed -nE 's/.*loss=([0-9.]+).*/\1/p' <<<"$ref")
+awk -v a="$nll" -v b="$ref_loss" 'BEGIN { d = a - b; exit !(a != "" && d < 1e-3 && d > -1e-3) }' && ok ||
+    bad "onerec score nll=$nll vs torch $ref_loss"
 
 # an expanded model is refused (not expanded twice), and nothing is written
 expect_fail "already has the token <s_a_0> (id 151669)" $ONEREC vocab expand --model "$tmp/exp" --out "$tmp/exp2"
