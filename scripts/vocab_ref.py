@@ -11,9 +11,11 @@ check BASE OUT --layers L --codebook K --init mean|hf [--noise X]
     tokenizer.json / tokenizer_config.json entries (ids, order, flags), the other files copied.
     Then loads OUT into the PyTorch reference (scripts/qwen3_ref.py) and scores a sequence of
     itemic tokens: the loss must be finite. Prints "ok" or raises.
-embed MODEL IDS OUT
-    IDS: JSON list of token-id lists. Writes OUT (f32 [n, C]): the final-norm hidden state of the
-    last token of each sequence (one forward per sequence, float64), L2-normalised.
+embed MODEL IDS OURS
+    IDS: JSON list of token-id lists; OURS: JSON [[pid, [floats]], ...] (our embeddings, in the same
+    order). The reference embedding is the final-norm hidden state of the last token of each
+    sequence (one plain forward per sequence, float64), L2-normalised; prints the largest
+    difference and fails above 1e-4.
 """
 import json
 import os
@@ -235,7 +237,7 @@ def check(argv):
 def embed(argv):
     import torch
     from qwen3_ref import forward
-    model, ids_path, out = argv
+    model, ids_path, ours_path = argv
     cfgj = json.load(open(os.path.join(model, "config.json")))
     W = read_safetensors_dir(model)
     P = {n: torch.from_numpy(to_f32(*W[n]).astype(np.float64)) for n in W}
@@ -245,12 +247,20 @@ def embed(argv):
     cfg = dict(dim=C, n_layers=cfgj["num_hidden_layers"], n_heads=cfgj["num_attention_heads"],
                n_kv=cfgj["num_key_value_heads"], head_dim=cfgj.get("head_dim", C // cfgj["num_attention_heads"]),
                eps=cfgj["rms_norm_eps"], rope_theta=cfgj["rope_theta"], tied=False)
-    rows = []
-    for seq in json.load(open(ids_path)):
+    seqs = json.load(open(ids_path))
+    ours = json.load(open(ours_path))
+    assert len(ours) == len(seqs), (len(ours), len(seqs))
+    worst = 0.0
+    for seq, (pid, emb) in zip(seqs, ours):
         t = torch.tensor([seq])
         h = forward(P, cfg, t, torch.arange(len(seq))[None], torch.zeros_like(t))[0, -1]
-        rows.append((h / h.norm()).numpy())
-    np.array(rows, dtype=np.float32).tofile(out)
+        ref = (h / h.norm()).numpy()
+        e = np.array(emb, dtype=np.float64)
+        assert e.shape == ref.shape, (pid, e.shape, ref.shape)
+        assert abs(np.linalg.norm(e) - 1) < 1e-5, (pid, np.linalg.norm(e))
+        worst = max(worst, float(np.abs(e - ref).max()))
+    print(f"ok items={len(seqs)} dim={C} max_abs_diff={worst:.3g}")
+    assert worst < 1e-4, worst
 
 
 if __name__ == "__main__":
