@@ -7,6 +7,11 @@ Test mode:  qwen3_ref.py check DIR
   computes in float64: logits, loss (token mean over targets >= 0), every parameter gradient, and
   the losses of `steps` torch.optim.AdamW steps on the same batch. Writes logits.bin (f32 [N,V]),
   grads.bin (f32, the params layout), losses.bin (f64 [1 + steps]).
+Score mode: qwen3_ref.py score MODEL_DIR < ids.txt
+  reads an HF dir (config.json, model.safetensors or index + shards; F32/BF16 read with numpy) and
+  prints per line the log-probability of each token after the first, like `onerec score`.
+Corrupt mode: qwen3_ref.py corrupt KIND SRC_DIR DST_DIR  (fixtures for the bad-input tests)
+  KIND: missing-tensor, wrong-shape, wrong-dtype, truncated, bad-header, missing-field.
 Bench mode: qwen3_ref.py bench --hidden .. (see bench/train_step.sh): tokens/s of a training step
   or a forward pass in fp32 with the given thread count.
 The attention mask is built densely ([T, T] per row from the segment ids), independently of the
@@ -19,7 +24,9 @@ import sys
 import time
 
 import numpy as np
-import torch
+
+if sys.argv[1:2] != ["corrupt"]:   # fixtures need no torch (and start faster without it)
+    import torch
 
 
 def layer_names(i):
@@ -123,6 +130,95 @@ def check(d):
     np.array(losses, dtype=np.float64).tofile(os.path.join(d, "losses.bin"))
 
 
+def read_safetensors(path):
+    import struct
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    hdr = json.loads(raw[8:8 + n])
+    out = {}
+    for name, t in hdr.items():
+        if name == "__metadata__":
+            continue
+        b, e = t["data_offsets"]
+        buf = raw[8 + n + b:8 + n + e]
+        if t["dtype"] == "F32":
+            a = np.frombuffer(buf, dtype="<f4")
+        elif t["dtype"] == "BF16":
+            a = (np.frombuffer(buf, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            raise SystemExit(f"{path}: {name}: dtype {t['dtype']} not handled by the reference")
+        out[name] = a.reshape(t["shape"])
+    return hdr, out
+
+
+def read_model_dir(d):
+    idx = os.path.join(d, "model.safetensors.index.json")
+    files = sorted(set(json.load(open(idx))["weight_map"].values())) if os.path.exists(idx) else ["model.safetensors"]
+    W = {}
+    for f in files:
+        W.update(read_safetensors(os.path.join(d, f))[1])
+    return W
+
+
+def score(d):
+    hf = json.load(open(os.path.join(d, "config.json")))
+    cfg = dict(dim=hf["hidden_size"], n_layers=hf["num_hidden_layers"], n_heads=hf["num_attention_heads"],
+               n_kv=hf["num_key_value_heads"], head_dim=hf.get("head_dim", hf["hidden_size"] // hf["num_attention_heads"]),
+               eps=hf["rms_norm_eps"], rope_theta=hf["rope_theta"], tied=hf.get("tie_word_embeddings", False))
+    P = {k: torch.tensor(v, dtype=torch.float64) for k, v in read_model_dir(d).items()}
+    for line in sys.stdin:
+        ids = [int(x) for x in line.split()]
+        if len(ids) < 2:
+            print()
+            continue
+        t = torch.tensor([ids])
+        n = len(ids)
+        lg = forward(P, cfg, t, torch.arange(n)[None], torch.zeros(1, n, dtype=torch.int64))[0]
+        lp = torch.log_softmax(lg, -1)[torch.arange(n - 1), t[0, 1:]]
+        print(" ".join(f"{x:.6f}" for x in lp.tolist()))
+
+
+def corrupt(kind, src, dst):
+    """Copies model dir src to dst with one defect (dst holds config.json + model.safetensors)."""
+    import shutil
+    import struct
+    shutil.copytree(src, dst)
+    st = os.path.join(dst, "model.safetensors")
+    raw = open(st, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    hdr = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+
+    def write(h, body):
+        hb = json.dumps(h).encode()
+        hb += b" " * (-len(hb) % 8)
+        open(st, "wb").write(struct.pack("<Q", len(hb)) + hb + body)
+
+    name = "model.layers.1.mlp.up_proj.weight"
+    if kind == "missing-tensor":
+        del hdr[name]
+        write(hdr, data)
+    elif kind == "wrong-shape":
+        r, c = hdr[name]["shape"]
+        hdr[name]["shape"] = [c, r]
+        write(hdr, data)
+    elif kind == "wrong-dtype":
+        b, e = hdr[name]["data_offsets"]
+        hdr[name]["dtype"] = "I32"
+        write(hdr, data)
+    elif kind == "truncated":
+        open(st, "wb").write(raw[:len(raw) - 1000])
+    elif kind == "bad-header":
+        hb = raw[8:8 + n].replace(b'"shape"', b'"shape":', 1)
+        open(st, "wb").write(raw[:8] + hb + data)
+    elif kind == "missing-field":
+        cfg = json.load(open(os.path.join(dst, "config.json")))
+        del cfg["hidden_size"]
+        json.dump(cfg, open(os.path.join(dst, "config.json"), "w"))
+    else:
+        raise SystemExit("unknown corruption " + kind)
+
+
 def bench(argv):
     import argparse
     ap = argparse.ArgumentParser()
@@ -169,13 +265,17 @@ def bench(argv):
             opt.step()
         if s:   # the first step warms up allocators and thread pools
             times.append(time.time() - t0)
-    tps = a.batch * a.seq / (sum(times) / len(times))
+    tps = a.batch * a.seq / sorted(times)[len(times) // 2]   # the median step, as model_bench
     print(f"ref tokens_per_s={tps:.1f} loss={loss.item():.4f}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "check":
         check(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "score":
+        score(sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "corrupt":
+        corrupt(*sys.argv[2:])
     elif len(sys.argv) >= 2 and sys.argv[1] == "bench":
         bench(sys.argv[2:])
     else:

@@ -67,8 +67,7 @@ for (const l of fs.readFileSync(process.argv[1], "utf8").trim().split("\n")) {
   const j = JSON.parse(l);
   if (j.ids.length !== j.mask.length) bad++;
   // every masked run ends with <|im_end|> (151645) and follows "assistant\n" (77091, 198), or
-  // "assistant" when the content starts with newlines merged into one token with the header's "\n"
-
+  // "assistant" when the content starts with newlines merged into one token with the header "\n"
   for (let i = 0; i < j.ids.length; i++) {
     if (j.mask[i] && (i === 0 || !j.mask[i - 1]) && !((j.ids[i - 1] === 198 && j.ids[i - 2] === 77091) || j.ids[i - 1] === 77091)) bad++;
     if (j.mask[i] && (i + 1 === j.ids.length || !j.mask[i + 1]) && j.ids[i] !== 151645) bad++;

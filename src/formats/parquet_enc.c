@@ -1,4 +1,5 @@
 // Parquet encodings (RLE/bit-packed hybrid, DELTA_BINARY_PACKED) and the page codecs.
+#include <dlfcn.h>
 #include <limits.h>
 #include <lz4.h>
 #include <snappy-c.h>
@@ -238,8 +239,30 @@ static const char *codec_str(int c) {
     return c >= 0 && c < 8 ? names[c] : "unknown";
 }
 
+// BROTLI is read through libbrotlidec loaded at run time, so the build needs no extra library;
+// without it a BROTLI file gets a message saying what to install.
+typedef int (*brotli_fn)(size_t, const uint8_t *, size_t *, uint8_t *);
+
+static brotli_fn brotli_decoder(void) {
+    static brotli_fn fn;
+    static int tried;
+    if (!tried) {
+        void *h = dlopen("libbrotlidec.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (h) *(void **)&fn = dlsym(h, "BrotliDecoderDecompress");
+        tried = 1;
+    }
+    return fn;
+}
+
 int pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len) {
     switch (codec) {
+    case 4: {   // BROTLI
+        brotli_fn fn = brotli_decoder();
+        if (!fn) return err_set("BROTLI pages need libbrotlidec.so.1 (apt-get install libbrotli1), or rewrite the file with ZSTD");
+        size_t got = dst_len;
+        if (fn(n, src, &got, dst) != 1 || got != dst_len) return err_set("BROTLI decompression failed");
+        return 0;
+    }
     case PQ_CODEC_UNCOMPRESSED:
         if (n != dst_len) return err_set("uncompressed page of %zu bytes, header says %zu", n, dst_len);
         memcpy(dst, src, n);
@@ -253,7 +276,10 @@ int pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t 
         return 0;
     }
     case PQ_CODEC_ZSTD: {
-        size_t r = ZSTD_decompress(dst, dst_len, src, n);
+        // one context per thread: ZSTD_decompress would allocate (and fault in) a fresh one per page
+        static _Thread_local ZSTD_DCtx *dctx;
+        if (!dctx && !(dctx = ZSTD_createDCtx())) return err_set("ZSTD: out of memory");
+        size_t r = ZSTD_decompressDCtx(dctx, dst, dst_len, src, n);
         if (ZSTD_isError(r)) return err_set("ZSTD decompression failed: %s", ZSTD_getErrorName(r));
         if (r != dst_len) return err_set("ZSTD page gave %zu bytes, header says %zu", r, dst_len);
         return 0;
@@ -308,7 +334,9 @@ int pq_compress(int codec, int level, const uint8_t *src, size_t n, pq_buf *out)
     case PQ_CODEC_ZSTD: {
         size_t cap = ZSTD_compressBound(n);
         if (pq_buf_reserve(out, cap)) return ERR_FAIL;
-        size_t r = ZSTD_compress(out->buf + out->len, cap, src, n, level ? level : 1);
+        static _Thread_local ZSTD_CCtx *cctx;
+        if (!cctx && !(cctx = ZSTD_createCCtx())) return err_set("ZSTD: out of memory");
+        size_t r = ZSTD_compressCCtx(cctx, out->buf + out->len, cap, src, n, level ? level : 1);
         if (ZSTD_isError(r)) return err_set("ZSTD compression failed: %s", ZSTD_getErrorName(r));
         out->len += r;
         return 0;

@@ -39,13 +39,15 @@ typedef struct {
     uint8_t *dict_vals;
     const char **dict_sptr;
     size_t *dict_slen;
-    void **bufs;               // page buffers and arenas alive for this row group
-    int nbufs, capbufs;
+    void **bufs;               // page buffers and arenas: [0, nbufs) alive for this row group,
+    size_t *bufsz;             // [nbufs, ntotal) kept from earlier row groups for reuse
+    int nbufs, ntotal, capbufs;
     uint8_t *defs, *reps;
     uint32_t *idx;
     int64_t *tmp64;
     size_t lvl_cap, idx_cap, tmp_cap;
     pq_buf scratch, scratch2;  // widened lists
+    pq_buf page;               // decompressed pages of fixed-width columns (values are copied out)
 } pq_col;
 
 struct parquet_cursor {
@@ -153,20 +155,41 @@ const char *parquet_reader_column_encodings(const parquet_reader *r, int rg, int
 
 // ---------------------------------------------------------------------------- decoding helpers
 
-static int col_keep(pq_col *c, void *buf) {
-    if (c->nbufs == c->capbufs) {
+// A buffer that lives until the next row group; reusing earlier ones saves the page faults of
+// fresh large allocations.
+static void *col_alloc(pq_col *c, size_t n) {
+    if (n == 0) n = 1;
+    for (int i = c->nbufs; i < c->ntotal; i++)
+        if (c->bufsz[i] >= n) {
+            void *b = c->bufs[i];
+            size_t sz = c->bufsz[i];
+            c->bufs[i] = c->bufs[c->nbufs];
+            c->bufsz[i] = c->bufsz[c->nbufs];
+            c->bufs[c->nbufs] = b;
+            c->bufsz[c->nbufs++] = sz;
+            return b;
+        }
+    if (c->ntotal == c->capbufs) {
         int cap = c->capbufs ? c->capbufs * 2 : 16;
         void **nb = realloc(c->bufs, (size_t)cap * sizeof *nb);
-        if (!nb) { free(buf); return err_set("out of memory"); }
-        c->bufs = nb;
+        if (nb) c->bufs = nb;
+        size_t *ns = realloc(c->bufsz, (size_t)cap * sizeof *ns);
+        if (ns) c->bufsz = ns;
+        if (!nb || !ns) { err_set("out of memory"); return NULL; }
         c->capbufs = cap;
     }
-    c->bufs[c->nbufs++] = buf;
-    return 0;
+    void *b = malloc(n);
+    if (!b) { err_set("out of memory (%zu bytes)", n); return NULL; }
+    // move the first spare to the end, put the new buffer at nbufs
+    c->bufs[c->ntotal] = c->bufs[c->nbufs];
+    c->bufsz[c->ntotal] = c->bufsz[c->nbufs];
+    c->ntotal++;
+    c->bufs[c->nbufs] = b;
+    c->bufsz[c->nbufs++] = n;
+    return b;
 }
 
 static void col_reset(pq_col *c) {
-    for (int i = 0; i < c->nbufs; i++) free(c->bufs[i]);
     c->nbufs = 0;
     c->nrows = c->nslots = 0;
     c->ndict = 0;
@@ -279,12 +302,16 @@ static int decode_delta_ba(pq_col *c, const char **sptr, size_t *slen, int64_t n
     for (int64_t i = 0; i < n; i++) {
         // a prefix never exceeds the previous value, so the sum below is bounded by the page
         size_t prev = i ? (size_t)pre[i - 1] + slen[i - 1] : 0;
-        if (pre[i] < 0 || (size_t)pre[i] > prev) { free(pre); return err_set("DELTA_BYTE_ARRAY prefix %lld longer than the previous value", (long long)pre[i]); }
+        if (pre[i] < 0 || (size_t)pre[i] > prev) {
+            long long bad = (long long)pre[i];
+            free(pre);
+            return err_set("DELTA_BYTE_ARRAY prefix %lld longer than the previous value", bad);
+        }
         total += (size_t)pre[i] + slen[i];
         if (total > ((size_t)1 << 31)) { free(pre); return err_set("DELTA_BYTE_ARRAY page expands past 2 GiB"); }
     }
-    char *arena = malloc(total ? total : 1);
-    if (!arena || col_keep(c, arena)) { free(pre); return arena ? ERR_FAIL : err_set("out of memory"); }
+    char *arena = col_alloc(c, total);
+    if (!arena) { free(pre); return ERR_FAIL; }
     char *q = arena;
     size_t prev_len = 0;
     const char *prev = "";
@@ -305,10 +332,10 @@ static int decode_delta_ba(pq_col *c, const char **sptr, size_t *slen, int64_t n
 
 // Values of one page: n non-null values at slot position `pos`.
 static int decode_values(pq_col *c, int enc, int64_t pos, int64_t n, const uint8_t *p, const uint8_t *end) {
+    if (n == 0) return 0;
     uint8_t *vals = c->esize ? c->vals + pos * c->esize : NULL;
     const char **sptr = c->esize ? NULL : c->sptr + pos;
     size_t *slen = c->esize ? NULL : c->slen + pos;
-    if (n == 0) return 0;
     switch (enc) {
     case ENC_PLAIN:
         return decode_plain(c, vals, sptr, slen, n, p, end);
@@ -360,8 +387,8 @@ static int decode_values(pq_col *c, int enc, int64_t pos, int64_t n, const uint8
             for (size_t b = 0; b < k; b++)
                 for (int64_t i = 0; i < n; i++) vals[i * k + b] = p[b * (size_t)n + i];
         } else {
-            char *arena = malloc((size_t)n * k);
-            if (!arena || col_keep(c, arena)) return err_set("out of memory");
+            char *arena = col_alloc(c, (size_t)n * k);
+            if (!arena) return ERR_FAIL;
             for (size_t b = 0; b < k; b++)
                 for (int64_t i = 0; i < n; i++) arena[i * k + b] = (char)p[b * (size_t)n + i];
             for (int64_t i = 0; i < n; i++) { sptr[i] = arena + i * k; slen[i] = k; }
@@ -413,6 +440,7 @@ static int decode_data_page(pq_col *c, const pq_page_header *h, const uint8_t *p
                             const uint8_t *rep_p, const uint8_t *rep_e, const uint8_t *def_p, const uint8_t *def_e) {
     int64_t N = h->num_values;
     if (N > MAX_PAGE_VALUES) return err_set("data page with %lld values", (long long)N);
+    if (N == 0) return 0;
     if (ensure((void **)&c->defs, &c->lvl_cap, (size_t)N, 1)) return ERR_FAIL;
     if (c->max_rep) {
         uint8_t *nr = realloc(c->reps, c->lvl_cap);
@@ -513,9 +541,15 @@ static int decode_chunk(parquet_reader *r, pq_col *c, const pq_chunk_meta *cm, i
         int compressed = cm->codec != PQ_CODEC_UNCOMPRESSED && (h.type != PAGE_DATA_V2 || h.is_compressed);
         if (compressed) {
             if (ulen > ((size_t)1 << 31)) return err_set("page of %zu bytes uncompressed", ulen);
-            uint8_t *buf = malloc(ulen ? ulen : 1);
-            if (!buf) return err_set("out of memory (page of %zu bytes)", ulen);
-            if (col_keep(c, buf)) return ERR_FAIL;
+            uint8_t *buf;
+            if (c->esize) {   // values are copied out of the page: one buffer serves every page
+                c->page.len = 0;
+                if (pq_buf_reserve(&c->page, ulen + 1)) return ERR_FAIL;
+                buf = c->page.buf;
+            } else {          // strings point into the page: it lives as long as the row group
+                buf = col_alloc(c, ulen);
+                if (!buf) return ERR_FAIL;
+            }
             if (pq_decompress(cm->codec, v, (size_t)(ve - v), buf, ulen)) return ERR_FAIL;
             v = buf;
             ve = buf + ulen;
@@ -535,11 +569,14 @@ static int decode_chunk(parquet_reader *r, pq_col *c, const pq_chunk_meta *cm, i
 
 static void col_free(pq_col *c) {
     col_reset(c);
-    free(c->bufs); free(c->row_null); free(c->row_off); free(c->slot_null); free(c->vals);
+    for (int i = 0; i < c->ntotal; i++) free(c->bufs[i]);
+    free(c->bufs);
+    free(c->bufsz); free(c->row_null); free(c->row_off); free(c->slot_null); free(c->vals);
     free(c->sptr); free(c->slen); free(c->dict_vals); free(c->dict_sptr); free(c->dict_slen);
     free(c->defs); free(c->reps); free(c->idx); free(c->tmp64);
     pq_buf_free(&c->scratch);
     pq_buf_free(&c->scratch2);
+    pq_buf_free(&c->page);
 }
 
 static size_t phys_size(int t) {
@@ -615,6 +652,16 @@ const parquet_column_info *parquet_cursor_column_info(const parquet_cursor *c, i
 static int load_row_group(parquet_cursor *c, int rg) {
     parquet_reader *r = c->r;
     const pq_row_group *g = &r->meta.rgs[rg];
+    if (r->mapped) {
+        // fault the chunks in with one call each instead of one page fault per 4 KiB page
+        long pg = sysconf(_SC_PAGESIZE);
+        for (int i = 0; i < c->ncols; i++) {
+            const pq_chunk_meta *cm = &g->chunks[c->cols[i].ci];
+            int64_t start = cm->dict_page_offset > 0 && cm->dict_page_offset < cm->data_page_offset ? cm->dict_page_offset : cm->data_page_offset;
+            int64_t a = start / pg * pg;
+            madvise((void *)(r->data + a), (size_t)(start + cm->total_compressed - a), 22 /* MADV_POPULATE_READ */);
+        }
+    }
     for (int i = 0; i < c->ncols; i++) {
         pq_col *col = &c->cols[i];
         if (decode_chunk(r, col, &g->chunks[col->ci], g->num_rows))

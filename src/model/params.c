@@ -48,8 +48,12 @@ void qwen3_config_to_hf(hf_config *h, const qwen3_config *c) {
     h->vocab_size = c->vocab;
     h->max_position_embeddings = c->max_pos > 0 ? c->max_pos : 40960;
     h->tie_word_embeddings = c->tied;
-    h->rope_theta = c->rope_theta;
-    h->rms_norm_eps = c->eps;
+    // through the shortest decimal, so 1e-6f is written as 1e-06 and not 9.99999997e-07
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.7g", c->rope_theta);
+    h->rope_theta = strtod(buf, NULL);
+    snprintf(buf, sizeof buf, "%.7g", c->eps);
+    h->rms_norm_eps = strtod(buf, NULL);
     h->bos_token_id = -1;
     h->eos_token_id = -1;
 }
@@ -181,10 +185,16 @@ void qwen3_init_random(qwen3_model *m, uint64_t seed, float std) {
             for (size_t j = 0; j < t->numel; j++) p[j] = 1.0f;
             continue;
         }
-        // one stream per tensor so a tensor's values do not depend on the ones before it
-        rng r;
-        rng_seed_stream(&r, seed, (uint64_t)i);
-        for (size_t j = 0; j < t->numel; j++) p[j] = (float)(rng_normal(&r) * std);
+        // one stream per (tensor, block of 2^20 values): the values depend on neither the other
+        // tensors nor the thread count, and large models initialise on all cores
+        size_t nblk = (t->numel + (1u << 20) - 1) >> 20;
+#pragma omp parallel for schedule(dynamic, 1)
+        for (size_t bk = 0; bk < nblk; bk++) {
+            rng r;
+            rng_seed_stream(&r, seed, ((uint64_t)i << 24) + bk);
+            size_t e = (bk + 1) << 20 < t->numel ? (bk + 1) << 20 : t->numel;
+            for (size_t j = bk << 20; j < e; j++) p[j] = (float)(rng_normal(&r) * std);
+        }
     }
 }
 

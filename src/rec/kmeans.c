@@ -403,28 +403,31 @@ static void subtract_assigned(float *resid, float *err, const float *centroids, 
     }
 }
 
-int rqkmeans_train(rq_codebook *cb, const float *data, int64_t n, int d, int layers, int k, int iters,
-                   uint64_t seed, const kmeans_options *opt, rq_stats *st) {
+int rqkmeans_train_inplace(rq_codebook *cb, float *resid, int64_t n, int d, int layers, int k, int iters,
+                           uint64_t seed, const kmeans_options *opt, rq_stats *st) {
     if (rq_codebook_init(cb, layers, k, d)) return ERR_FAIL;
     if (n < k) {
         rq_codebook_free(cb);
         return err_set("residual k-means: %lld items cannot fill a codebook of %d codes: give at least %d "
                        "items or a smaller --codebook", (long long)n, k, k);
     }
-    if (kmeans_check_finite(data, n, d, 0)) {
+    if (kmeans_check_finite(resid, n, d, 0)) {
         rq_codebook_free(cb);
         return ERR_FAIL;
     }
-    float *resid = mem_alloc(sizeof(float) * (size_t)n * d);
     int32_t *assign = mem_alloc(sizeof(int32_t) * n);
     float *err = mem_alloc(sizeof(float) * n);
-    if (!resid || !assign || !err) {
-        free(resid), free(assign), free(err);
+    if (!assign || !err) {
+        free(assign), free(err);
         rq_codebook_free(cb);
         return err_wrap("residual k-means on %lld x %d", (long long)n, d);
     }
-    memcpy(resid, data, sizeof(float) * (size_t)n * d);
     if (st) memset(st, 0, sizeof *st);
+    double sx = 0;
+    if (st) {
+        row_norms(err, resid, n, d);
+        sx = sum_ordered(err, n);
+    }
     int rc = 0;
     for (int l = 0; l < layers && !rc; l++) {
         float *cl = cb->centroids + (size_t)l * k * d;
@@ -442,18 +445,23 @@ int rqkmeans_train(rq_codebook *cb, const float *data, int64_t n, int d, int lay
         if (opt && opt->verbose) log_info("residual k-means: layer %d/%d done in %.2f s", l + 1, layers, ks.seconds);
     }
     if (!rc && st) {
-        double se = sum_ordered(err, n), sx = 0;
-        for (int64_t i = 0; i < n; i++) {
-            const float *x = data + i * d;
-            double s = 0;
-            for (int j = 0; j < d; j++) s += (double)x[j] * x[j];
-            sx += s;
-        }
+        double se = sum_ordered(err, n);
         st->mse = se / ((double)n * d);
         st->rel_error = sx > 0 ? se / sx : 0;
     }
-    free(resid), free(assign), free(err);
+    free(assign), free(err);
     if (rc) rq_codebook_free(cb);
+    return rc;
+}
+
+int rqkmeans_train(rq_codebook *cb, const float *data, int64_t n, int d, int layers, int k, int iters,
+                   uint64_t seed, const kmeans_options *opt, rq_stats *st) {
+    if (n < 0 || d <= 0) return err_set("residual k-means: bad sizes %lld x %d", (long long)n, d);
+    float *resid = mem_alloc(sizeof(float) * (size_t)(n > 0 ? n : 1) * d);
+    if (!resid) return err_wrap("residual k-means on %lld x %d", (long long)n, d);
+    memcpy(resid, data, sizeof(float) * (size_t)n * d);
+    int rc = rqkmeans_train_inplace(cb, resid, n, d, layers, k, iters, seed, opt, st);
+    free(resid);
     return rc;
 }
 

@@ -63,6 +63,10 @@ void rq_codebook_free(rq_codebook *cb);
 // Train layer by layer on the residual of the previous layers. data [n, d].
 int rqkmeans_train(rq_codebook *cb, const float *data, int64_t n, int d, int layers, int k,
                    int iters, uint64_t seed, const kmeans_options *opt, rq_stats *st);
+// The same without the copy: resid [n, d] holds the data on entry and the final residual on return
+// (halves the memory for large tables).
+int rqkmeans_train_inplace(rq_codebook *cb, float *resid, int64_t n, int d, int layers, int k, int iters,
+                           uint64_t seed, const kmeans_options *opt, rq_stats *st);
 // codes out [n, layers]; err out [n] (squared reconstruction error per point, may be NULL);
 // resid_prev out [n, d] (may be NULL): the residual entering the last layer (for dedup).
 int rqkmeans_encode(int32_t *codes, float *err, float *resid_prev, const rq_codebook *cb,

@@ -43,8 +43,11 @@ int tok_buf_push(tok_buf *b, int32_t id, uint32_t off) {
 // them changes: checked exhaustively against utf8proc in the tests. Anything else sends the whole
 // chunk through utf8proc.
 static int cp_inert(uint32_t cp) {
-    return cp < 0xA0 || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3001 && cp <= 0x3029) ||
-           (cp >= 0x3041 && cp <= 0x3094) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+    return cp < 0xA0 || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+           (cp >= 0x3001 && cp <= 0x3029) || (cp >= 0x3041 && cp <= 0x3094) || (cp >= 0x30A1 && cp <= 0x30F4) ||
+           (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xFF01 && cp <= 0xFF5E) || (cp >= 0x2010 && cp <= 0x2027) ||
+           (cp >= 0x2030 && cp <= 0x205E) || (cp >= 0x0400 && cp <= 0x0482) || (cp >= 0x048A && cp <= 0x04FF) ||
+           (cp >= 0x0621 && cp <= 0x064A) ||
            (cp >= 0x1F300 && cp <= 0x1F5FF) || (cp >= 0x1F600 && cp <= 0x1F64F) ||
            (cp >= 0x1F680 && cp <= 0x1F6FF) || (cp >= 0x1F900 && cp <= 0x1F9FF);
 }
@@ -143,7 +146,9 @@ int tok_cache_init(tokenizer *t) {
 void tok_cache_free(tokenizer *t) {
     if (!t->cache) return;
     for (int i = 0; i < TOK_CACHE_STRIPES; i++) {
-        for (int j = 0; j < TOK_CACHE_SLOTS; j++) free(t->cache[i].slots[j].block);
+        if (t->cache[i].slots)
+            for (int j = 0; j < TOK_CACHE_SLOTS; j++) free(t->cache[i].slots[j].block);
+        free(t->cache[i].slots);
         pthread_mutex_destroy(&t->cache[i].mu);
     }
     free(t->cache);
@@ -176,17 +181,22 @@ static int merge_get(const tokenizer *t, int32_t a, int32_t b, int32_t *id) {
 static size_t bpe_merge(const tokenizer *t, int32_t *sym, size_t n) {
     if (n < 2) return n;
     if (n <= 64) {
+        // ranks of adjacent pairs kept in an array: a merge only changes its two neighbours
+        int32_t rank[64], mid[64];
+        for (size_t i = 0; i + 1 < n; i++) rank[i] = merge_get(t, sym[i], sym[i + 1], &mid[i]);
         for (;;) {
-            int32_t best = INT32_MAX, bid = -1, id = -1;
+            int32_t best = INT32_MAX;
             size_t bi = 0;
-            for (size_t i = 0; i + 1 < n; i++) {
-                int32_t r = merge_get(t, sym[i], sym[i + 1], &id);
-                if (r >= 0 && r < best) best = r, bi = i, bid = id;
-            }
-            if (bid < 0) return n;
-            sym[bi] = bid;
+            for (size_t i = 0; i + 1 < n; i++)
+                if (rank[i] >= 0 && rank[i] < best) best = rank[i], bi = i;
+            if (best == INT32_MAX) return n;
+            sym[bi] = mid[bi];
             memmove(sym + bi + 1, sym + bi + 2, (n - bi - 2) * sizeof *sym);
+            memmove(rank + bi + 1, rank + bi + 2, (n - bi - 2) * sizeof *rank);
+            memmove(mid + bi + 1, mid + bi + 2, (n - bi - 2) * sizeof *mid);
             n--;
+            if (bi > 0) rank[bi - 1] = merge_get(t, sym[bi - 1], sym[bi], &mid[bi - 1]);
+            if (bi + 1 < n) rank[bi] = merge_get(t, sym[bi], sym[bi + 1], &mid[bi]);
         }
     }
     int32_t *next = malloc(n * sizeof *next), *prev = malloc(n * sizeof *prev);
@@ -264,9 +274,9 @@ static int encode_word(const tokenizer *t, const char *w, size_t n, tok_buf *out
     if (cacheable) {
         h = tok_hash(w, n);
         cs = &t->cache[h & (TOK_CACHE_STRIPES - 1)];
-        slot = &cs->slots[(h >> 6) & (TOK_CACHE_SLOTS - 1)];
         pthread_mutex_lock(&cs->mu);
-        if (slot->block && slot->h == h && slot->klen == n && !memcmp(slot->block, w, n)) {
+        slot = cs->slots ? &cs->slots[(h >> 6) & (TOK_CACHE_SLOTS - 1)] : NULL;
+        if (slot && slot->block && slot->h == h && slot->klen == n && !memcmp(slot->block, w, n)) {
             int rc = buf_reserve(out, slot->nids);
             if (!rc) {
                 memcpy(out->ids + out->n, slot->block + n, slot->nids * sizeof(int32_t));
@@ -343,8 +353,14 @@ static int encode_word(const tokenizer *t, const char *w, size_t n, tok_buf *out
             memcpy(blk, w, n);
             memcpy(blk + n, sym, m * sizeof(int32_t));
             pthread_mutex_lock(&cs->mu);
-            free(slot->block);
-            slot->block = blk, slot->h = h, slot->klen = (uint16_t)n, slot->nids = (uint16_t)m;
+            if (!cs->slots) cs->slots = calloc(TOK_CACHE_SLOTS, sizeof *cs->slots);
+            if (cs->slots) {
+                slot = &cs->slots[(h >> 6) & (TOK_CACHE_SLOTS - 1)];
+                free(slot->block);
+                slot->block = blk, slot->h = h, slot->klen = (uint16_t)n, slot->nids = (uint16_t)m;
+            } else {
+                free(blk);
+            }
             pthread_mutex_unlock(&cs->mu);
         }
     }
@@ -369,7 +385,17 @@ static uint32_t map_off(const enc_ctx *c, size_t p) {
     return (uint32_t)(c->a + c->prefix + (p - c->prefix) * (c->ol - c->prefix) / (c->nl - c->prefix));
 }
 
-static __thread pcre2_match_data *tl_md;
+// One pcre2 match block per thread, freed when the thread exits.
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static void md_free(void *p) { pcre2_match_data_free(p); }
+static void md_key_init(void) { pthread_key_create(&md_key, md_free); }
+static pcre2_match_data *thread_md(void) {
+    pthread_once(&md_once, md_key_init);
+    pcre2_match_data *md = pthread_getspecific(md_key);
+    if (!md && (md = pcre2_match_data_create(4, NULL))) pthread_setspecific(md_key, md);
+    return md;
+}
 
 // s[0..n) is a piece whose first byte sits at chunk position cpos (minus one when `pre`: the piece
 // starts with a space that add_prefix_space inserted).
@@ -392,7 +418,8 @@ static int run_steps(enc_ctx *c, const char *s, size_t n, int step, size_t cpos,
         free(tmp);
         return rc;
     }
-    if (!tl_md && !(tl_md = pcre2_match_data_create(4, NULL))) {
+    pcre2_match_data *tl_md = thread_md();
+    if (!tl_md) {
         free(tmp);
         return err_set("out of memory (pcre2 match data)");
     }

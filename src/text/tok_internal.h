@@ -80,7 +80,7 @@ typedef struct {
 
 #define TOK_CACHE_STRIPES 64
 #define TOK_CACHE_SLOTS 2048       // per stripe
-#define TOK_CACHE_MAXKEY 48        // longer words are not cached
+#define TOK_CACHE_MAXKEY 160       // longer words are not cached
 typedef struct {
     uint64_t h;
     uint16_t klen, nids;
@@ -88,7 +88,7 @@ typedef struct {
 } cache_slot;
 typedef struct {
     pthread_mutex_t mu;
-    cache_slot slots[TOK_CACHE_SLOTS];
+    cache_slot *slots;             // TOK_CACHE_SLOTS, allocated on first insert
 } cache_stripe;
 
 struct tokenizer {

@@ -1,0 +1,90 @@
+// onerec train: flags as the reference's pretrain/SFT scripts (see docs/train.md).
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "cli/args.h"
+#include "train/dist.h"
+#include "train/run.h"
+
+static cJSON *args_to_json(const arg_spec *specs) {
+    cJSON *j = cJSON_CreateObject();
+    for (const arg_spec *s = specs; s->name; s++) {
+        switch (s->kind) {
+        case ARG_STR: {
+            const char *v = *(char **)s->dst;
+            if (v) cJSON_AddStringToObject(j, s->name, v);
+            else cJSON_AddNullToObject(j, s->name);
+            break;
+        }
+        case ARG_INT: cJSON_AddNumberToObject(j, s->name, *(int *)s->dst); break;
+        case ARG_I64: cJSON_AddNumberToObject(j, s->name, (double)*(int64_t *)s->dst); break;
+        case ARG_FLOAT: cJSON_AddNumberToObject(j, s->name, *(float *)s->dst); break;
+        case ARG_DOUBLE: cJSON_AddNumberToObject(j, s->name, *(double *)s->dst); break;
+        case ARG_BOOL: cJSON_AddBoolToObject(j, s->name, *(int *)s->dst); break;
+        }
+    }
+    return j;
+}
+
+int cmd_train(int argc, char **argv) {
+    train_run_args a;
+    train_run_defaults(&a);
+    const arg_spec specs[] = {
+        {"model_dir", ARG_STR, &a.model_dir, "HF Qwen3 model dir to start from (its tokenizer is used)", 1},
+        {"output_dir", ARG_STR, &a.output_dir, "checkpoints step{N}/, latest, logs, events, loss.png", 1},
+        {"dataset_config", ARG_STR, &a.dataset_config, "dataset config JSON (docs/train.md)", 1},
+        {"max_length", ARG_INT, &a.max_length, "tokens per packed row (0: the dataset config's)", 0},
+        {"learning_rate", ARG_DOUBLE, &a.learning_rate, "peak learning rate", 0},
+        {"min_lr", ARG_DOUBLE, &a.min_lr, "learning rate at the end of the decay", 0},
+        {"weight_decay", ARG_DOUBLE, &a.weight_decay, "AdamW decoupled weight decay", 0},
+        {"beta1", ARG_DOUBLE, &a.beta1, "AdamW beta1", 0},
+        {"beta2", ARG_DOUBLE, &a.beta2, "AdamW beta2", 0},
+        {"max_grad_norm", ARG_DOUBLE, &a.max_grad_norm, "clip the global gradient L2 norm (0: off)", 0},
+        {"lr_scheduler_type", ARG_STR, &a.lr_scheduler_type, "cosine, linear or constant (after linear warmup)", 0},
+        {"num_warmup_steps", ARG_I64, &a.num_warmup_steps, "linear warmup steps", 0},
+        {"num_training_steps", ARG_I64, &a.num_training_steps, "optimizer steps in total (also the decay length)", 0},
+        {"save_checkpoint_per_step", ARG_I64, &a.save_checkpoint_per_step, "checkpoint every N steps (and at the end)", 0},
+        {"logging_per_step", ARG_I64, &a.logging_per_step, "log scalars every N steps", 0},
+        {"seed", ARG_I64, &a.seed, "file order and shuffle buffer seed", 0},
+        {"freeze_llm", ARG_BOOL, &a.freeze_llm, "stage 1: freeze the transformer (only embedding rows train)", 0},
+        {"start_optimize_embedding_index", ARG_INT, &a.start_optimize_embedding_index,
+         "embedding / lm_head rows below this stay unchanged (stage 1: 151669)", 0},
+        {"use_tie_weights", ARG_BOOL, &a.use_tie_weights, "expect tied embeddings (the model config decides)", 0},
+        {"minibatch_size", ARG_INT, &a.minibatch_size, "lm_head loss chunk (the model chunks logits itself)", 0},
+        {"enable_gradient_checkpointing", ARG_BOOL, &a.enable_gradient_checkpointing, "accepted; activations are kept", 0},
+        {"gradient_accumulation_steps", ARG_INT, &a.gradient_accumulation_steps, "micro batches per rank per step", 0},
+        {"micro_batch_size", ARG_INT, &a.micro_batch_size, "packed rows per forward/backward", 0},
+        {"resume_from", ARG_STR, &a.resume_from, "checkpoint dir or output dir (its latest) to continue exactly", 0},
+        {"eval_dataset_config", ARG_STR, &a.eval_dataset_config, "held-out data (dataset config JSON) for eval/loss", 0},
+        {"eval_per_step", ARG_I64, &a.eval_per_step, "held-out loss every N steps (0: at checkpoints)", 0},
+        {"eval_rows", ARG_INT, &a.eval_rows, "packed held-out rows per evaluation", 0},
+        {"peak_gflops", ARG_DOUBLE, &a.peak_gflops, "machine peak GFLOP/s, the MFU denominator", 0},
+        {"plot", ARG_BOOL, &a.plot, "write loss.png with gnuplot at the end", 0},
+        {"dump_batches", ARG_STR, &a.dump_batches, "write each step's packed rows (int32 ids, labels, pos, seg) to a file", 0},
+        {0},
+    };
+    int rc = args_parse(argc, argv, specs, "onerec train --model_dir DIR --output_dir DIR --dataset_config JSON [options]",
+                        "Stage 1 / stage 2 / SFT training on packed rows (mpirun -np N for data parallelism).",
+                        NULL, 0, NULL);
+    if (rc) return rc > 0 ? 0 : 2;
+    if (dist_init(&argc, &argv)) return cli_fail("train");
+    cJSON *j = args_to_json(specs);
+    cJSON_AddNumberToObject(j, "world_size", dist_size());
+    rc = train_run(&a, j);
+    cJSON_Delete(j);
+    if (rc) {
+        // any rank may be the one that failed; the others may be waiting in a collective
+        if (dist_size() > 1) {
+            fprintf(stderr, "onerec train: error on rank %d: %s\n", dist_rank(), err_msg());
+            dist_abort(1);
+        }
+        return cli_fail("train");
+    }
+    if (dist_rank() == 0) printf("trained %s: %lld steps, checkpoint %s/latest\n", a.output_dir,
+                                 (long long)a.num_training_steps, a.output_dir);
+    dist_finalize();
+    return 0;
+}

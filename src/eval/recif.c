@@ -1,0 +1,219 @@
+#include "eval/recif.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/file.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+
+// Reads "<s_X_" digits ">" at p for layer letter X; returns the code or -1, advancing *p.
+static int read_code(const char **p, char letter) {
+    const char *s = *p;
+    if (strncmp(s, "<s_", 3) || s[3] != letter || s[4] != '_') return -1;
+    s += 5;
+    int v = 0, nd = 0;
+    while (*s >= '0' && *s <= '9' && nd < 6) v = v * 10 + (*s++ - '0'), nd++;
+    if (!nd || *s != '>' || v >= SID_CODES) return -1;
+    *p = s + 1;
+    return v;
+}
+
+int recif_parse_sids(const char *text, int64_t *out, int max) {
+    int n = 0;
+    for (const char *p = strstr(text, "<s_a_"); p && n < max; p = strstr(p, "<s_a_")) {
+        const char *q = p;
+        int c0 = read_code(&q, 'a'), c1 = c0 >= 0 ? read_code(&q, 'b') : -1, c2 = c1 >= 0 ? read_code(&q, 'c') : -1;
+        if (c2 >= 0) out[n++] = sid_pack(c0, c1, c2);
+        p = q > p ? q : p + 1;
+    }
+    return n;
+}
+
+void recif_format_sid(int64_t sid, char *buf, int n) {
+    int64_t c2 = sid % SID_CODES, c1 = sid / SID_CODES % SID_CODES, c0 = sid / SID_CODES / SID_CODES;
+    snprintf(buf, (size_t)n, "<|sid_begin|><s_a_%lld><s_b_%lld><s_c_%lld><|sid_end|>", (long long)c0,
+             (long long)c1, (long long)c2);
+}
+
+enum { KIND_RANK, KIND_AUC, KIND_TEXT };
+
+typedef struct {
+    char name[64];
+    int kind;
+    rec_metrics sid, pid;
+    int has_pid;
+    double *scores;
+    int *labels;
+    int64_t n, cap;
+    text_metrics text;
+} task_acc;
+
+static int task_kind(const char *t) {
+    if (!strcmp(t, "label_pred")) return KIND_AUC;
+    if (!strcmp(t, "item_understand") || !strcmp(t, "rec_reason")) return KIND_TEXT;
+    return KIND_RANK;
+}
+
+// Items of a JSON array (packed ints or SID strings) or of a SID string; returns the count.
+static int items_of(const cJSON *v, int64_t *out, int max) {
+    if (cJSON_IsString(v)) return recif_parse_sids(v->valuestring, out, max);
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        if (n >= max) break;
+        if (cJSON_IsNumber(e)) out[n++] = (int64_t)e->valuedouble;
+        else if (cJSON_IsString(e)) {
+            int64_t s;
+            out[n++] = recif_parse_sids(e->valuestring, &s, 1) == 1 ? s : -1;   // unparsable: a miss
+        } else return -1;
+    }
+    return n;
+}
+
+#define MAX_LIST 4096
+
+static int score_line(const cJSON *j, task_acc *t, const recif_options *opt, int64_t *a, int64_t *b,
+                      const char *where) {
+    if (t->kind == KIND_RANK) {
+        const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "pred");
+        const cJSON *gt = cJSON_GetObjectItemCaseSensitive(j, "gt");
+        if (!gt) gt = cJSON_GetObjectItemCaseSensitive(j, "answer");
+        if (!pred || !gt) return err_set("%s: a ranking sample needs \"pred\" and \"answer\" (or \"gt\")", where);
+        int np = items_of(pred, a, MAX_LIST), ng = items_of(gt, b, MAX_LIST);
+        if (np < 0 || ng < 0) return err_set("%s: \"pred\"/\"answer\" must be SID strings or integers", where);
+        if (rec_metrics_add(&t->sid, a, np, b, ng)) return ERR_FAIL;
+        const cJSON *gp = cJSON_GetObjectItemCaseSensitive(j, "answer_pid");
+        if (opt->pid_map && gp) {
+            int ngp = items_of(gp, b, MAX_LIST);
+            if (ngp < 0) return err_set("%s: \"answer_pid\" must be a list of integers", where);
+            sid2pid_map(opt->pid_map, a, np, a);
+            if (rec_metrics_add(&t->pid, a, np, b, ngp)) return ERR_FAIL;
+            t->has_pid = 1;
+        }
+        return 0;
+    }
+    if (t->kind == KIND_AUC) {
+        double score;
+        int label;
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "score");
+        const cJSON *ly = cJSON_GetObjectItemCaseSensitive(j, "logit_yes"), *ln = cJSON_GetObjectItemCaseSensitive(j, "logit_no");
+        if (cJSON_IsNumber(s)) score = s->valuedouble;
+        else if (cJSON_IsNumber(ly) && cJSON_IsNumber(ln)) score = metrics_yes_score(ly->valuedouble, ln->valuedouble);
+        else return err_set("%s: label_pred needs \"score\" or \"logit_yes\" and \"logit_no\"", where);
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "label"), *ans = cJSON_GetObjectItemCaseSensitive(j, "answer");
+        if (cJSON_IsNumber(l)) label = l->valuedouble != 0;
+        else if (cJSON_IsString(ans) && strstr(ans->valuestring, "是")) label = 1;
+        else if (cJSON_IsString(ans) && strstr(ans->valuestring, "否")) label = 0;
+        else return err_set("%s: label_pred needs \"label\" (0/1) or \"answer\" (是/否)", where);
+        if (t->n == t->cap) {
+            int64_t nc = t->cap ? 2 * t->cap : 1024;
+            double *ns = mem_realloc(t->scores, (size_t)nc * sizeof *ns);
+            if (!ns) return ERR_FAIL;
+            t->scores = ns;
+            int *nl = mem_realloc(t->labels, (size_t)nc * sizeof *nl);
+            if (!nl) return ERR_FAIL;
+            t->labels = nl;
+            t->cap = nc;
+        }
+        t->scores[t->n] = score;
+        t->labels[t->n++] = label;
+        return 0;
+    }
+    const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "pred"), *ans = cJSON_GetObjectItemCaseSensitive(j, "answer");
+    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(j, "prompt");
+    if (!cJSON_IsString(pred) || !cJSON_IsString(ans)) return err_set("%s: a text sample needs string \"pred\" and \"answer\"", where);
+    if (text_metrics_add(&t->text, cJSON_IsString(prompt) ? prompt->valuestring : "", pred->valuestring, ans->valuestring))
+        return err_wrap("%s", where);
+    return 0;
+}
+
+static int finish(const task_acc *t, const char *system, results_table *r) {
+    if (t->kind == KIND_RANK) {
+        if (results_add_rec(r, system, t->name, &t->sid)) return ERR_FAIL;
+        if (t->has_pid) {
+            char m[64];
+            for (int i = 0; i < t->pid.nk; i++) {
+                snprintf(m, sizeof m, "pid_pass@%d", t->pid.ks[i]);
+                if (results_set(r, system, t->name, m, rec_metrics_pass(&t->pid, i))) return ERR_FAIL;
+                snprintf(m, sizeof m, "pid_position1_pass@%d", t->pid.ks[i]);
+                if (results_set(r, system, t->name, m, rec_metrics_pos1(&t->pid, i))) return ERR_FAIL;
+                snprintf(m, sizeof m, "pid_recall@%d", t->pid.ks[i]);
+                if (results_set(r, system, t->name, m, rec_metrics_recall(&t->pid, i))) return ERR_FAIL;
+            }
+        }
+        return 0;
+    }
+    if (t->kind == KIND_AUC) {
+        double auc;
+        if (metrics_auc(t->scores, t->labels, t->n, &auc)) return err_wrap("task %s", t->name);
+        if (results_set(r, system, t->name, "auc", auc) || results_set(r, system, t->name, "samples", (double)t->n))
+            return ERR_FAIL;
+        return 0;
+    }
+    if (results_set(r, system, t->name, "rouge_l", text_metrics_rouge_l(&t->text)) ||
+        results_set(r, system, t->name, "char_f1", text_metrics_char_f1(&t->text)) ||
+        results_set(r, system, t->name, "samples", (double)t->text.n))
+        return ERR_FAIL;
+    if (t->text.n_judged && results_set(r, system, t->name, "judge", text_metrics_judge(&t->text))) return ERR_FAIL;
+    return 0;
+}
+
+int recif_score_file(const char *path, const char *system, const recif_options *opt, results_table *r) {
+    char *text;
+    if (file_read_all(path, &text, NULL)) return ERR_FAIL;
+    enum { MAX_TASKS = 32 };
+    task_acc *tasks = mem_calloc(MAX_TASKS, sizeof *tasks);
+    int64_t *a = mem_alloc(2 * MAX_LIST * sizeof *a);
+    int ntask = 0, rc = tasks && a ? 0 : ERR_FAIL;
+    int64_t line = 0, samples = 0;
+    for (char *p = text; *p && !rc;) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        line++;
+        char where[512];
+        snprintf(where, sizeof where, "%s:%lld", path, (long long)line);
+        const char *q = p;
+        while (*q == ' ' || *q == '\t' || *q == '\r') q++;
+        if (*q) {
+            cJSON *j = json_parse_text(q, where);
+            const cJSON *tn = j ? cJSON_GetObjectItemCaseSensitive(j, "task") : NULL;
+            if (!j) rc = ERR_FAIL;
+            else if (!cJSON_IsString(tn) || strlen(tn->valuestring) >= sizeof tasks[0].name)
+                rc = err_set("%s: missing string \"task\"", where);
+            int ti = -1;
+            for (int i = 0; !rc && i < ntask && ti < 0; i++)
+                if (!strcmp(tasks[i].name, tn->valuestring)) ti = i;
+            if (!rc && ti < 0) {
+                if (ntask == MAX_TASKS) rc = err_set("%s: more than %d tasks", where, MAX_TASKS);
+                else {
+                    ti = ntask++;
+                    task_acc *t = &tasks[ti];
+                    snprintf(t->name, sizeof t->name, "%s", tn->valuestring);
+                    t->kind = task_kind(t->name);
+                    rc = rec_metrics_init(&t->sid, opt->ks, opt->nk);
+                    if (!rc) rc = rec_metrics_init(&t->pid, opt->ks, opt->nk);
+                    text_metrics_init(&t->text, opt->judge, opt->judge_ctx);
+                }
+            }
+            if (!rc) rc = score_line(j, &tasks[ti], opt, a, a + MAX_LIST, where);
+            samples++;
+            cJSON_Delete(j);
+        }
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    for (int i = 0; !rc && i < ntask; i++) rc = finish(&tasks[i], system, r);
+    if (!rc && samples == 0) rc = err_set("%s: no predictions", path);
+    if (!rc) log_info("scored %lld predictions of %d tasks from %s", (long long)samples, ntask, path);
+    for (int i = 0; tasks && i < ntask; i++) {
+        free(tasks[i].scores);
+        free(tasks[i].labels);
+    }
+    free(tasks);
+    free(a);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,34 @@
+// RecIF-Bench scoring of generated predictions. The generation step (or any other system) writes
+// one JSON object per line; this scores them per task into a results table:
+//   ranking tasks (video, ad, product, interactive, label_cond, and any other task name):
+//     {"task": "video", "pred": [<item>, ...] ranked best first, "answer": "<SIDs>" or "gt": [<item>...],
+//      "answer_pid": [pid, ...] (optional, for PID mode)}
+//     an <item> is a packed SID integer or a string holding one SID "<s_a_1><s_b_2><s_c_3>"
+//     (the <|sid_begin|> / <|sid_end|> markers are optional); "answer" may hold several SIDs.
+//   label_pred: {"task": "label_pred", "label": 0|1 (or "answer": "是"|"否"),
+//                "score": p  or  "logit_yes": x, "logit_no": y}
+//   item_understand, rec_reason: {"task": ..., "pred": "text", "answer": "reference", "prompt": "..."}
+// Metrics: pass@k, position1_pass@k, recall@k (SID mode; with a sid2pid map also pid_* in PID mode
+// against "answer_pid"), auc, rouge_l, char_f1 (and judge when a judge is set), samples.
+#pragma once
+#include <stdint.h>
+
+#include "eval/metrics.h"
+#include "eval/results.h"
+
+// Packed SIDs found in text, in order (at most max); returns the count. A malformed or
+// out-of-range SID is skipped (the benchmark scores it as a miss).
+int recif_parse_sids(const char *text, int64_t *out, int max);
+// An itemic answer string for one SID, for tests and writers.
+void recif_format_sid(int64_t sid, char *buf, int n);
+
+typedef struct {
+    const int *ks;     // NULL: {1, 32}
+    int nk;
+    const sid2pid *pid_map;   // NULL: SID mode only
+    text_judge_fn judge;
+    void *judge_ctx;
+} recif_options;
+
+// Scores a predictions JSONL file under `system` into r.
+int recif_score_file(const char *path, const char *system, const recif_options *opt, results_table *r);

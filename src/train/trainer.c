@@ -1,0 +1,228 @@
+#include "train/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "train/dist.h"
+
+struct trainer {
+    qwen3_model *m;
+    train_loader *l;
+    trainer_config c;
+    int64_t step;
+    int L;                    // row length
+    qwen3_acts *acts;
+    pack_row row;             // scratch for rows of other ranks
+    // this rank's rows of the current step: [accum * micro * L]
+    int32_t *ids, *labels, *pos, *seg;
+    int16_t *src;
+    float *weights, *logp;    // [micro * L]
+    int nrows_mine;
+    FILE *dump;
+    // statistics buffers
+    double *red;              // reduction buffer
+    int red_cap;
+    double *src_loss;
+    int64_t *src_tok;
+    int src_cap;
+};
+
+static int ensure_buffers(trainer *t, int L) {
+    if (L < 2) return err_set("row length %d is too short", L);
+    t->L = L;
+    size_t rows = (size_t)t->c.grad_accum * t->c.micro_batch, N = rows * (size_t)L,
+           Nm = (size_t)t->c.micro_batch * L;
+    t->ids = mem_alloc(N * 4);
+    t->labels = mem_alloc(N * 4);
+    t->pos = mem_alloc(N * 4);
+    t->seg = mem_alloc(N * 4);
+    t->src = mem_alloc(N * 2);
+    t->weights = mem_alloc(Nm * 4);
+    t->logp = mem_alloc(Nm * 4);
+    if (!t->ids || !t->labels || !t->pos || !t->seg || !t->src || !t->weights || !t->logp) return ERR_FAIL;
+    if (pack_row_init(&t->row, L, 0)) return ERR_FAIL;
+    if (!t->m->grad_mem && qwen3_alloc_grads(t->m)) return ERR_FAIL;
+    return qwen3_acts_init(&t->acts, t->m, t->c.micro_batch, L, 1);
+}
+
+void trainer_free(trainer *t) {
+    if (!t) return;
+    qwen3_acts_free(t->acts);
+    pack_row_free(&t->row);
+    free(t->ids), free(t->labels), free(t->pos), free(t->seg), free(t->src);
+    free(t->weights), free(t->logp), free(t->red), free(t->src_loss), free(t->src_tok);
+    free(t);
+}
+
+int trainer_init(trainer **out, qwen3_model *m, train_loader *l, const trainer_config *c) {
+    if (c->micro_batch < 1 || c->grad_accum < 1) return err_set("trainer: micro batch and accumulation must be >= 1");
+    trainer *t = mem_calloc(1, sizeof *t);
+    if (!t) return ERR_FAIL;
+    t->m = m;
+    t->l = l;
+    t->c = *c;
+    if (ensure_buffers(t, c->row_length)) {
+        trainer_free(t);
+        return err_wrap("trainer");
+    }
+    *out = t;
+    return 0;
+}
+
+int64_t trainer_get_step(const trainer *t) { return t->step; }
+void trainer_set_dump(trainer *t, FILE *fp) { t->dump = fp; }
+void trainer_set_step(trainer *t, int64_t step) { t->step = step; }
+
+static int grow_stats(trainer *t, int nsrc) {
+    int need = 8 + 2 * nsrc;
+    if (need > t->red_cap) {
+        double *r = mem_realloc(t->red, sizeof(double) * (size_t)need);
+        if (!r) return ERR_FAIL;
+        t->red = r;
+        t->red_cap = need;
+    }
+    if (nsrc > t->src_cap) {
+        double *a = mem_realloc(t->src_loss, sizeof(double) * (size_t)nsrc);
+        if (!a) return ERR_FAIL;
+        t->src_loss = a;
+        int64_t *b = mem_realloc(t->src_tok, sizeof(int64_t) * (size_t)nsrc);
+        if (!b) return ERR_FAIL;
+        t->src_tok = b;
+        t->src_cap = nsrc;
+    }
+    return 0;
+}
+
+// Reads the global batch; keeps this rank's rows. Returns 1, 0 (data ran out), ERR_FAIL.
+static int read_global_batch(trainer *t, int64_t *ntrain, int64_t *ntokens, int *nsrc) {
+    int world = dist_size(), rank = dist_rank();
+    int per_rank = t->c.grad_accum * t->c.micro_batch, G = world * per_rank;
+    int L = t->L;
+    *ntrain = *ntokens = 0;
+    *nsrc = 0;
+    t->nrows_mine = 0;
+    for (int k = 0; k < G; k++) {
+        int rc = train_loader_next_row(t->l, &t->row);
+        if (rc <= 0) return rc;
+        if (t->dump && rank == 0) {
+            int32_t *arrs[4] = {t->row.ids, t->row.labels, t->row.pos, t->row.seg};
+            for (int a = 0; a < 4; a++)
+                if (fwrite(arrs[a], 4, (size_t)L, t->dump) != (size_t)L) return err_errno("writing the batch dump");
+        }
+        *ntrain += t->row.ntrain;
+        *ntokens += t->row.fill;
+        for (int i = 0; i < L; i++)
+            if (t->row.src[i] >= *nsrc) *nsrc = t->row.src[i] + 1;
+        if (k / per_rank != rank) continue;
+        size_t o = (size_t)(k % per_rank) * L;
+        memcpy(t->ids + o, t->row.ids, (size_t)L * 4);
+        memcpy(t->labels + o, t->row.labels, (size_t)L * 4);
+        memcpy(t->pos + o, t->row.pos, (size_t)L * 4);
+        memcpy(t->seg + o, t->row.seg, (size_t)L * 4);
+        memcpy(t->src + o, t->row.src, (size_t)L * 2);
+        t->nrows_mine++;
+    }
+    return 1;
+}
+
+int trainer_step(trainer *t, trainer_stats *st) {
+    memset(st, 0, sizeof *st);
+    int64_t ntrain, ntokens;
+    int nsrc;
+    int rc = read_global_batch(t, &ntrain, &ntokens, &nsrc);
+    if (rc <= 0) return rc;
+    if (ntrain == 0) return err_set("step %lld: the global batch has no trainable tokens (check the loss masks: only_assistant_loss with no assistant turns?)", (long long)t->step + 1);
+    if (grow_stats(t, nsrc)) return ERR_FAIL;
+    qwen3_model *m = t->m;
+    m->freeze_layers = t->c.freeze_llm;
+    m->grad_row_start = t->c.start_row;
+    qwen3_zero_grads(m);
+    int L = t->L, B = t->c.micro_batch;
+    size_t Nm = (size_t)B * L;
+    double *red = t->red;
+    memset(red, 0, sizeof(double) * (size_t)(8 + 2 * nsrc));
+    // red: [0] nll sum, [1] itemic nll, [2] itemic count, [3] text nll, [4] text count, [8 + 2s] per source
+    float inv = 1.0f / (float)ntrain;
+    for (int mb = 0; mb < t->c.grad_accum; mb++) {
+        size_t o = (size_t)mb * Nm;
+        for (size_t i = 0; i < Nm; i++) t->weights[i] = t->labels[o + i] >= 0 ? inv : 0.0f;
+        qwen3_batch b = {B, L, t->ids + o, t->pos + o, t->seg + o, t->labels + o, t->weights};
+        float loss;
+        if (qwen3_forward_backward(m, t->acts, &b, &loss, t->logp)) return err_wrap("step %lld", (long long)t->step + 1);
+        for (size_t i = 0; i < Nm; i++) {
+            int32_t y = t->labels[o + i];
+            if (y < 0) continue;
+            double nll = -(double)t->logp[i];
+            red[0] += nll;
+            int itemic = y >= t->c.itemic_lo && y <= t->c.itemic_hi;
+            red[itemic ? 1 : 3] += nll;
+            red[itemic ? 2 : 4] += 1;
+            int s = t->src[o + i];
+            red[8 + 2 * s] += nll;
+            red[8 + 2 * s + 1] += 1;
+        }
+    }
+    if (dist_allreduce_sum_f64(red, (size_t)(8 + 2 * nsrc))) return ERR_FAIL;
+    if (dist_allreduce_sum_f32(m->grad_mem, m->n_params)) return ERR_FAIL;
+    st->step = t->step + 1;
+    st->loss = red[0] / (double)ntrain;
+    st->itemic_tokens = (int64_t)red[2];
+    st->text_tokens = (int64_t)red[4];
+    st->itemic_loss = red[2] > 0 ? red[1] / red[2] : 0;
+    st->text_loss = red[4] > 0 ? red[3] / red[4] : 0;
+    st->nsources = nsrc;
+    st->source_loss = t->src_loss;
+    st->source_tokens = t->src_tok;
+    for (int s = 0; s < nsrc; s++) {
+        t->src_tok[s] = (int64_t)red[8 + 2 * s + 1];
+        t->src_loss[s] = t->src_tok[s] ? red[8 + 2 * s] / red[8 + 2 * s + 1] : NAN;
+    }
+    st->tokens = ntokens;
+    st->rows = (int64_t)dist_size() * t->c.grad_accum * B;
+    st->grad_norm = qwen3_grad_norm(m);
+    st->lr = lr_at(&t->c.lr, t->step);
+    if (!isfinite(st->loss) || !isfinite(st->grad_norm))
+        return err_set("step %lld: the loss is %g and the gradient norm %g (not finite); the weights were not updated",
+                       (long long)st->step, st->loss, st->grad_norm);
+    float scale = grad_clip_scale(st->grad_norm, t->c.max_grad_norm);
+    if (scale != 1.0f) qwen3_grad_scale(m, scale);
+    adamw_config ac = {(float)st->lr, t->c.beta1, t->c.beta2, t->c.eps, t->c.weight_decay};
+    if (adamw_step(m, &ac, (int)st->step)) return ERR_FAIL;
+    t->step = st->step;
+    return 1;
+}
+
+int trainer_eval(trainer *t, train_loader *l, int max_rows, double *loss, int64_t *ntok) {
+    int L = t->L, world = dist_size(), rank = dist_rank();
+    qwen3_acts *a = NULL;
+    pack_row row;
+    if (pack_row_init(&row, L, 0)) return ERR_FAIL;
+    if (qwen3_acts_init(&a, t->m, 1, L, 0)) {
+        pack_row_free(&row);
+        return ERR_FAIL;
+    }
+    float *logp = mem_alloc(sizeof(float) * (size_t)L);
+    double red[2] = {0, 0};
+    int rc = logp ? 0 : ERR_FAIL;
+    for (int k = 0; !rc && k < max_rows; k++) {
+        int got = train_loader_next_row(l, &row);
+        if (got < 0) rc = ERR_FAIL;
+        if (got <= 0) break;
+        if (k % world != rank) continue;   // rows split over ranks, summed below
+        qwen3_batch b = {1, L, row.ids, row.pos, row.seg, row.labels, NULL};
+        float lo;
+        if (qwen3_forward(t->m, a, &b, &lo, logp)) rc = ERR_FAIL;
+        for (int i = 0; i < L && !rc; i++)
+            if (row.labels[i] >= 0) red[0] -= logp[i], red[1] += 1;
+    }
+    if (!rc && dist_allreduce_sum_f64(red, 2)) rc = ERR_FAIL;
+    *loss = red[1] > 0 ? red[0] / red[1] : NAN;
+    *ntok = (int64_t)red[1];
+    free(logp);
+    qwen3_acts_free(a);
+    pack_row_free(&row);
+    return rc;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# MPI data parallelism: the MPI build (scripts/train_mpi_build.sh) under
+# `mpirun --allow-run-as-root -np 2`: collective operations agree on every rank.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1   # 2 ranks on 2 cores: one thread each
+MPIRUN="mpirun --allow-run-as-root --oversubscribe -np 2"
+if ! B=$(bash scripts/train_mpi_build.sh 2>/tmp/onerec_mpi_build.$$); then
+    cat /tmp/onerec_mpi_build.$$; bad "MPI build"; B=
+fi
+rm -f /tmp/onerec_mpi_build.$$
+if [ -n "$B" ]; then
+    out=$($MPIRUN "$B/tests/test_train_dist" 2>&1)
+    if grep -q "^test_train_dist_np2: 1 passed, 0 failed" <<<"$out"; then ok; else bad "collectives under mpirun: $out"; fi
+    # the same binary without mpirun runs as one process
+    out=$("$B/tests/test_train_dist" 2>&1)
+    if grep -q "^test_train_dist: 1 passed, 0 failed" <<<"$out"; then ok; else bad "MPI build run alone: $out"; fi
+    # data-parallel training: 2 ranks x 1 micro batch == 1 process x 2 accumulated micro batches
+    T=$(mktemp -d /tmp/onerec_mpi.XXXXXX)
+    /usr/bin/python3 scripts/train_fixture.py "$T" >/dev/null
+    A="--model_dir $T/model --dataset_config $T/pretrain.json --learning_rate 1e-2 --min_lr 1e-3 --num_warmup_steps 2
+       --micro_batch_size 2 --max_length 128 --num_training_steps 12 --save_checkpoint_per_step 6 --plot=false"
+    "$B/onerec" train $A --gradient_accumulation_steps 2 --output_dir "$T/one" >/dev/null 2>"$T/one.err" || bad "1-process run: $(tail -2 "$T/one.err")"
+    $MPIRUN "$B/onerec" train $A --output_dir "$T/two" >/dev/null 2>"$T/two.err" || bad "2-rank run: $(tail -2 "$T/two.err")"
+    cmp_out=$(paste <(grep '^step ' "$T/one/stdout.log") <(grep '^step ' "$T/two/stdout.log") | awk -v n=12 '
+        { a = $4; b = $(NF/2 + 4); d = a - b; if (d < 0) d = -d; if (d > 1e-5 * a || $2 != $(NF/2 + 2)) bad++; k++;
+          t1 += $16; t2 += $(NF/2 + 16) }
+        END { printf "%d steps compared, %d differ; tokens/s: 1 process %.0f, 2 ranks %.0f\n", k, bad, t1 / k, t2 / k; exit (bad || k != n) }')
+    if [ $? = 0 ]; then ok; else bad "np 2 vs 1 losses"; fi
+    echo "mpirun -np 2 vs 1 process: $cmp_out"
+    if [ -f "$T/two/step12/model.safetensors" ] && [ "$(cat "$T/two/latest")" = step12 ] && [ ! -e "$T/two/step6.partial" ]; then ok; else bad "2-rank checkpoint (rank 0 writes)"; fi
+    rm -rf "$T"
+fi
+echo "test_mpi: $pass passed, $fail failed"
+[ $fail = 0 ]
