@@ -32,6 +32,14 @@ if [ -n "$B" ]; then
     if [ $? = 0 ]; then ok; else bad "np 2 vs 1 losses"; fi
     echo "mpirun -np 2 vs 1 process: $cmp_out"
     if [ -f "$T/two/step12/model.safetensors" ] && [ "$(cat "$T/two/latest")" = step12 ] && [ ! -e "$T/two/step6.partial" ]; then ok; else bad "2-rank checkpoint (rank 0 writes)"; fi
+    # stage 1 under MPI: only the trainable rows are reduced; the frozen parameters stay bitwise
+    S1="$A --freeze_llm --start_optimize_embedding_index 271 --num_training_steps 4"
+    "$B/onerec" train $S1 --gradient_accumulation_steps 2 --output_dir "$T/s1one" >/dev/null 2>&1
+    $MPIRUN "$B/onerec" train $S1 --output_dir "$T/s1two" >/dev/null 2>"$T/s1.err" || bad "2-rank stage 1: $(tail -2 "$T/s1.err")"
+    if /usr/bin/python3 scripts/train_check.py frozen "$T/model" "$T/s1two/step4" 271 >/dev/null &&
+       paste <(grep '^step ' "$T/s1one/stdout.log") <(grep '^step ' "$T/s1two/stdout.log") |
+       awk '{ d = $4 - $(NF/2 + 4); if (d < 0) d = -d; if (d > 1e-5 * $4) bad++; k++ } END { exit (bad || k != 4) }'; then ok
+    else bad "2-rank stage 1 (frozen parameters, equal losses)"; fi
     rm -rf "$T"
 fi
 echo "test_mpi: $pass passed, $fail failed"

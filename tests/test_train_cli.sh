@@ -57,6 +57,16 @@ $PY $ROOT/scripts/train_ref_loop.py model ref.dump --length 128 --micro 2 --accu
     --warmup 2 --pad 266 >ref.out 2>&1 || bad "reference loop"
 expect 'paste <(grep "^step " ref/stdout.log) <(grep "^step " ref.out) | awk "{ d = \$4 - \$(NF - 2); g = \$10 - \$NF; if (d < 0) d = -d; if (g < 0) g = -g; if (d > 1e-5 * \$4 || g > 1e-4 * \$10) bad++; k++ } END { exit (bad || k != 8) }"' "steps equal PyTorch on the same batches" ref.out
 
+# ---- the same SFT rows as Parquet shards (onerec data shard): identical losses
+$ONEREC data shard --out pqsft --rows 60 sft/part-0000*.jsonl >/dev/null 2>pq.err || bad "data shard to parquet"
+sed 's|sft/file_list.json|pqsft/file_list.json|' sft.json >sft_pq.json
+for f in jsonl pq; do
+    cfgf=$([ $f = pq ] && echo sft_pq.json || echo sft.json)
+    $ONEREC train --model_dir model --output_dir "src_$f" --dataset_config $cfgf $COMMON --num_training_steps 5 \
+        --save_checkpoint_per_step 5 >/dev/null 2>"src_$f.err" || bad "SFT from $f: $(tail -2 "src_$f.err")"
+done
+expect '[ -f pqsft/part-00000-of-00004.parquet ] && diff <(grep "^step " src_jsonl/stdout.log | cut -d" " -f1-4) <(grep "^step " src_pq/stdout.log | cut -d" " -f1-4) >/dev/null' "Parquet shards train exactly as the same JSONL rows"
+
 # ---- convert: bf16 shards + index + tokenizer
 $ONEREC convert --checkpoint sft --out hf --shard_gb 0.0001 >conv.out 2>conv.err || bad "convert: $(tail -3 conv.err)"
 expect '[ -f hf/model.safetensors.index.json ] && [ -f hf/model-00001-of-00002.safetensors ] && [ -f hf/config.json ] && [ -f hf/tokenizer.json ]' "convert layout"

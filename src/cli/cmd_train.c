@@ -73,7 +73,8 @@ int cmd_train(int argc, char **argv) {
     if (dist_init(&argc, &argv)) return cli_fail("train");
     cJSON *j = args_to_json(specs);
     cJSON_AddNumberToObject(j, "world_size", dist_size());
-    rc = train_run(&a, j);
+    int64_t last = 0;
+    rc = train_run(&a, j, &last);
     cJSON_Delete(j);
     if (rc) {
         // any rank may be the one that failed; the others may be waiting in a collective
@@ -83,8 +84,8 @@ int cmd_train(int argc, char **argv) {
         }
         return cli_fail("train");
     }
-    if (dist_rank() == 0) printf("trained %s: %lld steps, checkpoint %s/latest\n", a.output_dir,
-                                 (long long)a.num_training_steps, a.output_dir);
+    if (dist_rank() == 0) printf("trained %s to step %lld, checkpoint %s/step%lld\n", a.output_dir, (long long)last,
+                                 a.output_dir, (long long)last);
     dist_finalize();
     return 0;
 }

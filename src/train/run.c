@@ -270,7 +270,7 @@ fail:
     return ERR_FAIL;
 }
 
-int train_run(const train_run_args *a, const cJSON *args_json) {
+int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_step) {
     run_ctx c;
     memset(&c, 0, sizeof c);
     c.a = a;
@@ -391,6 +391,7 @@ int train_run(const train_run_args *a, const cJSON *args_json) {
         tfevents_flush(&c.tb);
         if (a->plot) plot_loss(a->output_dir);
     }
+    if (final_step) *final_step = step;
     rc = 0;
     goto done;
 done_pb:

@@ -25,4 +25,6 @@ void train_run_defaults(train_run_args *a);
 // `args_json` (the flags as given) is written to {out}/args.json and kept in checkpoints.
 // Returns 0, or ERR_FAIL with the message (which names the step and the last good checkpoint
 // when training stopped on a non-finite loss).
-int train_run(const train_run_args *a, const cJSON *args_json);
+// *final_step (may be NULL) receives the last step trained (less than num_training_steps when the
+// data ran out).
+int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_step);

@@ -128,6 +128,23 @@ static int read_global_batch(trainer *t, int64_t *ntrain, int64_t *ntokens, int 
     return 1;
 }
 
+// Sums gradients over ranks; in stage 1 only the trainable embedding / lm_head rows (the rest is 0).
+static int reduce_grads(trainer *t) {
+    qwen3_model *m = t->m;
+    if (dist_size() == 1) return 0;
+    if (!t->c.freeze_llm && t->c.start_row == 0) return dist_allreduce_sum_f32(m->grad_mem, m->n_params);
+    size_t C = (size_t)m->cfg.dim, skip = (size_t)t->c.start_row * C;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const qwen3_tensor *tn = &m->tensors[i];
+        int rows = !strcmp(tn->name, "model.embed_tokens.weight") || !strcmp(tn->name, "lm_head.weight");
+        if (!rows && t->c.freeze_llm) continue;
+        size_t from = rows ? skip : 0;
+        if (from >= tn->numel) continue;
+        if (dist_allreduce_sum_f32(m->grad_mem + tn->offset + from, tn->numel - from)) return ERR_FAIL;
+    }
+    return 0;
+}
+
 int trainer_step(trainer *t, trainer_stats *st) {
     memset(st, 0, sizeof *st);
     int64_t ntrain, ntokens;
@@ -166,7 +183,7 @@ int trainer_step(trainer *t, trainer_stats *st) {
         }
     }
     if (dist_allreduce_sum_f64(red, (size_t)(8 + 2 * nsrc))) return ERR_FAIL;
-    if (dist_allreduce_sum_f32(m->grad_mem, m->n_params)) return ERR_FAIL;
+    if (reduce_grads(t)) return ERR_FAIL;
     st->step = t->step + 1;
     st->loss = red[0] / (double)ntrain;
     st->itemic_tokens = (int64_t)red[2];
