@@ -1,0 +1,196 @@
+#include "eval/predict.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "data/table.h"
+#include "eval/metrics.h"
+#include "rec/generate.h"
+#include "text/chat_json.h"
+
+recif_task_kind recif_task_kind_of(const char *task) {
+    if (!strcmp(task, "label_pred")) return RECIF_LABEL;
+    if (!strcmp(task, "item_understand") || !strcmp(task, "rec_reason")) return RECIF_TEXT;
+    return RECIF_RANKING;
+}
+
+const char *recif_task_domain(const char *task) { return !strcmp(task, "product") ? "product" : "video"; }
+
+typedef struct {
+    lm *l;
+    const char *task;
+    recif_task_kind kind;
+    const recif_predict_opts *o;
+    const sid_trie *trie;
+    FILE *out;
+    recif_predict_stats *st;
+    int32_t yes, no;
+    progress prog;
+} predict_ctx;
+
+// Constrained beams: the allowed next tokens are the trie's codes after the prefix, as token ids.
+static int allowed_sids(void *vctx, const int32_t *prefix, int depth, int32_t *out, int max) {
+    predict_ctx *c = vctx;
+    const sid_vocab *v = &c->l->sid;
+    int32_t codes[SID_MAX_LAYERS];
+    for (int i = 0; i < depth; i++) {
+        int layer, code;
+        if (sid_token_decode(v, prefix[i], &layer, &code) || layer != i) return 0;
+        codes[i] = code;
+    }
+    const int32_t *next;
+    int64_t n = sid_trie_next(c->trie, codes, depth, &next);
+    if (n > max) n = max;
+    for (int64_t i = 0; i < n; i++) out[i] = (int32_t)sid_token_id(v, depth, next[i]);
+    return (int)n;
+}
+
+// A beam's tokens as a packed SID (eval/metrics.h), or -1 when it is not a well-formed SID.
+static int64_t beam_sid(const sid_vocab *v, const int32_t *toks, int n) {
+    int32_t codes[3];
+    if (n != 3) return -1;
+    for (int i = 0; i < n; i++) {
+        int layer, code;
+        if (sid_token_decode(v, toks[i], &layer, &code) || layer != i || code >= SID_CODES) return -1;
+        codes[i] = code;
+    }
+    return sid_pack(codes[0], codes[1], codes[2]);
+}
+
+static int predict_ranking(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
+    lm *l = c->l;
+    if (!l->has_sid) return err_set("the model has no itemic tokens (run `onerec vocab expand`)");
+    if (l->sid.layers != 3) return err_set("RecIF-Bench scores 3-code SIDs; this model has %d layers", l->sid.layers);
+    beam_params bp = {c->o->width, l->sid.layers, c->trie ? allowed_sids : NULL, c};
+    qwen3_kv *kv;
+    if (qwen3_kv_init(&kv, &l->model, (int)prompt->n + bp.width * (bp.steps + 4) + 64)) return ERR_FAIL;
+    beam_result r;
+    int rc = gen_beam(&l->model, kv, prompt->ids, (int)prompt->n, &bp, &r);
+    qwen3_kv_free(kv);
+    if (rc) return ERR_FAIL;
+    cJSON *pred = cJSON_AddArrayToObject(res, "pred");
+    for (int b = 0; b < r.n; b++) {
+        int64_t sid = beam_sid(&l->sid, r.tokens + (size_t)b * r.steps, r.steps);
+        c->st->invalid_beams += sid < 0;
+        cJSON_AddItemToArray(pred, cJSON_CreateNumber((double)sid));
+    }
+    c->st->beams += r.n;
+    beam_result_free(&r);
+    return 0;
+}
+
+static int predict_label(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
+    lm *l = c->l;
+    if (c->yes < 0 || c->no < 0) return err_set("the tokenizer cannot encode \"是\"/\"否\" as single tokens");
+    qwen3_kv *kv;
+    int V = l->model.cfg.vocab;
+    float *logp = mem_alloc((size_t)V * sizeof(float));
+    if (!logp || qwen3_kv_init(&kv, &l->model, (int)prompt->n + 8)) {
+        free(logp);
+        return ERR_FAIL;
+    }
+    int seq = qwen3_kv_new_seq(kv);
+    int rc = seq < 0 ? ERR_FAIL : gen_prefill(&l->model, kv, seq, prompt->ids, (int)prompt->n, logp);
+    if (!rc) {
+        // log-probs differ from logits by one constant, so their difference is the logit difference
+        cJSON_AddNumberToObject(res, "logit_yes", logp[c->yes]);
+        cJSON_AddNumberToObject(res, "logit_no", logp[c->no]);
+    }
+    qwen3_kv_free(kv);
+    free(logp);
+    return rc;
+}
+
+static int predict_text(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
+    lm_gen_opts o = {.gen = {.max_new = c->o->max_text_tokens, .sample = sample_params_default()}};
+    char *text = NULL;
+    if (lm_generate(c->l, prompt->ids, (int)prompt->n, &o, &text)) return ERR_FAIL;
+    cJSON_AddStringToObject(res, "pred", text);
+    free(text);
+    return 0;
+}
+
+static void copy_field(cJSON *dst, const cJSON *meta, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+    if (v) cJSON_AddItemToObject(dst, key, cJSON_Duplicate(v, 1));
+}
+
+static int predict_row(void *vctx, const cJSON *row) {
+    predict_ctx *c = vctx;
+    if (c->o->max_samples > 0 && c->st->samples >= c->o->max_samples) return 0;
+    const cJSON *mj = cJSON_GetObjectItemCaseSensitive(row, "messages");
+    const cJSON *metaj = cJSON_GetObjectItemCaseSensitive(row, "metadata");
+    cJSON *meta = cJSON_IsString(metaj) ? cJSON_Parse(metaj->valuestring) : NULL;
+    chat_messages msgs;
+    if (!cJSON_IsString(mj) || !meta || !cJSON_GetObjectItemCaseSensitive(meta, "answer") ||
+        chat_messages_parse(&msgs, mj->valuestring, c->task)) {
+        c->st->skipped++;
+        cJSON_Delete(meta);
+        return 0;
+    }
+    tok_buf prompt = {0};
+    int rc = lm_chat_prompt(c->l, msgs.msgs, msgs.n, 0, "/no_think", &prompt);
+    if (!rc && c->kind == RECIF_RANKING) rc = tok_buf_push(&prompt, c->l->sid_begin, 0);
+    cJSON *res = cJSON_CreateObject();
+    cJSON_AddStringToObject(res, "task", c->task);
+    copy_field(res, meta, "answer");
+    copy_field(res, meta, "answer_pid");
+    if (!rc) {
+        c->st->prompt_tokens += (int64_t)prompt.n;
+        if (c->kind == RECIF_RANKING) rc = predict_ranking(c, &prompt, res);
+        else if (c->kind == RECIF_LABEL) rc = predict_label(c, &prompt, res);
+        else {
+            for (size_t i = msgs.n; i-- > 0;)
+                if (!strcmp(msgs.msgs[i].role, "user")) {
+                    cJSON_AddStringToObject(res, "prompt", msgs.msgs[i].content);
+                    break;
+                }
+            rc = predict_text(c, &prompt, res);
+        }
+    }
+    if (!rc) {
+        char *line = cJSON_PrintUnformatted(res);
+        rc = line && fprintf(c->out, "%s\n", line) > 0 ? 0 : err_set("cannot write a prediction");
+        free(line);
+    }
+    cJSON_Delete(res);
+    cJSON_Delete(meta);
+    tok_buf_free(&prompt);
+    chat_messages_free(&msgs);
+    if (rc) return ERR_FAIL;
+    c->st->samples++;
+    progress_add(&c->prog, 1);
+    return 0;
+}
+
+static int32_t single_token(const lm *l, const char *text) {
+    tok_buf b = {0};
+    int32_t id = -1;
+    if (!lm_encode(l, text, &b) && b.n == 1) id = b.ids[0];
+    tok_buf_free(&b);
+    return id;
+}
+
+int recif_predict_file(lm *l, const char *task, const char *test_path, const recif_predict_opts *o, FILE *out,
+                       recif_predict_stats *st) {
+    memset(st, 0, sizeof *st);
+    predict_ctx c = {.l = l, .task = task, .kind = recif_task_kind_of(task), .o = o, .out = out, .st = st, .yes = -1, .no = -1};
+    if (c.kind == RECIF_RANKING) c.trie = !strcmp(recif_task_domain(task), "product") ? o->trie_product : o->trie_video;
+    if (c.kind == RECIF_LABEL) {
+        c.yes = single_token(l, "是");
+        c.no = single_token(l, "否");
+    }
+    static const dcol cols[] = {{"messages", DCOL_STR, 1}, {"metadata", DCOL_STR, 1}};
+    double t0 = time_now();
+    char label[64];
+    snprintf(label, sizeof label, "eval %s", task);
+    progress_begin(&c.prog, label, o->max_samples, "samples");
+    int rc = dtab_foreach(test_path, cols, 2, "benchmark test file", predict_row, &c);
+    progress_end(&c.prog);
+    st->seconds = time_now() - t0;
+    if (!rc && st->skipped) log_warn("%s: %lld rows without usable messages/metadata were skipped", test_path, (long long)st->skipped);
+    return rc;
+}
