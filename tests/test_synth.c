@@ -89,6 +89,9 @@ static void test_world_determinism_and_invariants(void) {
     world_free(&w);
     c.topics = 1;
     CHECK_FAILS_WITH(world_init(&w, &c), "topics must be in 2..255");
+    c.topics = 24;
+    c.p_noise = 1.5;
+    CHECK_FAILS_WITH(world_init(&w, &c), "p_noise must be in [0, 1]");
 }
 
 // The oracle is the exact first-target distribution: probabilities sum to 1 over a domain, and

@@ -56,7 +56,7 @@ int dtab_pq_writer_open(dtab_pq_writer **out, const char *path, const dcol *cols
     // default keep the peak memory of a convert run low
     parquet_write_options opt;
     parquet_write_options_default(&opt);
-    opt.row_group_bytes = 8u << 20;
+    opt.row_group_bytes = 4u << 20;
     int rc = parquet_writer_open(&p->w, path, spec, ncols, &opt);
     free(spec);
     if (rc) {

@@ -67,6 +67,10 @@ int world_init(world *w, const world_config *cfg) {
     if (c->hist_min < 1 || c->hist_max < c->hist_min) return err_set("world: bad history length range");
     if (c->n_targets < 1) return err_set("world: n_targets must be >= 1");
     if (c->test_frac < 0 || c->test_frac > 1) return err_set("world: test_frac must be in [0, 1]");
+    const double probs[6] = {c->p_switch, c->p_drift, c->p_noise, c->p_fav, c->p_ad, c->p_product};
+    const char *pnames[6] = {"p_switch", "p_drift", "p_noise", "p_fav", "p_ad", "p_product"};
+    for (int i = 0; i < 6; i++)
+        if (!(probs[i] >= 0 && probs[i] <= 1)) return err_set("world: %s must be in [0, 1] (got %g)", pnames[i], probs[i]);
     int64_t n = c->videos + c->ads + c->products;
     w->n_items = n;
     w->dom_start[0] = 0;
