@@ -140,3 +140,23 @@ int cli_fail(const char *cmd) {
     fprintf(stderr, "onerec %s: error: %s\n", cmd, err_msg());
     return 1;
 }
+
+cJSON *args_to_json(const arg_spec *specs) {
+    cJSON *j = cJSON_CreateObject();
+    for (const arg_spec *s = specs; s->name; s++) {
+        switch (s->kind) {
+        case ARG_STR: {
+            const char *v = *(char **)s->dst;
+            if (v) cJSON_AddStringToObject(j, s->name, v);
+            else cJSON_AddNullToObject(j, s->name);
+            break;
+        }
+        case ARG_INT: cJSON_AddNumberToObject(j, s->name, *(int *)s->dst); break;
+        case ARG_I64: cJSON_AddNumberToObject(j, s->name, (double)*(int64_t *)s->dst); break;
+        case ARG_FLOAT: cJSON_AddNumberToObject(j, s->name, *(float *)s->dst); break;
+        case ARG_DOUBLE: cJSON_AddNumberToObject(j, s->name, *(double *)s->dst); break;
+        case ARG_BOOL: cJSON_AddBoolToObject(j, s->name, *(int *)s->dst); break;
+        }
+    }
+    return j;
+}

@@ -1,6 +1,7 @@
 // Command-line flags for the cmd_*.c files: "--name value", "--name=value", booleans as "--name".
 // Unknown flags, missing values and malformed numbers are errors naming the flag.
 #pragma once
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 typedef enum { ARG_STR, ARG_INT, ARG_I64, ARG_FLOAT, ARG_DOUBLE, ARG_BOOL } arg_kind;
@@ -18,5 +19,7 @@ typedef struct {
 int args_parse(int argc, char **argv, const arg_spec *specs, const char *usage, const char *summary,
                char **pos, int max_pos, int *npos);
 void args_print_help(const arg_spec *specs, const char *usage, const char *summary);
+// The flags' values after parsing, as a JSON object (the args.json of training runs).
+cJSON *args_to_json(const arg_spec *specs);
 // Print "onerec <cmd>: error: <err_msg()>" and return the exit code 1.
 int cli_fail(const char *cmd);

@@ -254,13 +254,6 @@ int sid_map_load(sid_map *m, const char *path) {
     return dtab_foreach(path, PID2SID_COLS, 2, "pid2sid file", sid_row, m);
 }
 
-int sid_format(char *buf, int cap, const int32_t *codes, int nlev) {
-    int n = snprintf(buf, (size_t)cap, "<|sid_begin|>");
-    for (int i = 0; i < nlev && n < cap; i++) n += snprintf(buf + n, (size_t)(cap - n), "<s_%c_%d>", 'a' + i, codes[i]);
-    if (n < cap) n += snprintf(buf + n, (size_t)(cap - n), "<|sid_end|>");
-    return n < cap ? n : -1;
-}
-
 int caption_map_put(caption_map *m, int64_t pid, const char *caption) {
     int64_t i;
     int is_new;

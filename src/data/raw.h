@@ -2,6 +2,7 @@
 // the pid2caption side file and the pid2sid files. Readers check the columns up front (missing or
 // mistyped columns are listed in one error) and count rows that cannot be used.
 #pragma once
+#include "rec/sid.h"   // sid_format
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
@@ -70,7 +71,6 @@ int sid_map_put(sid_map *m, int64_t pid, const int32_t *codes, int nlev);
 const int32_t *sid_map_get(const sid_map *m, int64_t pid);   // NULL when absent
 void sid_map_free(sid_map *m);
 // "<|sid_begin|><s_a_1><s_b_2><s_c_3><|sid_end|>" into buf; returns chars written or -1.
-int sid_format(char *buf, int cap, const int32_t *codes, int nlev);
 
 typedef struct {
     pid_index ix;

@@ -1,0 +1,412 @@
+#include "post/rl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "post/policy.h"
+#include "post/prompts.h"
+#include "post/rl_loss.h"
+#include "post/rollout.h"
+#include "post/run_common.h"
+#include "rec/sid.h"
+#include "train/ckpt.h"
+#include "train/optim.h"
+
+void rl_args_defaults(rl_args *a) {
+    memset(a, 0, sizeof *a);
+    a->algo_name = "grpo";
+    a->steps = 100;
+    a->prompts = 4;
+    a->width = 32;
+    a->max_think = 0;
+    a->micro = 8;
+    a->save_every = 50;
+    a->log_every = 1;
+    a->lr = 2e-6;
+    a->min_lr = 2e-6;
+    a->max_grad_norm = 1.0;
+    a->weight_decay = 0.0f;
+    a->clip_low = 0.2f;
+    a->clip_high = 0.28f;
+    a->clip_c = 3.0f;
+    a->kl_coef = 0.001f;
+    a->temperature = 1.0f;
+    a->top_p = 1.0f;
+    a->dapo_tries = 4;
+    a->overlong_max = 0;
+    a->overlong_cache = 0;
+    a->gamma = 1.0f;
+    a->lambda = 1.0f;
+    a->vclip = 0.5f;
+    a->critic_lr = 1e-3f;
+    a->seed = 42;
+}
+
+int rl_algo_parse(const char *s, rl_algo *out) {
+    static const char *names[] = {"grpo", "dapo", "gpg", "ppo"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, names[i])) {
+            *out = (rl_algo)i;
+            return 0;
+        }
+    return err_set("unknown RL algorithm \"%s\" (grpo, dapo, gpg or ppo)", s);
+}
+
+typedef struct {
+    const rl_args *a;
+    post_run run;          // policy, reference, logs, checkpoints (run_common.h)
+    prompt_source src;
+    sid_trie trie;
+    int has_trie;
+    float *critic;         // PPO: value head [C + 1] on the final hidden state (not backpropagated)
+} rl_ctx;
+
+typedef struct {
+    rollout_group *g;
+    int ng;
+    int64_t prompts_seen, degenerate, no_gt;
+    double rollout_s, think_tokens, think_closed;
+} rl_rollouts;
+
+static void rollouts_free(rl_rollouts *r) {
+    for (int i = 0; i < r->ng; i++) rollout_group_free(&r->g[i]);
+    free(r->g);
+    memset(r, 0, sizeof *r);
+}
+
+static int all_equal(const float *x, int n) {
+    for (int i = 1; i < n; i++)
+        if (x[i] != x[0]) return 0;
+    return 1;
+}
+
+// Rollouts for one step. DAPO drops groups whose rewards are all equal and draws more prompts
+// (up to prompts * dapo_tries draws).
+static int collect(rl_ctx *c, int64_t step, rl_rollouts *r) {
+    const rl_args *a = c->a;
+    memset(r, 0, sizeof *r);
+    r->g = mem_calloc((size_t)a->prompts, sizeof(rollout_group));
+    if (!r->g) return ERR_FAIL;
+    double t0 = time_now();
+    int budget = a->algo == RL_DAPO ? a->prompts * (a->dapo_tries > 1 ? a->dapo_tries : 1) : a->prompts;
+    for (int draw = 0; draw < budget && r->ng < a->prompts; draw++) {
+        prompt_item p;
+        if (prompt_source_next(&c->src, &p)) return ERR_FAIL;
+        rollout_params rp = {a->width, a->max_think, a->temperature, a->top_p, "/no_think",
+                             c->has_trie ? &c->trie : NULL, (uint64_t)a->seed * 1000003u + (uint64_t)step * 997u + (uint64_t)draw};
+        int ngt = 0;
+        rollout_group *g = &r->g[r->ng];
+        int rc = rollout_rec(&c->run.pol, p.msgs.msgs, p.msgs.n, p.answer, &rp, g, &ngt);
+        prompt_item_free(&p);
+        if (rc) return ERR_FAIL;
+        r->prompts_seen++;
+        r->no_gt += ngt == 0;
+        r->think_tokens += g->think_tokens;
+        r->think_closed += g->think_closed;
+        int degenerate = g->n == 0 || all_equal(g->reward, g->n);
+        r->degenerate += degenerate;
+        if (degenerate && a->algo == RL_DAPO && draw + 1 < budget) {
+            rollout_group_free(g);
+            continue;
+        }
+        r->ng++;
+    }
+    r->rollout_s = time_now() - t0;
+    return 0;
+}
+
+// Flattens the groups into sequences for the policy batch; rewards (DAPO: with the overlong
+// penalty on the reasoning) and group ids per sequence.
+static int flatten(const rl_ctx *c, const rl_rollouts *r, policy_batch *b, float **reward, int **group) {
+    int n = 0;
+    for (int i = 0; i < r->ng; i++) n += r->g[i].n;
+    if (n == 0) return err_set("no rollout produced a response");
+    const int32_t **seqs = mem_alloc((size_t)n * sizeof(int32_t *));
+    const uint8_t **train = mem_alloc((size_t)n * sizeof(uint8_t *));
+    int *plen = mem_alloc((size_t)n * sizeof(int)), *len = mem_alloc((size_t)n * sizeof(int));
+    *reward = mem_alloc((size_t)n * sizeof(float));
+    *group = mem_alloc((size_t)n * sizeof(int));
+    int rc = seqs && train && plen && len && *reward && *group ? 0 : ERR_FAIL;
+    for (int i = 0, k = 0; !rc && i < r->ng; i++) {
+        const rollout_group *g = &r->g[i];
+        float pen = c->a->algo == RL_DAPO ? rl_overlong_penalty(g->think_tokens, c->a->overlong_max, c->a->overlong_cache) : 0;
+        for (int j = 0; j < g->n; j++, k++) {
+            seqs[k] = g->seqs[j];
+            train[k] = g->train[j];
+            plen[k] = g->plen;
+            len[k] = g->len[j];
+            (*reward)[k] = g->reward[j] + pen;
+            (*group)[k] = i;
+        }
+    }
+    if (!rc) rc = policy_batch_build(b, seqs, plen, len, train, n, c->run.pol.endoftext >= 0 ? c->run.pol.endoftext : 0);
+    free(seqs), free(train), free(plen), free(len);
+    return rc;
+}
+
+// PPO critic: values at every position from the final hidden state (a linear head).
+static int critic_values(rl_ctx *c, const policy_batch *b, float *values, float *feats) {
+    const qwen3_model *m = &c->run.pol.model;
+    int C = m->cfg.dim, T = b->T;
+    for (int r0 = 0; r0 < b->n; r0++) {
+        qwen3_acts *acts;
+        if (qwen3_acts_init(&acts, m, 1, T, 0)) return ERR_FAIL;
+        qwen3_batch qb = {.B = 1, .T = T, .tokens = b->tokens + (size_t)r0 * T};
+        int rc = qwen3_forward(m, acts, &qb, NULL, NULL);
+        const float *h = qwen3_acts_hidden(acts);
+        for (int t = 0; !rc && t < T; t++) {
+            float *f = feats + ((size_t)r0 * T + t) * C;
+            memcpy(f, h + (size_t)t * C, (size_t)C * sizeof(float));
+            double v = c->critic[C];
+            for (int j = 0; j < C; j++) v += (double)c->critic[j] * f[j];
+            values[(size_t)r0 * T + t] = (float)v;
+        }
+        qwen3_acts_free(acts);
+        if (rc) return ERR_FAIL;
+    }
+    return 0;
+}
+
+// Sequence advantages broadcast to tokens (GRPO, DAPO, GPG), or GAE (PPO).
+static int advantages(rl_ctx *c, const policy_batch *b, const float *reward, const int *group, float *adv,
+                      int *degenerate, float **feats_out, float **values_out, float **returns_out) {
+    int n = b->n, T = b->T;
+    size_t NT = (size_t)n * T;
+    if (c->a->algo == RL_PPO) {
+        int C = c->run.pol.model.cfg.dim;
+        float *values = mem_alloc(NT * sizeof(float)), *ret = mem_alloc(NT * sizeof(float));
+        float *tr = mem_calloc(NT, sizeof(float)), *feats = mem_alloc(NT * (size_t)C * sizeof(float));
+        int rc = values && ret && tr && feats ? critic_values(c, b, values, feats) : ERR_FAIL;
+        for (int s = 0; !rc && s < n; s++) {   // the outcome reward sits on the last response target
+            for (int t = T - 1; t >= 0; t--)
+                if (b->mask[(size_t)s * T + t] > 0) {
+                    tr[(size_t)s * T + t] = reward[s];
+                    break;
+                }
+        }
+        if (!rc) rc = rl_gae(adv, ret, tr, values, b->mask, b->offsets, n, c->a->gamma, c->a->lambda);
+        free(tr);
+        *feats_out = feats, *values_out = values, *returns_out = ret;
+        *degenerate = 0;
+        return rc;
+    }
+    float *sa = mem_alloc((size_t)n * sizeof(float));
+    if (!sa) return ERR_FAIL;
+    int rc = c->a->algo == RL_GPG ? rl_gpg_advantages(sa, reward, group, n, degenerate)
+                                  : rl_grpo_advantages(sa, reward, group, n, 1, 1e-6f);
+    if (!rc && c->a->algo != RL_GPG) {
+        int *keep = mem_alloc((size_t)n * sizeof(int));
+        rc = keep ? rl_group_informative(keep, reward, group, n) : ERR_FAIL;
+        *degenerate = 0;
+        for (int i = 0; !rc && i < n; i++) *degenerate += !keep[i];
+        free(keep);
+    }
+    for (int s = 0; !rc && s < n; s++)
+        for (int t = 0; t < T; t++) adv[(size_t)s * T + t] = b->mask[(size_t)s * T + t] > 0 ? sa[s] : 0;
+    free(sa);
+    return rc;
+}
+
+// One PPO critic step (Adam-free SGD on the clipped value loss; the critic is a linear head).
+static void critic_update(rl_ctx *c, const policy_batch *b, const float *feats, const float *values, const float *ret) {
+    int C = c->run.pol.model.cfg.dim;
+    size_t NT = (size_t)b->n * b->T;
+    float *g = mem_alloc(NT * sizeof(float));
+    if (!g) return;
+    rl_value_loss(g, values, values, ret, b->mask, b->offsets, b->n, c->a->vclip, RL_AGG_TOKEN_MEAN);
+    double *gw = calloc((size_t)C + 1, sizeof(double));
+    for (size_t t = 0; gw && t < NT; t++) {
+        if (g[t] == 0) continue;
+        for (int j = 0; j < C; j++) gw[j] += (double)g[t] * feats[t * C + j];
+        gw[C] += g[t];
+    }
+    for (int j = 0; gw && j <= C; j++) c->critic[j] -= (float)(c->a->critic_lr * gw[j]);
+    free(gw);
+    free(g);
+}
+
+typedef struct {
+    rl_loss_stats ls;
+    double grad_norm, lr, update_s, reward, pass, partial, format;
+    int64_t tokens, seqs;
+    int skipped;
+} rl_step_stats;
+
+static int update(rl_ctx *c, int64_t step, const rl_rollouts *r, rl_step_stats *st) {
+    const rl_args *a = c->a;
+    policy_batch b;
+    float *reward = NULL, *adv = NULL, *logp = NULL, *ref = NULL, *grad = NULL;
+    float *feats = NULL, *values = NULL, *ret = NULL;
+    int *group = NULL, degenerate = 0;
+    double t0 = time_now();
+    memset(&b, 0, sizeof b);
+    int rc = flatten(c, r, &b, &reward, &group);
+    size_t NT = (size_t)b.n * b.T;
+    if (!rc) {
+        adv = mem_alloc(NT * sizeof(float)), logp = mem_calloc(NT, sizeof(float)), grad = mem_alloc(NT * sizeof(float));
+        rc = adv && logp && grad ? policy_logp(&c->run.pol.model, &b, NULL, a->micro, logp) : ERR_FAIL;
+    }
+    if (!rc && c->run.has_ref && a->kl_coef != 0) {
+        ref = mem_calloc(NT, sizeof(float));
+        rc = ref ? policy_logp(&c->run.ref, &b, NULL, a->micro, ref) : ERR_FAIL;
+    }
+    if (!rc) rc = advantages(c, &b, reward, group, adv, &degenerate, &feats, &values, &ret);
+    if (!rc) {
+        if (a->algo == RL_GPG) {
+            rc = rl_gpg_loss(&st->ls, grad, logp, adv, b.mask, b.offsets, b.n, RL_AGG_TOKEN_MEAN);
+        } else {
+            rl_loss_params lp = {a->clip_low, a->clip_high, a->clip_c, ref ? a->kl_coef : 0, RL_AGG_TOKEN_MEAN};
+            rc = rl_policy_loss(&st->ls, grad, logp, logp, ref, adv, b.mask, b.offsets, b.n, &lp);
+        }
+    }
+    st->seqs = b.n;
+    for (size_t t = 0; t < NT; t++) st->tokens += b.mask[t] > 0;
+    // nothing to learn when every group is degenerate: skip the update rather than decay the weights
+    st->skipped = !rc && a->algo != RL_PPO && degenerate == b.n;
+    if (!rc && !st->skipped) {
+        qwen3_zero_grads(&c->run.pol.model);
+        rc = policy_backward(&c->run.pol.model, &b, grad, a->micro);
+        lr_schedule sch = {LR_COSINE, a->lr, a->min_lr, a->warmup, a->steps};
+        st->lr = lr_at(&sch, step - 1);
+        train_update_cfg uc = {st->lr, 0.9f, 0.95f, 1e-8f, a->weight_decay, a->max_grad_norm};
+        if (!rc) rc = train_update(&c->run.pol.model, &uc, step, &st->grad_norm);
+        if (!rc && a->algo == RL_PPO) critic_update(c, &b, feats, values, ret);
+    }
+    st->update_s = time_now() - t0;
+    policy_batch_free(&b);
+    free(reward), free(group), free(adv), free(logp), free(ref), free(grad), free(feats), free(values), free(ret);
+    return rc;
+}
+
+static void group_stats(const rl_rollouts *r, rl_step_stats *st) {
+    double n = 0;
+    for (int i = 0; i < r->ng; i++) {
+        const rollout_group *g = &r->g[i];
+        int any = 0;
+        for (int j = 0; j < g->n; j++) {
+            st->reward += g->reward[j], st->partial += g->partial[j], st->format += g->format[j];
+            any |= g->reward[j] > 0;
+            n++;
+        }
+        st->pass += any;
+    }
+    if (n > 0) st->reward /= n, st->partial /= n, st->format /= n;
+    if (r->ng > 0) st->pass /= r->ng;
+}
+
+static void log_step(rl_ctx *c, int64_t step, const rl_rollouts *r, const rl_step_stats *st) {
+    post_run_scalar(&c->run, "rl/reward", step, st->reward);
+    post_run_scalar(&c->run, "rl/hit_rate", step, st->reward);
+    post_run_scalar(&c->run, "rl/pass_rate", step, st->pass);
+    post_run_scalar(&c->run, "rl/partial_hit", step, st->partial);
+    post_run_scalar(&c->run, "rl/format_reward", step, st->format);
+    post_run_scalar(&c->run, "rl/degenerate_groups", step, (double)r->degenerate);
+    post_run_scalar(&c->run, "rl/think_tokens", step, r->prompts_seen ? r->think_tokens / r->prompts_seen : 0);
+    post_run_scalar(&c->run, "training/loss", step, st->ls.loss);
+    post_run_scalar(&c->run, "rl/pg_loss", step, st->ls.pg_loss);
+    post_run_scalar(&c->run, "rl/kl", step, st->ls.kl);
+    post_run_scalar(&c->run, "rl/clip_frac", step, st->ls.clip_frac);
+    post_run_scalar(&c->run, "training/grad_norm", step, st->grad_norm);
+    post_run_scalar(&c->run, "training/learning_rate", step, st->lr);
+    double rt = 0;
+    for (int i = 0; i < r->ng; i++)
+        for (int j = 0; j < r->g[i].n; j++) rt += r->g[i].len[j] - r->g[i].plen;
+    post_run_scalar(&c->run, "perf/rollout_tokens_per_sec", step, r->rollout_s > 0 ? rt / r->rollout_s : 0);
+    post_run_scalar(&c->run, "perf/update_tokens_per_sec", step, st->update_s > 0 ? st->tokens / st->update_s : 0);
+    post_run_line(&c->run,
+                  "{\"step\": %lld, \"reward\": %.5f, \"pass_rate\": %.4f, \"partial_hit\": %.3f, \"format\": %.4f, "
+                  "\"loss\": %.6g, \"kl\": %.6g, \"grad_norm\": %.5g, \"lr\": %.3g, \"degenerate\": %lld, "
+                  "\"groups\": %d, \"skipped\": %d, \"rollout_s\": %.2f, \"update_s\": %.2f}",
+                  (long long)step, st->reward, st->pass, st->partial, st->format, st->ls.loss, st->ls.kl, st->grad_norm,
+                  st->lr, (long long)r->degenerate, r->ng, st->skipped, r->rollout_s, st->update_s);
+}
+
+static cJSON *state_json(rl_ctx *c, int64_t step) {
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddNumberToObject(s, "step", (double)step);
+    cJSON_AddNumberToObject(s, "epoch", (double)c->src.epoch);
+    cJSON_AddNumberToObject(s, "row", (double)c->src.row);
+    if (c->critic) {
+        int C = c->run.pol.model.cfg.dim;
+        cJSON *cr = cJSON_AddArrayToObject(s, "critic");
+        for (int j = 0; j <= C; j++) cJSON_AddItemToArray(cr, cJSON_CreateNumber(c->critic[j]));
+    }
+    return s;
+}
+
+static int open_trie(rl_ctx *c) {
+    if (!c->a->constrain_pid2sid) return 0;
+    int32_t *codes = NULL;
+    int64_t n = 0;
+    int rc = post_load_sid_codes(c->a->constrain_pid2sid, &codes, &n);
+    if (!rc) rc = sid_trie_build(&c->trie, codes, n, 3);
+    free(codes);
+    c->has_trie = !rc;
+    return rc;
+}
+
+int rl_run(const rl_args *a, const cJSON *args_json) {
+    rl_ctx c;
+    memset(&c, 0, sizeof c);
+    c.a = a;
+    if (a->prompts < 1 || a->width < 1 || a->steps < 1) return err_set("--prompts, --width and --steps must be >= 1");
+    if (a->width > 256) return err_set("--width %d is above 256", a->width);
+    int64_t start = 0, epoch = 0, row = 0;
+    cJSON *state = NULL;
+    int rc = post_run_open(&c.run, a->model_dir, a->ref_dir ? a->ref_dir : a->model_dir, a->kl_coef != 0,
+                           a->out, a->resume_from, args_json, &state);
+    if (!rc && state) {
+        cJSON *x;
+        start = (x = cJSON_GetObjectItem(state, "step")) ? (int64_t)x->valuedouble : 0;
+        epoch = (x = cJSON_GetObjectItem(state, "epoch")) ? (int64_t)x->valuedouble : 0;
+        row = (x = cJSON_GetObjectItem(state, "row")) ? (int64_t)x->valuedouble : 0;
+    }
+    if (!rc && a->algo == RL_PPO) {
+        int C = c.run.pol.model.cfg.dim;
+        c.critic = mem_calloc((size_t)C + 1, sizeof(float));
+        const cJSON *cr = state ? cJSON_GetObjectItem(state, "critic") : NULL;
+        for (int j = 0; c.critic && cr && j <= C && j < cJSON_GetArraySize(cr); j++)
+            c.critic[j] = (float)cJSON_GetArrayItem(cr, j)->valuedouble;
+        if (!c.critic) rc = ERR_FAIL;
+    }
+    cJSON_Delete(state);
+    if (!rc) rc = open_trie(&c);
+    if (!rc) rc = prompt_source_open(&c.src, a->data, epoch, row);
+    progress prog;
+    progress_begin(&prog, "rl", a->steps - start, "steps");
+    int64_t step = start;
+    while (!rc && step < a->steps) {
+        step++;
+        rl_rollouts r;
+        rl_step_stats st;
+        memset(&st, 0, sizeof st);
+        rc = collect(&c, step, &r);
+        if (!rc) rc = update(&c, step, &r, &st);
+        if (!rc) {
+            group_stats(&r, &st);
+            if (step % a->log_every == 0 || step == a->steps) log_step(&c, step, &r, &st);
+            progress_note(&prog, "reward %.3f pass %.2f", st.reward, st.pass);
+            progress_add(&prog, 1);
+            if (r.no_gt) log_warn("step %lld: %lld prompts had no SID in their ground truth (reward 0)", (long long)step, (long long)r.no_gt);
+            if (st.skipped) log_warn("step %lld: every group had equal rewards; no update", (long long)step);
+        }
+        rollouts_free(&r);
+        if (!rc && (step % a->save_every == 0 || step == a->steps)) {
+            cJSON *s = state_json(&c, step);
+            rc = post_run_checkpoint(&c.run, step, s);
+            cJSON_Delete(s);
+        }
+    }
+    progress_end(&prog);
+    if (rc) post_run_fail(&c.run, step);
+    prompt_source_close(&c.src);
+    if (c.has_trie) sid_trie_free(&c.trie);
+    free(c.critic);
+    post_run_close(&c.run);
+    return rc;
+}

@@ -1,0 +1,136 @@
+#include "post/rollout.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "eval/metrics.h"
+#include "eval/recif.h"
+#include "rec/generate.h"
+
+void rollout_group_free(rollout_group *g) {
+    for (int i = 0; i < g->n; i++) {
+        if (g->seqs) free(g->seqs[i]);
+        if (g->train) free(g->train[i]);
+    }
+    free(g->seqs), free(g->len), free(g->train), free(g->reward), free(g->partial), free(g->format);
+    memset(g, 0, sizeof *g);
+}
+
+typedef struct {
+    const lm *l;
+    const sid_trie *trie;
+} trie_ctx;
+
+static int allowed(void *vctx, const int32_t *prefix, int depth, int32_t *out, int max) {
+    trie_ctx *c = vctx;
+    int32_t codes[SID_MAX_LAYERS];
+    for (int i = 0; i < depth; i++) {
+        int layer, code;
+        if (sid_token_decode(&c->l->sid, prefix[i], &layer, &code) || layer != i) return 0;
+        codes[i] = code;
+    }
+    const int32_t *next;
+    int64_t n = sid_trie_next(c->trie, codes, depth, &next);
+    n = n > max ? max : n;
+    for (int64_t i = 0; i < n; i++) out[i] = (int32_t)sid_token_id(&c->l->sid, depth, next[i]);
+    return (int)n;
+}
+
+// Codes of a beam (3 layers), or 0 when it is not a well-formed SID.
+static int beam_codes(const lm *l, const int32_t *t, int n, int32_t *codes) {
+    for (int i = 0; i < n; i++) {
+        int layer, code;
+        if (sid_token_decode(&l->sid, t[i], &layer, &code) || layer != i) return 0;
+        codes[i] = code;
+    }
+    return 1;
+}
+
+static float partial_hit(const int32_t *c, const int64_t *gt, int ngt) {
+    float best = 0;
+    for (int i = 0; i < ngt; i++) {
+        int64_t g = gt[i];
+        int g2 = (int)(g % SID_CODES), g1 = (int)(g / SID_CODES % SID_CODES), g0 = (int)(g / SID_CODES / SID_CODES);
+        float s = (c[0] == g0) ? (c[1] == g1 ? (c[2] == g2 ? 100.0f : 10.0f) : 1.0f) : 0.0f;
+        best = s > best ? s : best;
+    }
+    return best;
+}
+
+static int alloc_group(rollout_group *g, int n) {
+    g->seqs = mem_calloc((size_t)n, sizeof(int32_t *));
+    g->train = mem_calloc((size_t)n, sizeof(uint8_t *));
+    g->len = mem_calloc((size_t)n, sizeof(int));
+    g->reward = mem_calloc((size_t)n, sizeof(float));
+    g->partial = mem_calloc((size_t)n, sizeof(float));
+    g->format = mem_calloc((size_t)n, sizeof(float));
+    return g->seqs && g->train && g->len && g->reward && g->partial && g->format ? 0 : ERR_FAIL;
+}
+
+// Writes the group's sequences: prompt, reasoning, suffix, beam b.
+static int fill_group(const lm *l, rollout_group *g, const tok_buf *prompt, const gen_output *think, const tok_buf *suffix,
+                      const beam_result *br, const int64_t *gt, int ngt) {
+    int steps = br->steps;
+    for (int b = 0; b < br->n; b++) {
+        int n = (int)prompt->n + think->n + (int)suffix->n + steps, k = 0;
+        g->seqs[b] = mem_alloc((size_t)n * sizeof(int32_t));
+        g->train[b] = mem_alloc((size_t)(n - prompt->n));
+        if (!g->seqs[b] || !g->train[b]) return ERR_FAIL;
+        int32_t *s = g->seqs[b];
+        uint8_t *tr = g->train[b];
+        for (size_t i = 0; i < prompt->n; i++) s[k++] = prompt->ids[i];
+        for (int i = 0; i < think->n; i++, k++) s[k] = think->tokens[i], tr[k - prompt->n] = 1;
+        for (size_t i = 0; i < suffix->n; i++, k++) s[k] = suffix->ids[i], tr[k - prompt->n] = 0;
+        for (int i = 0; i < steps; i++, k++) s[k] = br->tokens[(size_t)b * steps + i], tr[k - prompt->n] = 1;
+        g->len[b] = n;
+        int32_t codes[3];
+        int ok = steps == 3 && beam_codes(l, br->tokens + (size_t)b * steps, steps, codes);
+        float part = ok ? partial_hit(codes, gt, ngt) : 0;
+        g->partial[b] = part;
+        g->reward[b] = part == 100.0f;
+        g->format[b] = ok && g->think_closed;
+    }
+    g->n = br->n;
+    return 0;
+}
+
+int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, const rollout_params *p,
+                rollout_group *g, int *gt_count) {
+    memset(g, 0, sizeof *g);
+    if (!l->has_sid || l->sid.layers != 3) return err_set("RL needs a model with 3-layer itemic tokens");
+    int64_t gt[256];
+    int ngt = recif_parse_sids(answer, gt, 256);
+    if (gt_count) *gt_count = ngt;
+    tok_buf prompt = {0}, suffix = {0};
+    gen_output reasoning = {0};
+    beam_result br = {0};
+    // without a reasoning budget the prompt pre-fills the empty think block, as the benchmark does
+    int think = p->max_think > 0;
+    int rc = lm_chat_prompt(l, msgs, nmsgs, think ? -1 : 0, p->soft_switch, &prompt);
+    if (!rc && think) rc = lm_encode(l, "\n", &suffix);
+    if (!rc) rc = tok_buf_push(&suffix, l->sid_begin, 0);
+    int32_t stop = l->think_end;
+    gen_params gp = {.max_new = p->max_think, .sample = {p->temperature, 0, p->top_p, 1.0f},
+                     .stop_ids = &stop, .n_stop = stop >= 0, .seed = p->seed};
+    trie_ctx tc = {l, p->trie};
+    beam_params bp = {p->width, 3, p->trie ? allowed : NULL, &tc};
+    qwen3_kv *kv = NULL;
+    if (!rc) rc = qwen3_kv_init(&kv, &l->model, (int)prompt.n + p->max_think + (int)suffix.n + p->width * 8 + 64);
+    if (!rc) rc = gen_two_stage(&l->model, kv, prompt.ids, (int)prompt.n, &gp, suffix.ids, (int)suffix.n, &bp, &reasoning, &br);
+    if (!rc) {
+        g->plen = (int)prompt.n;
+        g->think_tokens = reasoning.n;
+        g->think_closed = think ? reasoning.stopped : 1;
+        rc = alloc_group(g, p->width);
+    }
+    if (!rc) rc = fill_group(l, g, &prompt, &reasoning, &suffix, &br, gt, ngt);
+    if (kv) qwen3_kv_free(kv);
+    tok_buf_free(&prompt);
+    tok_buf_free(&suffix);
+    gen_output_free(&reasoning);
+    beam_result_free(&br);
+    if (rc) rollout_group_free(g);
+    return rc;
+}
