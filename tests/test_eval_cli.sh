@@ -55,7 +55,24 @@ if $ON eval --predictions "$T/p.jsonl" --baselines "$T/r.json" --results "$T/all
         && ok || { bad "eval values"; cat "$T/all.md"; }
 else bad "eval"; cat "$T/err"; fi
 
-# 6. bad input: clear message, non-zero exit
+# 6. RecIF world from `onerec synth`: our oracle recall@32 equals the one synth computed itself
+#    (an independent implementation), and item_knn beats popularity on every domain
+if $ON synth --out "$T/syn" --users 800 --format jsonl >/dev/null 2>"$T/err" \
+   && $ON baseline recif --raw "$T/syn/onerec_bench_release.jsonl" --world "$T/syn" --no-sasrec \
+        --results "$T/syn.json" >/dev/null 2>"$T/err"; then
+    /usr/bin/python3 - "$T/syn.json" "$T/syn/world.json" <<'P' && ok || bad "recif figures"
+import json, sys
+r = json.load(open(sys.argv[1])); w = json.load(open(sys.argv[2]))
+for d in ("video", "ad", "product"):
+    o, ref = r["oracle"][d]["recall@32"], w["oracle_recall@32"][d]
+    k, p = r["item_knn"][d]["recall@32"], r["popularity"][d]["recall@32"]
+    print(d, "oracle", o, "synth", ref, "item_knn", k, "popularity", p)
+    assert abs(o - ref) < 1e-9, (d, o, ref)
+    assert k > p, (d, k, p)
+P
+else bad "synth + baseline recif"; cat "$T/err"; fi
+
+# 7. bad input: clear message, non-zero exit
 $ON baseline train --kind bpr --train "$T/w/train.txt" --out "$T/x.bin" 2>"$T/err" >/dev/null
 [ $? = 1 ] && grep -q 'unknown baseline "bpr"' "$T/err" && ok || bad "unknown kind"
 $ON baseline eval --model "$T/w/train.txt" --test "$T/w/test.txt" 2>"$T/err" >/dev/null
