@@ -104,6 +104,13 @@ static void test_popularity_and_knn_hand(void) {
     int32_t h0[] = {0};
     CHECK(baseline_rank(knn, h0, 1, 5, out) == 5);
     CHECK(out[0] == 1 && out[1] == 3 && out[2] == 2 && out[3] == 4 && out[4] == 0);
+    int32_t cand[] = {1, 3, 2, 4, 99};
+    float sc[5];
+    CHECK_OK(baseline_score_items(knn, h0, 1, cand, 5, sc));
+    CHECK_NEAR(sc[0], 2 / sqrt(6.0), 1e-6);
+    CHECK_NEAR(sc[1], 0.5 / sqrt(2.0), 1e-6);
+    CHECK_NEAR(sc[2], 0.25, 1e-6);
+    CHECK(sc[3] == 0 && sc[4] == -INFINITY);
     // directed: nothing follows 3, so only popularity
     int32_t h3[] = {3};
     CHECK(baseline_rank(knn, h3, 1, 2, out) == 2 && out[0] == 4 && out[1] == 1);

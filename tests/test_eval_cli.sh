@@ -69,6 +69,9 @@ for d in ("video", "ad", "product"):
     print(d, "oracle", o, "synth", ref, "item_knn", k, "popularity", p)
     assert abs(o - ref) < 1e-9, (d, o, ref)
     assert k > p, (d, k, p)
+auc = r["item_knn"]["label_pred"]["auc"]
+print("label_pred auc item_knn", auc, "popularity", r["popularity"]["label_pred"]["auc"])
+assert 0.55 < auc <= 1, auc   # long views follow the user's topics, which co-occurrence sees
 P
 else bad "synth + baseline recif"; cat "$T/err"; fi
 

@@ -1,5 +1,6 @@
 #include "eval/recif_seq.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,89 @@ int recif_load_sequences(const char *raw, recif_domain d, int max_targets, seq_s
 }
 
 typedef struct {
+    int max_cand;
+    label_set *l;
+    int32_t *buf;
+    int64_t nlab, cap_lab;
+} label_ctx;
+
+static int on_label_row(void *ctx, const cJSON *row) {
+    label_ctx *c = ctx;
+    const cJSON *split = cJSON_GetObjectItemCaseSensitive(row, "split");
+    if (!cJSON_IsNumber(split)) return err_set("split must be an integer");
+    if (split->valuedouble != 1) return 0;
+    int64_t *h = NULL, *t = NULL, *lv = NULL;
+    int nh = 0, nt = 0, nl = 0;
+    int rc = dtab_get_int_array(row, "hist_video_pid", &h, &nh);
+    if (!rc) rc = dtab_get_int_array(row, "target_video_pid", &t, &nt);
+    if (!rc) rc = dtab_get_int_array(row, "target_video_longview", &lv, &nl);
+    if (!rc && nl != nt) rc = err_set("target_video_longview has %d flags for %d targets", nl, nt);
+    int k = nt < c->max_cand ? nt : c->max_cand;
+    int32_t *b = rc ? NULL : mem_realloc(c->buf, (size_t)(nh + k + 1) * sizeof *b);
+    if (!rc && !b) rc = ERR_FAIL;
+    if (!rc) c->buf = b;
+    for (int i = 0; !rc && i < nh + k; i++) {
+        int64_t v = i < nh ? h[i] : t[i - nh];
+        if (v < 0 || v > INT32_MAX / 2) rc = err_set("pid %lld out of the supported range", (long long)v);
+        else b[i] = (int32_t)v;
+    }
+    if (!rc && k > 0) {
+        rc = seq_set_append(&c->l->hist, b, nh);
+        if (!rc) rc = seq_set_append(&c->l->cand, b + nh, k);
+        if (!rc && c->nlab + k > c->cap_lab) {
+            int64_t nc = c->cap_lab ? 2 * c->cap_lab : 1024;
+            while (nc < c->nlab + k) nc *= 2;
+            int *nlb = mem_realloc(c->l->labels, (size_t)nc * sizeof *nlb);
+            if (!nlb) rc = ERR_FAIL;
+            else c->l->labels = nlb, c->cap_lab = nc;
+        }
+        for (int i = 0; !rc && i < k; i++) c->l->labels[c->nlab++] = lv[i] != 0;
+    }
+    free(h);
+    free(t);
+    free(lv);
+    return rc;
+}
+
+int recif_load_labels(const char *raw, int max_cand, label_set *out) {
+    memset(out, 0, sizeof *out);
+    const dcol want[] = {{"split", DCOL_I32, 0}, {"hist_video_pid", DCOL_LIST_I64, 0}, {"target_video_pid", DCOL_LIST_I64, 0},
+                         {"target_video_longview", DCOL_LIST_I64, 0}};
+    if (seq_set_init(&out->hist) || seq_set_init(&out->cand)) {
+        label_set_free(out);
+        return ERR_FAIL;
+    }
+    label_ctx c = {.max_cand = max_cand, .l = out};
+    int rc = dtab_foreach(raw, want, 4, "RecIF raw table", on_label_row, &c);
+    free(c.buf);
+    if (rc) label_set_free(out);
+    return rc;
+}
+
+void label_set_free(label_set *l) {
+    seq_set_free(&l->hist);
+    seq_set_free(&l->cand);
+    free(l->labels);
+    l->labels = NULL;
+}
+
+int recif_label_auc(const baseline *b, const label_set *l, double *auc) {
+    int64_t n = l->cand.offsets[l->cand.nseq];
+    float *s = mem_alloc((size_t)(n ? n : 1) * sizeof *s);
+    double *sd = mem_alloc((size_t)(n ? n : 1) * sizeof *sd);
+    int rc = s && sd ? 0 : ERR_FAIL;
+    for (int64_t i = 0; !rc && i < l->cand.nseq; i++)
+        rc = baseline_score_items(b, seq_at(&l->hist, i), (int)seq_len(&l->hist, i), seq_at(&l->cand, i),
+                                  (int)seq_len(&l->cand, i), s + l->cand.offsets[i]);
+    // -inf (unknown candidates) would tie at the bottom anyway; a finite floor keeps the ranks exact
+    for (int64_t i = 0; !rc && i < n; i++) sd[i] = isinf(s[i]) ? -1e30 : (double)s[i];
+    if (!rc) rc = metrics_auc(sd, l->labels, n, auc);
+    free(s);
+    free(sd);
+    return rc;
+}
+
+typedef struct {
     int64_t *uid;   // sorted by uid with their rank lists
     int64_t **pids;
     int *n;
@@ -187,14 +271,20 @@ void recif_bench_default(recif_bench *b) {
 }
 
 int eval_recif_bench(const recif_bench *b, results_table *r) {
+    label_set labels;
+    if (recif_load_labels(b->raw, b->max_targets, &labels)) return err_wrap("label_pred samples");
+    int64_t nlab = labels.cand.offsets[labels.cand.nseq];
+    log_info("label_pred: %lld candidates of %lld test users", (long long)nlab, (long long)labels.cand.nseq);
     int rc = 0;
     for (int d = RECIF_VIDEO; d <= RECIF_PRODUCT && !rc; d++) {
         const char *task = recif_domain_name((recif_domain)d);
         seq_set train;
         eval_set test;
         int64_t *uids = NULL;
-        if (recif_load_sequences(b->raw, (recif_domain)d, b->max_targets, &train, &test, &uids))
+        if (recif_load_sequences(b->raw, (recif_domain)d, b->max_targets, &train, &test, &uids)) {
+            label_set_free(&labels);
             return err_wrap("domain %s", task);
+        }
         log_info("%s: %lld training sequences (%lld items), %lld test users, %d ids", task, (long long)train.nseq,
                  (long long)train.offsets[train.nseq], (long long)test.hist.nseq, train.nitems);
         for (int i = 0; i < 3 && !rc; i++) {
@@ -210,6 +300,12 @@ int eval_recif_bench(const recif_bench *b, results_table *r) {
             if (!rc) rc = eval_ranking(eval_rank_baseline, bl, &test, &m);
             if (!rc) rc = results_add_rec(r, name, task, &m);
             if (!rc) rc = results_set(r, name, task, "fit_seconds", t_fit);
+            if (!rc && d == RECIF_VIDEO && nlab > 0) {
+                double auc;
+                rc = recif_label_auc(bl, &labels, &auc);
+                if (!rc) rc = results_set(r, name, "label_pred", "auc", auc);
+                if (!rc) rc = results_set(r, name, "label_pred", "samples", (double)nlab);
+            }
             baseline_free(bl);
         }
         if (!rc && b->world_dir) {
@@ -226,7 +322,11 @@ int eval_recif_bench(const recif_bench *b, results_table *r) {
         free(uids);
         seq_set_free(&train);
         eval_set_free(&test);
-        if (rc) return err_wrap("domain %s", task);
+        if (rc) {
+            label_set_free(&labels);
+            return err_wrap("domain %s", task);
+        }
     }
+    label_set_free(&labels);
     return 0;
 }

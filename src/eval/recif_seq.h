@@ -18,6 +18,18 @@ const char *recif_domain_name(recif_domain d);   // "video", "ad", "product" (al
 int recif_load_sequences(const char *raw, recif_domain d, int max_targets, seq_set *train, eval_set *test,
                          int64_t **uids);
 
+// label_pred as the converter builds it: for each split-1 user, the candidates target_video_pid[:max_cand]
+// after its video history, labelled by target_video_longview (1 = long view).
+typedef struct {
+    seq_set hist, cand;   // sample i: history hist[i], candidates cand[i]
+    int *labels;          // aligned with cand's items
+} label_set;
+
+int recif_load_labels(const char *raw, int max_cand, label_set *out);
+void label_set_free(label_set *l);
+// AUC of a baseline's candidate scores (baseline_score_items) over every (candidate, label).
+int recif_label_auc(const baseline *b, const label_set *l, double *auc);
+
 // Scores the world's oracle file (oracle/oracle_{domain}: uid, pid list ranked) against the eval
 // samples of those uids; users absent from the oracle file are skipped (it may cover a prefix).
 int recif_score_oracle(const char *oracle_path, const eval_set *test, const int64_t *uids, rec_metrics *m);
