@@ -125,8 +125,10 @@ async function statsCheck(file) {
     const sorted = vals.slice().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const q of [0.1, 0.5, 0.9]) {
       const pivot = sorted[Math.floor(q * (sorted.length - 1))];
-      const lit = t === 'VARCHAR' ? `'${String(pivot).replace(/'/g, "''")}'` : String(pivot);
-      const got = (await con.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${file}') WHERE "${c.column_name}" >= ${lit}::${t}`)).getRowObjectsJson()[0].n;
+      // floats go through a string -> DOUBLE cast: exact, unlike a decimal literal cast to FLOAT
+      const lit = t === 'VARCHAR' ? `'${String(pivot).replace(/'/g, "''")}'::VARCHAR`
+        : t === 'FLOAT' || t === 'DOUBLE' ? `CAST('${pivot}' AS DOUBLE)` : `${pivot}::${t}`;
+      const got = (await con.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM read_parquet('${file}') WHERE "${c.column_name}" >= ${lit}`)).getRowObjectsJson()[0].n;
       const want = vals.filter(v => v >= pivot).length;
       if (got !== want) return `column ${c.column_name} >= ${lit}: DuckDB counts ${got}, rows hold ${want}`;
       checked++;

@@ -12,7 +12,16 @@ if [ "${ONEREC_SKIP_SAN:-0}" != 1 ]; then
     echo "== ASan/UBSan build of the C tests =="
     make -j"$(nproc)" SAN=1 test 2>&1 | tee -a "$log" || status=1
 fi
-# totals over both runs
+# bounded fuzz runs (tests/fuzz/run_fuzz_*.sh, FUZZ_SECONDS each), one pass/fail each in the totals
+if [ "${ONEREC_SKIP_FUZZ:-0}" != 1 ]; then
+    for f in tests/fuzz/run_fuzz_*.sh; do
+        [ -f "$f" ] || continue
+        echo "== $f =="
+        if bash "$f" 2>&1 | tail -n 20 | tee /dev/stderr | grep -E ': [0-9]+ passed, 0 failed$' >/dev/null; then echo "1 passed, 0 failed" >>"$log"
+        else echo "0 passed, 1 failed" >>"$log"; status=1; fi
+    done
+fi
+# totals over all runs
 p=0; f=0
 while read -r a b; do p=$((p + a)); f=$((f + b)); done < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/')
 rm -f "$log"

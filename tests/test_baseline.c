@@ -104,6 +104,13 @@ static void test_popularity_and_knn_hand(void) {
     int32_t h0[] = {0};
     CHECK(baseline_rank(knn, h0, 1, 5, out) == 5);
     CHECK(out[0] == 1 && out[1] == 3 && out[2] == 2 && out[3] == 4 && out[4] == 0);
+    int32_t cand[] = {1, 3, 2, 4, 99};
+    float sc[5];
+    CHECK_OK(baseline_score_items(knn, h0, 1, cand, 5, sc));
+    CHECK_NEAR(sc[0], 2 / sqrt(6.0), 1e-6);
+    CHECK_NEAR(sc[1], 0.5 / sqrt(2.0), 1e-6);
+    CHECK_NEAR(sc[2], 0.25, 1e-6);
+    CHECK(sc[3] == 0 && sc[4] == -INFINITY);
     // directed: nothing follows 3, so only popularity
     int32_t h3[] = {3};
     CHECK(baseline_rank(knn, h3, 1, 2, out) == 2 && out[0] == 4 && out[1] == 1);
@@ -173,6 +180,65 @@ static void test_sasrec_gradients(void) {
     sasrec_free(m);
 }
 
+// The same model in PyTorch (scripts/eval_sasrec_ref.py, float64 autograd): loss and every
+// gradient must agree, with several heads and layers and padded windows.
+static void test_sasrec_vs_torch(void) {
+    sasrec_config c = {.dim = 12, .layers = 2, .heads = 3, .maxlen = 7, .epochs = 1, .batch = 4, .lr = 1e-3f};
+    enum { V = 23, B = 4, T = 6 };
+    sasrec *m;
+    CHECK_OK(sasrec_create(&m, &c, V, 21));
+    if (!m) return;
+    int64_t n;
+    float *p = sasrec_params(m, &n);
+    rng r;
+    rng_seed(&r, 9);
+    for (int64_t i = 0; i < n; i++) p[i] += 0.1f * (float)rng_normal(&r);
+    int32_t ids[B * (T + 1)];
+    for (int b = 0; b < B; b++) {
+        int len = T + 1 - 2 * b;   // 7, 5, 3, 1 real items, the rest padding
+        for (int t = 0; t <= T; t++) ids[b * (T + 1) + t] = t < len ? (int32_t)rng_below(&r, V) : -1;
+    }
+    double loss;
+    CHECK_OK(sasrec_batch_loss(m, ids, B, T, 1, &loss));
+    char dir[] = "/tmp/onerec_sasref_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char cfgp[128], parp[128], outp[128], cmd[512];
+    snprintf(cfgp, sizeof cfgp, "%s/cfg.json", dir);
+    snprintf(parp, sizeof parp, "%s/params.f32", dir);
+    snprintf(outp, sizeof outp, "%s/out.f64", dir);
+    FILE *f = fopen(cfgp, "w");
+    fprintf(f, "{\"items\": %d, \"dim\": %d, \"layers\": %d, \"heads\": %d, \"maxlen\": %d, \"B\": %d, \"T\": %d, \"ids\": [",
+            V, c.dim, c.layers, c.heads, c.maxlen, B, T);
+    for (int i = 0; i < B * (T + 1); i++) fprintf(f, i ? ", %d" : "%d", ids[i]);
+    fprintf(f, "]}\n");
+    fclose(f);
+    CHECK_OK(file_write_atomic(parp, p, (size_t)n * sizeof(float)));
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/eval_sasrec_ref.py %s %s %s", cfgp, parp, outp);
+    CHECK(system(cmd) == 0);
+    double *ref = malloc((size_t)(n + 1) * sizeof *ref);
+    f = fopen(outp, "rb");
+    size_t got = f ? fread(ref, sizeof *ref, (size_t)n + 1, f) : 0;
+    if (f) fclose(f);
+    CHECK_MSG(got == (size_t)n + 1, "reference wrote %zu of %lld values", got, (long long)n + 1);
+    if (got == (size_t)n + 1) {
+        CHECK_NEAR(loss, ref[0], 1e-5 * fabs(ref[0]));
+        float *g = sasrec_grads(m, &n);
+        double worst = 0, scale = 0;
+        for (int64_t i = 0; i < n; i++) {
+            worst = fmax(worst, fabs(g[i] - ref[i + 1]));
+            scale = fmax(scale, fabs(ref[i + 1]));
+        }
+        CHECK_MSG(worst <= 1e-4 * scale, "max gradient difference %.3g (largest gradient %.3g)", worst, scale);
+        CHECK(scale > 0.01);
+    }
+    free(ref);
+    unlink(cfgp);
+    unlink(parp);
+    unlink(outp);
+    rmdir(dir);
+    sasrec_free(m);
+}
+
 typedef struct {
     double pass32, recall32, recall1;
 } scores;
@@ -237,6 +303,7 @@ int main(void) {
     RUN(test_topk);
     RUN(test_popularity_and_knn_hand);
     RUN(test_sasrec_gradients);
+    RUN(test_sasrec_vs_torch);
     RUN(test_markov_world);
     return test_summary("test_baseline");
 }

@@ -53,6 +53,7 @@ static void table_gen(table *t, rng *r, int64_t rows, int ncols) {
     }
     t->cells = calloc((size_t)(rows * ncols), sizeof(cell));
     int card = (int)rng_below(r, 3) * 50;   // 0 = high cardinality strings
+    int low_ints = (int)rng_below(r, 2);     // few distinct ints: the writer picks a dictionary
     for (int64_t i = 0; i < rows; i++)
         for (int c = 0; c < ncols; c++) {
             cell *x = &t->cells[i * ncols + c];
@@ -64,8 +65,8 @@ static void table_gen(table *t, rng *r, int64_t rows, int ncols) {
             x->s = calloc(x->n + 1, sizeof(char *));
             for (size_t k = 0; k < x->n; k++) {
                 switch (s->type) {
-                case PQ_INT32: x->i[k] = (int32_t)rng_next(r); if (rng_below(r, 2)) x->i[k] %= 100; break;
-                case PQ_INT64: x->i[k] = (int64_t)rng_next(r) >> (rng_below(r, 2) ? 0 : 40); break;
+                case PQ_INT32: x->i[k] = low_ints ? (int64_t)rng_below(r, 20) - 10 : (int32_t)rng_next(r); break;
+                case PQ_INT64: x->i[k] = low_ints ? (int64_t)rng_below(r, 20) << 40 : (int64_t)rng_next(r) >> (rng_below(r, 2) ? 0 : 40); break;
                 case PQ_BOOL: x->i[k] = rng_below(r, 2); break;
                 case PQ_FLOAT: x->d[k] = (float)(rng_normal(r) * 100); break;
                 case PQ_DOUBLE: x->d[k] = rng_normal(r) * 1e6; break;

@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "eval/baseline.h"
 #include "eval/harness.h"
+#include "eval/recif_seq.h"
 #include "eval/results.h"
 #include "eval/seqdata.h"
 
@@ -222,6 +223,48 @@ static int do_bench(int argc, char **argv) {
     return rc ? cli_fail("baseline bench") : 0;
 }
 
+static int do_recif(int argc, char **argv) {
+    recif_bench b;
+    recif_bench_default(&b);
+    char *raw = NULL, *world = NULL, *json = NULL, *md = NULL, *ks_s = "1,32";
+    int keep_history = 0;
+    sasrec_config *sc = &b.cfg[BASELINE_SASREC].sasrec;
+    arg_spec specs[] = {{"raw", ARG_STR, &raw, "RecIF raw table (onerec_bench_release.parquet or .jsonl)", 1},
+                        {"world", ARG_STR, &world, "`onerec synth` output dir: also score its oracle/ files", 0},
+                        {"results", ARG_STR, &json, "results.json to add to (created when missing)", 0},
+                        {"markdown", ARG_STR, &md, "write the Markdown table here", 0},
+                        {"k", ARG_STR, &ks_s, "cut-offs", 0},
+                        {"targets", ARG_INT, &b.max_targets, "ground-truth items per test user (first ones)", 0},
+                        {"keep-history", ARG_BOOL, &keep_history, "allow recommending items already in the history", 0},
+                        {"no-sasrec", ARG_BOOL, &b.skip_sasrec, "skip SASRec (the slow one)", 0},
+                        {"knn-window", ARG_INT, &b.cfg[BASELINE_ITEMKNN].knn_window, "item_knn: co-occurrence window", 0},
+                        {"knn-history", ARG_INT, &b.cfg[BASELINE_ITEMKNN].knn_history, "item_knn: voting history items", 0},
+                        {"knn-decay", ARG_DOUBLE, &b.cfg[BASELINE_ITEMKNN].knn_decay, "item_knn: voter decay", 0},
+                        {"dim", ARG_INT, &sc->dim, "sasrec: embedding width", 0},
+                        {"layers", ARG_INT, &sc->layers, "sasrec: blocks", 0},
+                        {"heads", ARG_INT, &sc->heads, "sasrec: heads", 0},
+                        {"maxlen", ARG_INT, &sc->maxlen, "sasrec: most recent items seen", 0},
+                        {"epochs", ARG_INT, &sc->epochs, "sasrec: epochs", 0},
+                        {"batch", ARG_INT, &sc->batch, "sasrec: sequences per step", 0},
+                        {"lr", ARG_FLOAT, &sc->lr, "sasrec: learning rate", 0},
+                        {0}};
+    int rc = args_parse(argc, argv, specs, "onerec baseline recif --raw W/onerec_bench_release.parquet [--world W]",
+                        "Popularity, item_knn and SASRec on the video/ad/product domains of a RecIF raw table "
+                        "(train: split-0 users; test: split-1 history -> first targets), with the world's oracle.",
+                        NULL, 0, NULL);
+    if (rc) return rc > 0 ? 0 : 2;
+    if (metrics_parse_ks(ks_s, b.ks, &b.nk)) return cli_fail("baseline recif");
+    for (int i = 0; i < 3; i++) b.cfg[i].exclude_history = !keep_history;
+    b.raw = raw;
+    b.world_dir = world;
+    results_table r = {0};
+    rc = json ? results_load(&r, json) : results_init(&r);
+    if (!rc) rc = eval_recif_bench(&b, &r);
+    if (!rc) rc = print_results(&r, json, md);
+    results_free(&r);
+    return rc ? cli_fail("baseline recif") : 0;
+}
+
 int cmd_baseline(int argc, char **argv) {
     static const char *usage =
         "usage: onerec baseline SUBCOMMAND [options]   (onerec baseline SUBCOMMAND --help)\n"
@@ -229,7 +272,8 @@ int cmd_baseline(int argc, char **argv) {
         "  eval    rank held-out histories, print pass@k / position1_pass@k / recall@k\n"
         "  rank    top-k items for one history\n"
         "  world   write a synthetic Markov world (train.txt, test.txt)\n"
-        "  bench   all baselines and the oracle on a Markov world, as a table\n";
+        "  bench   all baselines and the oracle on a Markov world, as a table\n"
+        "  recif   all baselines (and the oracle) on a RecIF raw table, e.g. from `onerec synth`\n";
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -240,6 +284,7 @@ int cmd_baseline(int argc, char **argv) {
     if (!strcmp(sub, "rank")) return do_rank(argc - 1, argv + 1);
     if (!strcmp(sub, "world")) return do_world(argc - 1, argv + 1);
     if (!strcmp(sub, "bench")) return do_bench(argc - 1, argv + 1);
+    if (!strcmp(sub, "recif")) return do_recif(argc - 1, argv + 1);
     fprintf(stderr, "onerec baseline: unknown subcommand \"%s\"\n%s", sub, usage);
     return 2;
 }

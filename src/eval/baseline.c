@@ -278,6 +278,29 @@ int baseline_rank(const baseline *b, const int32_t *history, int n, int k, int32
     return m;
 }
 
+int baseline_score_items(const baseline *b, const int32_t *history, int n, const int32_t *cand, int ncand,
+                         float *out) {
+    float *score = mem_alloc((size_t)b->nitems * sizeof *score);
+    if (!score) return ERR_FAIL;
+    int rc = 0;
+    if (b->cfg.kind == BASELINE_POPULARITY) {
+        for (int32_t i = 0; i < b->nitems; i++) score[i] = (float)b->count[i];
+    } else if (b->cfg.kind == BASELINE_ITEMKNN) {
+        for (int32_t i = 0; i < b->nitems; i++) score[i] = 0;
+        double w = 1;
+        for (int i = n - 1, used = 0; i >= 0 && used < b->cfg.knn_history; i--, used++, w *= b->cfg.knn_decay) {
+            int32_t a = history[i];
+            if (a < 0 || a >= b->nitems) continue;
+            for (int64_t j = b->nb_off[a]; j < b->nb_off[a + 1]; j++) score[b->nb_id[j]] += (float)w * b->nb_sim[j];
+        }
+    } else {
+        rc = sasrec_score(b->sas, history, n, score);
+    }
+    for (int i = 0; !rc && i < ncand; i++) out[i] = cand[i] >= 0 && cand[i] < b->nitems ? score[cand[i]] : -INFINITY;
+    free(score);
+    return rc;
+}
+
 // ---- save / load ------------------------------------------------------------------------------
 
 #define BL_MAGIC "ONERECBL"

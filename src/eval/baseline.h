@@ -47,6 +47,11 @@ int baseline_fit(baseline **out, const baseline_config *cfg, const seq_set *trai
 // out [k]: the top-k item ids for this history, best first; returns how many were written (fewer
 // than k only when the catalogue, after exclusions, is smaller). Thread-safe for concurrent calls.
 int baseline_rank(const baseline *b, const int32_t *history, int n, int k, int32_t *out);
+// Scores of given candidate items after this history (higher = more likely next), for label_pred
+// style AUC: popularity counts, item-kNN votes (0 without any), SASRec logits. out [ncand];
+// candidates outside the catalogue score -inf.
+int baseline_score_items(const baseline *b, const int32_t *history, int n, const int32_t *cand, int ncand,
+                         float *out);
 int32_t baseline_nitems(const baseline *b);
 const baseline_config *baseline_get_config(const baseline *b);
 // A trained baseline as one binary file (magic "ONERECBL", version, config, tables).

@@ -64,7 +64,7 @@ typedef struct {
 
 typedef struct {
     pq_codec codec;            // default ZSTD
-    int level;                 // codec level (zstd 1..19, gzip 1..9); 0 = the codec's default
+    int level;                 // codec level (zstd 1..19, gzip 1..9); 0 = zstd 1, gzip 6
     size_t row_group_bytes;    // flush a row group when its buffered data passes this (64 MiB)
     size_t page_bytes;         // target uncompressed data page size (1 MiB)
     int dictionary;            // 1 = dictionary-encode columns where it pays (default), 0 = never

@@ -96,3 +96,54 @@ typedef struct {
 
 // Parses a page header at p; *hlen = its size.
 int pq_page_header_parse(pq_page_header *h, const uint8_t *p, size_t n, size_t *hlen);
+
+// ---- reader and cursor state (parquet_read.c decodes, parquet_cursor.c steps and gets)
+#define MAX_PAGE_VALUES (1 << 27)
+
+struct parquet_reader {
+    char *path;
+    const uint8_t *data;
+    size_t size;
+    int mapped;
+    pq_meta meta;
+};
+
+typedef struct {
+    int ci;                    // reader column
+    int ptype, type_length, max_def, max_rep, rep_def, is_unsigned;
+    size_t esize;              // bytes per value slot (0 for byte arrays)
+    int64_t nrows, nslots, cap_rows, cap_slots;
+    uint8_t *row_null;         // [nrows]
+    int64_t *row_off;          // [nrows + 1], lists only
+    uint8_t *slot_null;        // [nslots]
+    int any_null_slot;
+    uint8_t *vals;             // [nslots * esize]
+    const char **sptr;         // [nslots], byte arrays
+    size_t *slen;
+    int64_t ndict;
+    uint8_t *dict_vals;
+    const char **dict_sptr;
+    size_t *dict_slen;
+    void **bufs;               // page buffers and arenas: [0, nbufs) alive for this row group,
+    size_t *bufsz;             // [nbufs, ntotal) kept from earlier row groups for reuse
+    int nbufs, ntotal, capbufs;
+    uint8_t *defs, *reps;
+    uint32_t *idx;
+    int64_t *tmp64;
+    size_t lvl_cap, idx_cap, tmp_cap;
+    pq_buf scratch, scratch2;  // widened lists
+    pq_buf page;               // decompressed pages of fixed-width columns (values are copied out)
+} pq_col;
+
+struct parquet_cursor {
+    parquet_reader *r;
+    int ncols;
+    pq_col *cols;
+    int rg;                    // current row group (-1 before the first)
+    int64_t row_in_rg, rg_rows, row;
+};
+
+// Decodes one column chunk (all its pages) of a row group into c; messages without context.
+int pq_col_decode_chunk(parquet_reader *r, pq_col *c, const pq_chunk_meta *cm, int64_t rg_rows);
+// Forgets the decoded row group (buffers are kept for reuse).
+void pq_col_reset(pq_col *c);

@@ -160,7 +160,7 @@ static int walk(walk_ctx *w, int depth, int def, int rep, int rep_def, int nulla
             nl += k;
             name[nl] = 0;
         }
-    } else if (is_leaf && name_len == 0) {
+    } else if (is_leaf && name_len == 0) {   // a leaf never ends up nameless
         size_t k = strlen(e->name);
         if (k < 1000) { memcpy(name, e->name, k); nl = k; name[nl] = 0; }
     }
@@ -211,10 +211,8 @@ static int walk(walk_ctx *w, int depth, int def, int rep, int rep_def, int nulla
     }
     int is_list = !strcmp(e->logical, "LIST") || e->converted == 3;
     for (int c = 0; c < e->num_children; c++) {
-        pq_schema_elem *child = w->pos < w->m->nschema ? &w->m->schema[w->pos] : NULL;
         // LIST's repeated group with one child: that child's name is the list element ("element")
         int skip_child = e->repetition == REP_REPEATED && is_map_list && e->num_children == 1;
-        (void)child;
         if (walk(w, depth + 1, def, rep, rep_def, nullable, elem_nullable, name, nl, skip_child,
                  is_list))
             return ERR_FAIL;
