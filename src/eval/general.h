@@ -1,0 +1,13 @@
+// General skill (the synthetic world's stand-in for "general ability"): greedy answers to the
+// held-out questions of general_test, scored by exact match (data/general.h general_score).
+#pragma once
+#include <stdint.h>
+
+#include "rec/lm.h"
+
+typedef struct {
+    int64_t n, correct;
+    double accuracy;
+} general_result;
+
+int eval_general(lm *l, const char *test_path, int64_t max_samples, int max_new, general_result *out);

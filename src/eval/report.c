@@ -1,0 +1,236 @@
+#include "eval/report.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "base/file.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "eval/results.h"
+#include "formats/tfevents.h"
+
+int report_mark_done(const char *path, const char *name, double seconds, char *const *argv) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "name", name);
+    cJSON_AddNumberToObject(j, "seconds", seconds);
+    cJSON_AddNumberToObject(j, "finished", (double)time(NULL));
+    size_t len = 8;
+    for (int i = 0; argv[i]; i++) len += strlen(argv[i]) + 1;
+    char *cmd = mem_alloc(len), *w = cmd;
+    w += sprintf(w, "onerec");
+    for (int i = 0; argv[i]; i++) w += sprintf(w, " %s", argv[i]);
+    cJSON_AddStringToObject(j, "command", cmd);
+    free(cmd);
+    int rc = json_save_file(path, j);
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int by_finished(const void *a, const void *b) {
+    double x = cJSON_GetObjectItem(*(cJSON *const *)a, "finished")->valuedouble;
+    double y = cJSON_GetObjectItem(*(cJSON *const *)b, "finished")->valuedouble;
+    return x < y ? -1 : x > y;
+}
+
+// Stage markers, oldest first. Returns how many (<= max).
+static int load_stages(const char *dir, cJSON **out, int max) {
+    char *dd = path_join(dir, ".done");
+    DIR *d = dd ? opendir(dd) : NULL;
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < max) {
+        if (e->d_name[0] == '.') continue;
+        char *p = path_join(dd, e->d_name);
+        cJSON *j = p ? json_load_file(p) : NULL;
+        free(p);
+        if (j && cJSON_GetObjectItem(j, "finished")) out[n++] = j;
+        else cJSON_Delete(j);
+    }
+    if (d) closedir(d);
+    free(dd);
+    qsort(out, (size_t)n, sizeof(cJSON *), by_finished);
+    return n;
+}
+
+// Copies every system of `path` into r (a later file wins on equal keys).
+static void merge_results(results_table *r, const char *path) {
+    cJSON *j = file_exists(path) ? json_load_file(path) : NULL;
+    const cJSON *sys, *task, *metric;
+    cJSON_ArrayForEach(sys, j) cJSON_ArrayForEach(task, sys) cJSON_ArrayForEach(metric, task)
+        if (cJSON_IsNumber(metric)) results_set(r, sys->string, task->string, metric->string, metric->valuedouble);
+    cJSON_Delete(j);
+}
+
+static const char *MODELS[] = {"stage2", "sft", "distill", "rl"};
+#define NMODELS 4
+
+// All scalars of a tag from the event files of a run dir, by step.
+static int run_series(const char *run, const char *tag, double *x, double *y, int max) {
+    DIR *d = opendir(run);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, "events.out.tfevents.", 20)) continue;
+        char *p = path_join(run, e->d_name);
+        tfevents_scalar *s = NULL;
+        int ns = 0;
+        if (p && !tfevents_read(p, &s, &ns))
+            for (int i = 0; i < ns && n < max; i++)
+                if (!strcmp(s[i].tag, tag)) x[n] = (double)s[i].step, y[n++] = s[i].value;
+        tfevents_scalars_free(s, ns);
+        free(p);
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+// Mean of the first and of the last `w` values of a series.
+static void ends(const double *y, int n, int w, double *first, double *last) {
+    double a = 0, b = 0;
+    w = w > n / 2 ? (n / 2 > 0 ? n / 2 : 1) : w;
+    for (int i = 0; i < w && i < n; i++) a += y[i], b += y[n - 1 - i];
+    *first = n ? a / w : NAN;
+    *last = n ? b / w : NAN;
+}
+
+// One PNG per run with the series given, through gnuplot (skipped with a note when absent).
+static int plot(const char *dir, const char *name, const char *run, const char *const *tags, int ntags, FILE *md) {
+    static double x[8][20000], y[8][20000];
+    int n[8], any = 0;
+    for (int t = 0; t < ntags; t++) any |= (n[t] = run_series(run, tags[t], x[t], y[t], 20000)) > 0;
+    if (!any) return 0;
+    char *datp = mem_printf("%s/plots/%s.dat", dir, name), *png = mem_printf("%s/plots/%s.png", dir, name);
+    FILE *f = fopen(datp, "w");
+    if (!f) return err_errno("cannot write %s", datp);
+    for (int t = 0; t < ntags; t++) {
+        for (int i = 0; i < n[t]; i++) fprintf(f, "%g %g\n", x[t][i], y[t][i]);
+        fprintf(f, "\n\n");
+    }
+    fclose(f);
+    char *cmd = mem_printf("gnuplot -e \"set terminal png size 800,400; set output '%s'; set title '%s'; set xlabel 'step'; plot ", png, name);
+    for (int t = 0; t < ntags; t++) {
+        char *c2 = mem_printf("%s%s'%s' index %d with lines title '%s'", cmd, t ? ", " : "", datp, t, tags[t]);
+        free(cmd);
+        cmd = c2;
+    }
+    char *c2 = mem_printf("%s\" 2>/dev/null", cmd);
+    free(cmd);
+    int ok = system(c2) == 0;
+    free(c2);
+    if (ok) fprintf(md, "![%s](plots/%s.png)\n\n", name, name);
+    else fprintf(md, "(gnuplot is not installed: %s has the data of the %s plot)\n\n", datp, name);
+    free(datp), free(png);
+    return 0;
+}
+
+static double get(const results_table *r, const char *sys, const char *task, const char *metric) {
+    double v;
+    return results_get(r, sys, task, metric, &v) ? NAN : v;
+}
+
+static void finding(FILE *md, int holds, const char *text, const char *detail) {
+    fprintf(md, "- **%s** %s: %s\n", holds ? "holds" : "does not hold", text, detail);
+}
+
+static void findings(FILE *md, const char *dir, const results_table *r) {
+    fprintf(md, "## The reference's findings at small scale\n\n");
+    static double x[20000], yi[20000], yt[20000];
+    char *s1 = mem_printf("%s/runs/stage1", dir);
+    int ni = run_series(s1, "training/itemic_token_loss", x, yi, 20000), nt = run_series(s1, "training/text_token_loss", x, yt, 20000);
+    free(s1);
+    double i0, i1, t0, t1;
+    ends(yi, ni, 10, &i0, &i1);
+    ends(yt, nt, 10, &t0, &t1);
+    char buf[512];
+    snprintf(buf, sizeof buf, "itemic-token loss %.3f -> %.3f, text-token loss %.3f -> %.3f (means of the first and last 10 steps)", i0, i1, t0, t1);
+    finding(md, ni > 0 && i1 < i0 && (nt == 0 || fabs(t1 - t0) < 0.1 * t0 + 0.05), "stage 1 lowers the itemic loss while the text loss stays", buf);
+    const char *tasks[3] = {"video", "ad", "product"};
+    int beats = 1, have = 0;
+    char det[1024] = "";
+    for (int k = 0; k < 3; k++) {
+        double m = get(r, "rl", tasks[k], "pid_recall@32"), p = get(r, "popularity", tasks[k], "recall@32"), s = get(r, "sasrec", tasks[k], "recall@32");
+        if (isnan(m)) continue;
+        have = 1;
+        beats &= m > p && (isnan(s) || m > s);
+        size_t l = strlen(det);
+        snprintf(det + l, sizeof det - l, "%s%s %.4f vs popularity %.4f, SASRec %.4f", l ? "; " : "", tasks[k], m, p, s);
+    }
+    finding(md, have && beats, "the final model beats popularity and SASRec on Recall@32 (PID mode)", have ? det : "no results");
+    double g2 = get(r, "stage2", "general", "accuracy"), gs = get(r, "sft", "general", "accuracy"), gd = get(r, "distill", "general", "accuracy");
+    snprintf(buf, sizeof buf, "general accuracy stage 2 %.3f, SFT %.3f, distilled %.3f", g2, gs, gd);
+    finding(md, gs < g2 && gd - gs >= 0.5 * (g2 - gs), "SFT lowers general skill and distillation restores most of it", buf);
+    double pd = get(r, "distill", "video", "pass@1"), pr = get(r, "rl", "video", "pass@1");
+    snprintf(buf, sizeof buf, "video pass@1 before RL %.4f, after %.4f", pd, pr);
+    finding(md, pr > pd, "RL raises pass@1", buf);
+    fprintf(md, "\nWhere a finding does not hold, the README's notes on the demo say why.\n\n");
+}
+
+int report_write(const char *dir, const char *size, double seconds) {
+    results_table r;
+    if (results_init(&r)) return ERR_FAIL;
+    char *p = mem_printf("%s/baselines.json", dir);
+    merge_results(&r, p);
+    free(p);
+    for (int i = 0; i < NMODELS; i++) {
+        p = mem_printf("%s/eval/%s/results.json", dir, MODELS[i]);
+        merge_results(&r, p);
+        free(p);
+    }
+    p = mem_printf("%s/results.json", dir);
+    int rc = results_save_json(&r, p);
+    free(p);
+    char *plots = mem_printf("%s/plots", dir);
+    if (!rc) rc = file_mkdirs(plots);
+    free(plots);
+    afile af;
+    p = mem_printf("%s/report.md", dir);
+    if (!rc) rc = afile_open(&af, p);
+    free(p);
+    if (rc) {
+        results_free(&r);
+        return ERR_FAIL;
+    }
+    FILE *md = af.fp;
+    fprintf(md, "# onerec demo report (size %s)\n\n", size);
+    cJSON *st[64];
+    int ns = load_stages(dir, st, 64);
+    double total = 0;
+    for (int i = 0; i < ns; i++) total += cJSON_GetObjectItem(st[i], "seconds")->valuedouble;
+    fprintf(md, "Stages: %d, their time in all %.1f s (this invocation %.1f s). Re-running `onerec demo` skips finished stages.\n\n", ns, total, seconds);
+    findings(md, dir, &r);
+    fprintf(md, "## RecIF-Bench\n\nSystems: the model after each stage (SID-mode metrics as the reference; `pid_*` map SIDs to items),\n"
+                "the baselines (popularity, item-kNN, SASRec, trained on the same users, item-id space) and the world's oracle.\n\n");
+    char *tab = results_markdown(&r);
+    fprintf(md, "%s\n", tab ? tab : "");
+    free(tab);
+    fprintf(md, "## Curves\n\n");
+    static const char *loss[] = {"training/loss", "training/itemic_token_loss", "training/text_token_loss"};
+    static const char *rl[] = {"rl/reward", "rl/pass_rate"};
+    static const char *dist[] = {"distill/reverse_kl"};
+    const char *runs[] = {"base", "stage1", "stage2", "sft"};
+    for (int i = 0; i < 4; i++) {
+        char *run = mem_printf("%s/runs/%s", dir, runs[i]), *name = mem_printf("loss_%s", runs[i]);
+        plot(dir, name, run, loss, 3, md);
+        free(run), free(name);
+    }
+    p = mem_printf("%s/runs/distill", dir);
+    plot(dir, "distill", p, dist, 1, md);
+    free(p);
+    p = mem_printf("%s/runs/rl", dir);
+    plot(dir, "rl_reward", p, rl, 2, md);
+    free(p);
+    fprintf(md, "## Stages, times and the commands to reproduce them\n\n| stage | seconds | command |\n|---|---:|---|\n");
+    for (int i = 0; i < ns; i++) {
+        fprintf(md, "| %s | %.1f | `%s` |\n", cJSON_GetObjectItem(st[i], "name")->valuestring,
+                cJSON_GetObjectItem(st[i], "seconds")->valuedouble, cJSON_GetObjectItem(st[i], "command")->valuestring);
+        cJSON_Delete(st[i]);
+    }
+    results_free(&r);
+    return afile_commit(&af);
+}
