@@ -4,6 +4,7 @@
 
 #include "base/err.h"
 #include "cli/args.h"
+#include "data/corpus.h"
 #include "data/convert.h"
 #include "data/shard.h"
 #include "data/table.h"
@@ -131,13 +132,34 @@ static int data_prepare(int argc, char **argv) {
     return 0;
 }
 
+static int data_text(int argc, char **argv) {
+    char *out = NULL;
+    char *pos[4096];
+    int npos = 0;
+    const arg_spec specs[] = {{"out", ARG_STR, &out, "text file to write", 1}, {NULL, 0, NULL, NULL, 0}};
+    int rc = args_parse(argc, argv, specs, "onerec data text --out FILE TABLE...",
+                        "Plain text of training tables (message contents and segment texts, one per line), e.g. to "
+                        "train a tokenizer.",
+                        pos, 4096, &npos);
+    if (rc) return rc > 0 ? 0 : 2;
+    if (npos == 0) {
+        fprintf(stderr, "onerec data text: error: no input tables given\n");
+        return 2;
+    }
+    int64_t chars = 0;
+    if (data_dump_text(out, (const char *const *)pos, npos, &chars)) return cli_fail("data text");
+    printf("text: %lld bytes from %d tables in %s\n", (long long)chars, npos, out);
+    return 0;
+}
+
 int cmd_data(int argc, char **argv) {
-    const char *usage = "usage: onerec data convert|shard|prepare ... (onerec data SUB --help)\n";
+    const char *usage = "usage: onerec data convert|shard|prepare|text ... (onerec data SUB --help)\n";
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "convert")) return data_convert(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "text")) return data_text(argc - 1, argv + 1);
     if (!strcmp(argv[1], "shard")) return data_shard(argc - 1, argv + 1);
     if (!strcmp(argv[1], "prepare")) return data_prepare(argc - 1, argv + 1);
     fprintf(stderr, "onerec data: unknown subcommand \"%s\"\n%s", argv[1], usage);

@@ -11,7 +11,12 @@
 #include "eval/recif.h"
 #include "eval/results.h"
 
+int cmd_eval_model(int argc, char **argv);
+
 int cmd_eval(int argc, char **argv) {
+    // with --model the predictions are generated first (cmd_eval_model.c)
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--model") || !strncmp(argv[i], "--model=", 8)) return cmd_eval_model(argc, argv);
     char *pred = NULL, *name = "model", *json = NULL, *md = NULL, *ks_s = "1,32", *s2p = NULL, *base = NULL;
     arg_spec specs[] = {
         {"predictions", ARG_STR, &pred, "predictions JSONL (one sample per line: task, pred, answer, ...)", 1},
@@ -22,7 +27,7 @@ int cmd_eval(int argc, char **argv) {
         {"results", ARG_STR, &json, "results.json to write (merged into when it exists)", 0},
         {"markdown", ARG_STR, &md, "write the Markdown table here", 0},
         {0}};
-    int rc = args_parse(argc, argv, specs, "onerec eval --predictions FILE [--results results.json]",
+    int rc = args_parse(argc, argv, specs, "onerec eval --predictions FILE [--results results.json]\n       onerec eval --model DIR --data BENCH_DIR --out DIR (see onerec eval --model x --help)",
                         "Score RecIF-Bench predictions: recall/pass/position1_pass@k, AUC, ROUGE-L, char F1.",
                         NULL, 0, NULL);
     if (rc) return rc > 0 ? 0 : 2;

@@ -1,0 +1,110 @@
+#include "eval/bench_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/file.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "eval/general.h"
+#include "eval/metrics.h"
+#include "eval/predict.h"
+#include "eval/recif.h"
+
+static const char *ALL_TASKS[] = {"video", "ad", "product", "interactive", "label_cond", "label_pred", "item_understand", "rec_reason"};
+
+// A trie over every SID of a sid2pid map (its packed keys), for constrained beams.
+static int trie_from_map(sid_trie *t, const sid2pid *m) {
+    int32_t *codes = mem_alloc((size_t)(m->n ? m->n : 1) * 3 * sizeof(int32_t));
+    if (!codes) return ERR_FAIL;
+    int64_t n = 0;
+    for (int64_t i = 0; i < m->cap; i++) {
+        int64_t k = m->keys[i];
+        if (k < 0) continue;
+        codes[n * 3] = (int32_t)(k / SID_CODES / SID_CODES);
+        codes[n * 3 + 1] = (int32_t)(k / SID_CODES % SID_CODES);
+        codes[n * 3 + 2] = (int32_t)(k % SID_CODES);
+        n++;
+    }
+    int rc = sid_trie_build(t, codes, n, 3);
+    free(codes);
+    return rc;
+}
+
+static int load_map(sid2pid *m, const char *dir, const char *file) {
+    char *p = path_join(dir, file);
+    int rc = p && file_exists(p) ? sid2pid_load_json(m, p) : ERR_FAIL;
+    if (p && !file_exists(p)) err_set("%s is missing (it comes with the benchmark sets of `onerec data convert`)", p);
+    free(p);
+    return rc;
+}
+
+static int run_task(lm *l, const bench_run_opts *o, const char *task, const recif_predict_opts *po, const sid2pid *map,
+                    results_table *r) {
+    char *test = mem_printf("%s/%s/%s_test.parquet", o->bench_dir, task, task);
+    if (test && !file_exists(test)) {
+        free(test);
+        test = mem_printf("%s/%s/%s_test.jsonl", o->bench_dir, task, task);
+    }
+    char *pred = mem_printf("%s/pred_%s.jsonl", o->out_dir, task);
+    if (!test || !pred) return ERR_FAIL;
+    if (!file_exists(test)) {
+        int rc = err_set("benchmark set %s is missing", test);
+        free(test), free(pred);
+        return rc;
+    }
+    afile af;
+    recif_predict_stats st;
+    int rc = afile_open(&af, pred);
+    if (!rc) {
+        rc = recif_predict_file(l, task, test, po, af.fp, &st);
+        if (rc) afile_abort(&af);
+        else rc = afile_commit(&af);
+    }
+    if (!rc) {
+        log_info("%s: %lld samples in %.1f s (%.2f samples/s), %lld of %lld beams not a SID", task, (long long)st.samples,
+                 st.seconds, st.seconds > 0 ? st.samples / st.seconds : 0, (long long)st.invalid_beams, (long long)st.beams);
+        recif_options opt = {.pid_map = recif_task_kind_of(task) == RECIF_RANKING ? map : NULL};
+        rc = recif_score_file(pred, o->name, &opt, r);
+        if (!rc) rc = results_set(r, o->name, task, "samples_per_sec", st.seconds > 0 ? st.samples / st.seconds : 0);
+        if (!rc && st.beams) rc = results_set(r, o->name, task, "invalid_beam_rate", (double)st.invalid_beams / st.beams);
+    }
+    free(test), free(pred);
+    return rc ? err_wrap("task %s", task) : 0;
+}
+
+int bench_run_model(const bench_run_opts *o, results_table *r) {
+    if (file_mkdirs(o->out_dir)) return ERR_FAIL;
+    lm l;
+    if (lm_open(&l, o->model_dir)) return ERR_FAIL;
+    sid2pid video = {0}, product = {0};
+    sid_trie tv = {0}, tp = {0};
+    int rc = load_map(&video, o->bench_dir, "sid2pid.json");
+    if (!rc) rc = load_map(&product, o->bench_dir, "product_sid2pid.json");
+    if (!rc && o->constrain) rc = trie_from_map(&tv, &video) || trie_from_map(&tp, &product);
+    recif_predict_opts po = {o->width, o->max_text_tokens, o->max_samples, o->constrain ? &tv : NULL, o->constrain ? &tp : NULL};
+    const char *const *tasks = o->tasks ? o->tasks : ALL_TASKS;
+    int ntasks = o->tasks ? o->ntasks : 8;
+    for (int i = 0; !rc && i < ntasks; i++) {
+        int known = 0;
+        for (int k = 0; k < 8; k++) known |= !strcmp(tasks[i], ALL_TASKS[k]);
+        if (!known) {
+            rc = err_set("unknown task \"%s\" (video, ad, product, interactive, label_cond, label_pred, item_understand, rec_reason)", tasks[i]);
+            break;
+        }
+        rc = run_task(&l, o, tasks[i], &po, !strcmp(tasks[i], "product") ? &product : &video, r);
+    }
+    if (!rc && o->general_path) {
+        general_result g;
+        rc = eval_general(&l, o->general_path, o->general_samples, 24, &g);
+        if (!rc) rc = results_set(r, o->name, "general", "accuracy", g.accuracy);
+        if (!rc) rc = results_set(r, o->name, "general", "samples", (double)g.n);
+        if (!rc) log_info("general skill: %lld / %lld correct (%.3f)", (long long)g.correct, (long long)g.n, g.accuracy);
+    }
+    if (o->constrain) sid_trie_free(&tv), sid_trie_free(&tp);
+    sid2pid_free(&video), sid2pid_free(&product);
+    lm_close(&l);
+    return rc;
+}
