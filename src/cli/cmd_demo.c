@@ -30,9 +30,11 @@ typedef struct {
 } demo_size;
 
 static const demo_size SIZES[] = {
-    {"tiny", 2000, 1000, 300, 300, 24, 2048, 128, 4, 4, 2, 32, 384, 32, 256, 8, 300, 60, 200, 400, 16, 20, 4, 16, 100, 100},
-    {"small", 4000, 2000, 600, 600, 24, 4096, 256, 6, 8, 4, 32, 768, 64, 384, 8, 800, 150, 500, 1000, 40, 40, 8, 32, 300, 200},
-    {"base", 20000, 8000, 2000, 2000, 24, 8192, 512, 8, 8, 4, 64, 1536, 128, 512, 8, 3000, 500, 2000, 4000, 100, 100, 8, 32, 1000, 500},
+    // smoke: every stage for a few steps, for the test suite (results are not meaningful)
+    {"smoke", 300, 200, 60, 60, 8, 600, 32, 2, 2, 1, 16, 64, 8, 512, 1, 4, 2, 3, 4, 2, 2, 2, 4, 6, 6},
+    {"tiny", 2000, 1000, 300, 300, 24, 2048, 128, 4, 4, 2, 32, 384, 32, 1024, 2, 300, 60, 200, 400, 16, 20, 4, 16, 100, 100},
+    {"small", 4000, 2000, 600, 600, 24, 4096, 256, 6, 8, 4, 32, 768, 64, 1024, 4, 800, 150, 500, 1000, 40, 40, 8, 32, 300, 200},
+    {"base", 20000, 8000, 2000, 2000, 24, 8192, 512, 8, 8, 4, 64, 1536, 128, 2048, 4, 3000, 500, 2000, 4000, 100, 100, 8, 32, 1000, 500},
 };
 
 typedef struct {
@@ -86,7 +88,7 @@ static int run_stage(demo *d, const char *name, char *const *argv) {
 #define I(x) mem_printf("%d", (int)(x))
 
 // Dataset config JSON (reference section 5.4) for a list of file_list.json / tables.
-static int write_dataset(demo *d, const char *name, const char *const *sources, int n, int think) {
+static int write_dataset(demo *d, const char *name, const char *const *sources, int n, int think, int itemic_lo, int itemic_hi) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", "chat_completion_parquet");
     cJSON *s = cJSON_AddArrayToObject(j, "sources");
@@ -98,6 +100,11 @@ static int write_dataset(demo *d, const char *name, const char *const *sources, 
     cJSON_AddNumberToObject(j, "local_shuffle_buffer_size", 1000);
     cJSON_AddBoolToObject(j, "add_think_pattern", think);
     cJSON_AddBoolToObject(j, "only_assistant_loss", 1);
+    if (itemic_hi > itemic_lo) {   // which targets count as itemic in the loss split (inclusive)
+        cJSON *r = cJSON_AddArrayToObject(j, "itemic_id_range");
+        cJSON_AddItemToArray(r, cJSON_CreateNumber(itemic_lo));
+        cJSON_AddItemToArray(r, cJSON_CreateNumber(itemic_hi));
+    }
     char *path = mem_printf("%s/config/%s.json", d->dir, name);
     int rc = json_save_file(path, j);
     free(path);
@@ -200,8 +207,9 @@ static int model_stages(demo *d) {
     char *W = P(d, "world");
     const char *gen[2] = {mem_printf("%s/general/general_pretrain.parquet", W), mem_printf("%s/general/general_sft.parquet", W)};
     const char *pre[1] = {P(d, "shards/pretrain/file_list.json")}, *sft[1] = {P(d, "shards/sft/file_list.json")};
-    if (!rc) rc = file_mkdirs(P(d, "config")) || write_dataset(d, "base", gen, 2, 1) || write_dataset(d, "pretrain", pre, 1, 0) ||
-                  write_dataset(d, "sft", sft, 1, 1);
+    if (!rc) rc = file_mkdirs(P(d, "config")) || write_dataset(d, "base", gen, 2, 1, 0, 0) ||
+                  write_dataset(d, "pretrain", pre, 1, 0, base_len, base_len + 3 * z->codebook + 1) ||
+                  write_dataset(d, "sft", sft, 1, 1, base_len, base_len + 3 * z->codebook + 1);
     if (!rc) rc = run_stage(d, "base_init", ARGV("init", "--config", P(d, "config/model.json"), "--out", P(d, "models/base_init"),
                                                  "--seed", mem_printf("%lld", (long long)d->seed), "--tokenizer", P(d, "tok")));
     if (!rc) rc = train_stage(d, "base_pretrain", P(d, "models/base_init"), "runs/base", "base", z->base_steps, "2e-3", "2e-4", NULL, NULL);
@@ -247,6 +255,12 @@ static int demo_run(demo *d, int only_report) {
     int rc = file_mkdirs(d->dir);
     char *dd = P(d, ".done"), *ld = P(d, "logs");
     if (!rc) rc = file_mkdirs(dd) || file_mkdirs(ld);
+    static const char *sub[] = {"sid", "tok", "distill", "config", "models", "runs", "eval"};
+    for (int i = 0; !rc && i < 7; i++) {
+        char *p = P(d, sub[i]);
+        rc = file_mkdirs(p);
+        free(p);
+    }
     double t0 = time_now();
     if (!rc && !only_report) rc = data_stages(d);
     if (!rc && !only_report) rc = model_stages(d);
@@ -260,7 +274,7 @@ int cmd_demo(int argc, char **argv) {
     int64_t seed = 42;
     int only_report = 0;
     arg_spec specs[] = {{"out", ARG_STR, &out, "output dir (re-running resumes: finished stages are skipped)", 0},
-                        {"size", ARG_STR, &size, "tiny (about 15 min on 2 cores), small or base", 0},
+                        {"size", ARG_STR, &size, "tiny (about 15 min on 2 cores), small or base; smoke = a few steps per stage (tests)", 0},
                         {"seed", ARG_I64, &seed, "seed of the world and every stage", 0},
                         {"report-only", ARG_BOOL, &only_report, "only rebuild report.md from finished stages", 0},
                         {0}};
@@ -280,6 +294,9 @@ int cmd_demo(int argc, char **argv) {
         return cli_fail("demo");
     }
     d.exe[n] = 0;
+    // OpenMP threads that spin while waiting collapse when the machine is shared (measured 5x
+    // slower training on 2 busy cores); passive waiting costs little on an idle machine
+    setenv("OMP_WAIT_POLICY", "passive", 0);
     int rc = demo_run(&d, only_report);
     if (rc) return cli_fail("demo");
     printf("demo complete: %s/report.md\n", out);

@@ -66,7 +66,7 @@ static int predict_ranking(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
     if (l->sid.layers != 3) return err_set("RecIF-Bench scores 3-code SIDs; this model has %d layers", l->sid.layers);
     beam_params bp = {c->o->width, l->sid.layers, c->trie ? allowed_sids : NULL, c};
     qwen3_kv *kv;
-    if (qwen3_kv_init(&kv, &l->model, (int)prompt->n + bp.width * (bp.steps + 4) + 64)) return ERR_FAIL;
+    if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam((int)prompt->n, bp.width, bp.steps))) return ERR_FAIL;
     beam_result r;
     int rc = gen_beam(&l->model, kv, prompt->ids, (int)prompt->n, &bp, &r);
     qwen3_kv_free(kv);
@@ -88,7 +88,7 @@ static int predict_label(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
     qwen3_kv *kv;
     int V = l->model.cfg.vocab;
     float *logp = mem_alloc((size_t)V * sizeof(float));
-    if (!logp || qwen3_kv_init(&kv, &l->model, (int)prompt->n + 8)) {
+    if (!logp || qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)prompt->n, 1, 1))) {
         free(logp);
         return ERR_FAIL;
     }

@@ -206,8 +206,21 @@ int report_write(const char *dir, const char *size, double seconds) {
     findings(md, dir, &r);
     fprintf(md, "## RecIF-Bench\n\nSystems: the model after each stage (SID-mode metrics as the reference; `pid_*` map SIDs to items),\n"
                 "the baselines (popularity, item-kNN, SASRec, trained on the same users, item-id space) and the world's oracle.\n\n");
-    char *tab = results_markdown(&r);
-    fprintf(md, "%s\n", tab ? tab : "");
+    // the headline metrics here; every metric is in results.json
+    results_table head;
+    static const char *keep[] = {"recall@32", "pass@1", "pid_recall@32", "pid_pass@1", "auc", "rouge_l", "char_f1", "accuracy",
+                                 "invalid_beam_rate"};
+    char *tab = NULL;
+    if (!results_init(&head)) {
+        const cJSON *sys, *task, *met;
+        cJSON_ArrayForEach(sys, r.root) cJSON_ArrayForEach(task, sys) cJSON_ArrayForEach(met, task) {
+            for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
+                if (!strcmp(met->string, keep[k])) results_set(&head, sys->string, task->string, met->string, met->valuedouble);
+        }
+        tab = results_markdown(&head);
+        results_free(&head);
+    }
+    fprintf(md, "%s\n(all metrics: results.json)\n\n", tab ? tab : "");
     free(tab);
     fprintf(md, "## Curves\n\n");
     static const char *loss[] = {"training/loss", "training/itemic_token_loss", "training/text_token_loss"};

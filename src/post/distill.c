@@ -89,11 +89,11 @@ static int sample(post_run *run, const distill_args *a, prompt_source *src, int6
         prompt_item_free(&p);
         pp[i] = prompts[i].ids;
         pl[i] = (int)prompts[i].n;
-        total += pl[i] + a->max_new + 8;
+        total += pl[i];
     }
     double t0 = time_now();
     qwen3_kv *kv = NULL;
-    if (!rc) rc = qwen3_kv_init(&kv, &run->pol.model, (int)total);
+    if (!rc) rc = qwen3_kv_init(&kv, &run->pol.model, gen_kv_tokens_sample((int)total, B, a->max_new));
     int32_t stops[2] = {run->pol.im_end, run->pol.endoftext};
     gen_params gp = {.max_new = a->max_new, .sample = {a->temperature, a->top_k, a->top_p, 1.0f}, .stop_ids = stops,
                      .n_stop = 2, .seed = (uint64_t)a->seed * 1000003u + (uint64_t)step};

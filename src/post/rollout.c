@@ -117,7 +117,7 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
     trie_ctx tc = {l, p->trie};
     beam_params bp = {p->width, 3, p->trie ? allowed : NULL, &tc};
     qwen3_kv *kv = NULL;
-    if (!rc) rc = qwen3_kv_init(&kv, &l->model, (int)prompt.n + p->max_think + (int)suffix.n + p->width * 8 + 64);
+    if (!rc) rc = qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)prompt.n, 1, p->max_think + (int)suffix.n) + gen_kv_tokens_beam(0, p->width, 3));
     if (!rc) rc = gen_two_stage(&l->model, kv, prompt.ids, (int)prompt.n, &gp, suffix.ids, (int)suffix.n, &bp, &reasoning, &br);
     if (!rc) {
         g->plen = (int)prompt.n;

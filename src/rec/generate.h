@@ -48,3 +48,12 @@ int gen_beam(const qwen3_model *m, qwen3_kv *kv, const int32_t *prompt, int plen
 int gen_two_stage(const qwen3_model *m, qwen3_kv *kv, const int32_t *prompt, int plen, const gen_params *p,
                   const int32_t *suffix, int nsuffix, const beam_params *bp, gen_output *reasoning,
                   beam_result *out);
+
+// KV-cache sizes (tokens) that always suffice: the cache is paged (16 tokens), a forked beam
+// copies its partial last page on its first write, and a beam step holds parents and children.
+static inline int gen_kv_tokens_sample(int prompt_tokens, int nseq, int max_new) {
+    return prompt_tokens + nseq * (max_new + 32) + 64;
+}
+static inline int gen_kv_tokens_beam(int prompt_tokens, int width, int steps) {
+    return prompt_tokens + 2 * width * (steps + 32) + 64;
+}

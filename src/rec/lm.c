@@ -130,7 +130,8 @@ static int beam_text(lm *l, qwen3_kv *kv, const int32_t *prompt, int n, const lm
 
 int lm_generate(lm *l, const int32_t *prompt, int n, const lm_gen_opts *o, char **text) {
     *text = NULL;
-    int budget = n + (o->beam_width > 0 ? o->beam_width * (o->beam_steps + 16) : o->gen.max_new) + 16;
+    int budget = o->beam_width > 0 ? gen_kv_tokens_beam(n, o->beam_width, o->beam_steps)
+                                   : gen_kv_tokens_sample(n, 1, o->gen.max_new);
     qwen3_kv *kv;
     if (qwen3_kv_init(&kv, &l->model, budget)) return ERR_FAIL;
     int rc;
