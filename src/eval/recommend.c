@@ -1,0 +1,114 @@
+#include "eval/recommend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "data/prompts.h"
+#include "data/raw.h"
+#include "rec/generate.h"
+#include "rec/trie.h"
+
+// Concatenated SID strings of the last `cap` pids (unknown ones skipped), or the "none" word.
+static char *sid_text(const sid_map *m, const int64_t *pids, int n, int cap, int en, int *unknown) {
+    size_t sz = 64 + (size_t)(n < cap ? n : cap) * 96;
+    char *s = mem_alloc(sz), buf[128];
+    if (!s) return NULL;
+    s[0] = 0;
+    size_t len = 0;
+    for (int i = n > cap ? n - cap : 0; i < n; i++) {
+        const int32_t *c = sid_map_get(m, pids[i]);
+        if (!c) {
+            (*unknown)++;
+            continue;
+        }
+        int w = sid_format(buf, sizeof buf, c, m->nlev);
+        if (w > 0 && len + (size_t)w < sz) memcpy(s + len, buf, (size_t)w + 1), len += (size_t)w;
+    }
+    if (!len) strcpy(s, en ? "none" : "无");
+    return s;
+}
+
+typedef struct {
+    const lm *l;
+    const sid_trie *t;
+} cons;
+
+static int allowed(void *ctx, const int32_t *prefix, int depth, int32_t *out, int max) {
+    cons *c = ctx;
+    int32_t codes[3];
+    for (int i = 0; i < depth; i++) {
+        int layer, code;
+        if (sid_token_decode(&c->l->sid, prefix[i], &layer, &code) || layer != i) return 0;
+        codes[i] = code;
+    }
+    const int32_t *next;
+    int64_t n = sid_trie_next(c->t, codes, depth, &next);
+    n = n > max ? max : n;
+    for (int64_t i = 0; i < n; i++) out[i] = (int32_t)sid_token_id(&c->l->sid, depth, next[i]);
+    return (int)n;
+}
+
+static int64_t pid_of(const sid_map *m, const int32_t *codes) {
+    for (int64_t i = 0; i < m->n; i++)
+        if (!memcmp(m->codes + i * m->nlev, codes, 3 * sizeof(int32_t))) return m->pids[i];
+    return -1;
+}
+
+int recommend_items(lm *l, const rec_request *q, rec_item *out, int *n, int *unknown) {
+    *n = 0;
+    *unknown = 0;
+    task_id task = !strcmp(q->domain, "video") ? TASK_VIDEO_REC : !strcmp(q->domain, "ad") ? TASK_AD_REC
+                 : !strcmp(q->domain, "product") ? TASK_PRODUCT_REC : TASK_COUNT;
+    if (task == TASK_COUNT) return err_set("--domain must be video, ad or product (got \"%s\")", q->domain);
+    if (!l->has_sid || l->sid.layers != 3) return err_set("the model has no 3-layer itemic tokens");
+    if (q->k < 1) return err_set("k must be >= 1");
+    sid_map va = {0}, pm = {0};
+    int rc = sid_map_load(&va, q->video_ad_pid2sid);
+    if (!rc && task == TASK_PRODUCT_REC) rc = sid_map_load(&pm, q->product_pid2sid);
+    data_lang lang = q->lang_en ? LANG_EN : LANG_ZH;
+    // the converter's caps: video_rec the last 512 videos; ad_rec 100 videos + 200 ads; product 100 + 100
+    char *a0 = NULL, *a1 = NULL;
+    if (!rc) {
+        a0 = sid_text(&va, q->videos, q->nvideos, task == TASK_VIDEO_REC ? 512 : 100, q->lang_en, unknown);
+        a1 = task == TASK_VIDEO_REC ? mem_strdup("")
+                                    : sid_text(task == TASK_AD_REC ? &va : &pm, q->others, q->nothers, task == TASK_AD_REC ? 200 : 100,
+                                               q->lang_en, unknown);
+        if (!a0 || !a1) rc = ERR_FAIL;
+    }
+    const char *args[2] = {a0, a1};
+    char *user = rc ? NULL : prompt_fill(prompt_get(lang, task, 0, 0), args, 2);
+    chat_msg msgs[2] = {{"system", prompt_get(lang, task, 1, 0), NULL}, {"user", user, NULL}};
+    tok_buf ids = {0};
+    if (!rc) rc = user ? lm_chat_prompt(l, msgs, 2, 0, "/no_think", &ids) : ERR_FAIL;
+    if (!rc) rc = tok_buf_push(&ids, l->sid_begin, 0);
+    const sid_map *dom = task == TASK_PRODUCT_REC ? &pm : &va;
+    sid_trie t = {0};
+    int width = q->k > 32 ? q->k : 32;
+    if (!rc && q->constrain) rc = sid_trie_build(&t, dom->codes, dom->n, 3);
+    cons cc = {l, &t};
+    beam_params bp = {width, 3, q->constrain ? allowed : NULL, &cc};
+    beam_result br = {0};
+    qwen3_kv *kv = NULL;
+    if (!rc) rc = qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam((int)ids.n, width, 3));
+    if (!rc) rc = gen_beam(&l->model, kv, ids.ids, (int)ids.n, &bp, &br);
+    if (kv) qwen3_kv_free(kv);
+    for (int b = 0; !rc && b < br.n && *n < q->k; b++) {
+        rec_item *it = &out[(*n)++];
+        it->score = br.scores[b];
+        int ok = 1;
+        for (int i = 0; i < 3; i++) {
+            int layer, code;
+            ok &= !sid_token_decode(&l->sid, br.tokens[b * 3 + i], &layer, &code) && layer == i;
+            it->codes[i] = ok ? code : -1;
+        }
+        it->pid = ok ? pid_of(dom, it->codes) : -1;
+    }
+    beam_result_free(&br);
+    if (q->constrain) sid_trie_free(&t);
+    tok_buf_free(&ids);
+    free(a0), free(a1), free(user);
+    sid_map_free(&va), sid_map_free(&pm);
+    return rc;
+}
