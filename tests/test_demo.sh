@@ -17,6 +17,27 @@ check "results have the model stages and baselines" \
 check "the report lists the commands" "grep -q 'onerec rl --algo grpo' $out/report.md"
 check "RL logged its reward" "grep -q '\"reward\"' $out/runs/rl/stdout.log"
 check "plots" "[ -s $out/plots/loss_sft.png ] || [ -s $out/plots/loss_sft.dat ]"
+# the commands a user runs on the demo's models
+sft="$out/runs/sft/step4"; rl="$out/runs/rl/step2"
+build/onerec generate --model "$sft" --chat '[{"role":"user","content":"hi"}]' --max-new 4 > "$out.gen" 2>&1
+check "generate a chat" "[ \$? = 0 ]"
+build/onerec test-model --model "$sft" --max-new 4 > "$out.tm" 2>&1
+check "test-model runs the 4 default cases" "[ \$(grep -c '^== ' $out.tm) = 4 ]"
+build/onerec recommend --model "$rl" --history "1,2,3" --pid2sid "$out/sid/video_ad_pid2sid.parquet" --k 5 --constrain > "$out.rec" 2>/dev/null
+check "recommend: 5 real items" "[ \$(tail -n +2 $out.rec | awk '\$2 >= 0' | wc -l) = 5 ]"
+build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/e2" --tasks nosuch > /dev/null 2> "$out.err"
+check "eval: unknown task is an error" "[ \$? = 1 ] && grep -q 'unknown task' $out.err"
+build/onerec rl --model "$sft" --data /nonexistent.parquet --out "$out/rl2" --steps 1 --width 2 --prompts 1 > /dev/null 2> "$out.err"
+check "rl: missing data names the file" "[ \$? = 1 ] && grep -q nonexistent $out.err"
+# resume: 2 steps with a checkpoint at 1, then continue to 3 from the output dir
+build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl3" --steps 2 --width 4 --prompts 1 --save-every 1 > /dev/null 2>&1
+build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl3" --steps 3 --width 4 --prompts 1 --save-every 1 --resume-from "$out/rl3" > /dev/null 2>&1
+check "rl resumes from its latest checkpoint" "[ -d $out/rl3/step3 ] && [ \$(grep -c '\"step\": 3' $out/rl3/stdout.log) = 1 ]"
+for algo in dapo gpg ppo; do
+    build/onerec rl --algo $algo --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl_$algo" --steps 1 --width 4 --prompts 2 > /dev/null 2> "$out.err"
+    check "rl --algo $algo runs" "[ \$? = 0 ] && [ -d $out/rl_$algo/step1 ]"
+done
+rm -f "$out.gen" "$out.tm" "$out.rec"
 OMP_NUM_THREADS=1 build/onerec demo --out "$out" --size smoke > "$out.log2" 2>&1
 check "a second run skips every stage" "[ \$(grep -c 'already complete' $out.log2) -ge 25 ]"
 build/onerec demo --size huge --out "$out/x" > /dev/null 2> "$out.err"
