@@ -186,9 +186,17 @@ typedef struct {
     int32_t rank, pos;
 } heap_ent;
 
-static int merge_get(const tokenizer *t, int32_t a, int32_t b, int32_t *id) {
-    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    size_t j = tok_hash(&key, 8) & (t->merge_cap - 1);
+static inline size_t merge_slot_of(const tokenizer *t, uint64_t key) {
+    // the 8-byte case of tok_hash, inlined: this runs for every adjacent pair
+    uint64_t h = (1469598103934665603ull ^ key) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
+    return h & (t->merge_cap - 1);
+}
+
+static int merge_get_from(const tokenizer *t, uint64_t key, size_t j, int32_t *id) {
     for (;;) {
         const merge_slot *s = &t->merges[j];
         if (s->key == key) {
@@ -200,6 +208,11 @@ static int merge_get(const tokenizer *t, int32_t a, int32_t b, int32_t *id) {
     }
 }
 
+static int merge_get(const tokenizer *t, int32_t a, int32_t b, int32_t *id) {
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    return merge_get_from(t, key, merge_slot_of(t, key), id);
+}
+
 // In-place merges over sym[0..n): the lowest-rank adjacent pair first, leftmost among equals (what
 // HF's priority queue does). Short words rescan the array; long ones use a heap so that a run of
 // thousands of spaces stays O(n log n).
@@ -207,8 +220,15 @@ static size_t bpe_merge(const tokenizer *t, int32_t *sym, size_t n) {
     if (n < 2) return n;
     if (n <= 64) {
         // ranks of adjacent pairs kept in an array: a merge only changes its two neighbours
+        // the first pass looks up every pair: prefetch all slots first so the misses overlap
         int32_t rank[64], mid[64];
-        for (size_t i = 0; i + 1 < n; i++) rank[i] = merge_get(t, sym[i], sym[i + 1], &mid[i]);
+        size_t slot[64];
+        for (size_t i = 0; i + 1 < n; i++) {
+            slot[i] = merge_slot_of(t, ((uint64_t)(uint32_t)sym[i] << 32) | (uint32_t)sym[i + 1]);
+            __builtin_prefetch(&t->merges[slot[i]]);
+        }
+        for (size_t i = 0; i + 1 < n; i++)
+            rank[i] = merge_get_from(t, ((uint64_t)(uint32_t)sym[i] << 32) | (uint32_t)sym[i + 1], slot[i], &mid[i]);
         for (;;) {
             int32_t best = INT32_MAX;
             size_t bi = 0;

@@ -55,7 +55,7 @@ int tok_set_id(tokenizer *t, int32_t id, const char *str, size_t slen, int flags
 
 static int merge_put(tokenizer *t, int32_t a, int32_t b, int32_t rank, int32_t id) {
     uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    size_t j = tok_hash(&key, 8) & (t->merge_cap - 1);
+    size_t j = tok_hash(&key, 8) & (t->merge_cap - 1);   // == merge_slot_of in tok_encode.c
     while (t->merges[j].key != UINT64_MAX && t->merges[j].key != key) j = (j + 1) & (t->merge_cap - 1);
     // a repeated pair takes the later rank, as HF's map construction does
     t->merges[j] = (merge_slot){key, rank, id};
