@@ -92,6 +92,26 @@ else
     cat "$W/train.log"; bad "tokenizer train"
 fi
 
+# BPE flags on small hand-made files: ignore_merges (byte-level) and byte_fallback + unk (char-level,
+# no pre-tokenizer)
+node -e '
+const fs = require("fs"), W = process.argv[1];
+const bl = { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: true };
+const bytes = []; for (let i = 33; i < 127; i++) bytes.push(String.fromCharCode(i)); bytes.push("Ġ");
+const v1 = {}; bytes.forEach((b, i) => v1[b] = i); v1["ab"] = 200; v1["abc"] = 201; v1["Ġa"] = 202;
+const m = (vocab, merges, extra) => ({ version: "1.0", truncation: null, padding: null, added_tokens: [], normalizer: null,
+  pre_tokenizer: extra.pre, post_processor: null, decoder: extra.dec,
+  model: Object.assign({ type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "", fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges }, extra.model) });
+fs.writeFileSync(W + "/ignore.json", JSON.stringify(m(v1, ["a b", "Ġ a"], { pre: bl, dec: bl, model: { ignore_merges: true } })));
+const v2 = { "<unk>": 0, a: 1, b: 2, c: 3, ab: 4, " ": 5 };
+for (let i = 0; i < 256; i++) v2["<0x" + i.toString(16).toUpperCase().padStart(2, "0") + ">"] = 10 + i;
+fs.writeFileSync(W + "/fallback.json", JSON.stringify(m(v2, ["a b"], { pre: null, dec: null, model: { byte_fallback: true, unk_token: "<unk>" } })));
+fs.writeFileSync(W + "/flags.jsonl", ["abc", "abcab", " abc abcc", "ab ab", "xyz", "a€b", "ab😀c", "", "cab"].map(s => JSON.stringify(s)).join("\n") + "\n");' "$W"
+for f in ignore fallback; do
+    node scripts/tok_ref.js "$W/$f.json" "$W/flags.jsonl" > "$W/$f.ref" && "$ONEREC" tokenizer encode --json-lines --tokenizer "$W/$f.json" < "$W/flags.jsonl" > "$W/$f.ours" &&
+        if cmp -s "$W/$f.ref" "$W/$f.ours"; then ok "BPE flags: $f"; else bad "BPE flags: $f"; paste "$W/$f.ref" "$W/$f.ours"; fi
+done
+
 # CLI on bad input: clear message, non-zero exit, no crash
 echo '{"model": {"type": "WordLevel"}}' > "$W/bad.json"
 out=$(echo hi | "$ONEREC" tokenizer encode --tokenizer "$W/bad.json" 2>&1); rc=$?
