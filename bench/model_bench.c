@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N; i++) tgt[i] = (i + 1) % seq ? tok[i + 1] : tok[i + 1 - seq];
     qwen3_batch b = {.B = batch, .T = seq, .tokens = tok, .targets = tgt};
     adamw_config ad = {.lr = 1e-4f, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f, .weight_decay = 0.1f};
-    double tsum = 0;
+    double *ts = malloc((size_t)(steps + 1) * sizeof(double));
     float loss = 0;
     for (int s = 0; s <= steps; s++) {
         double t0 = time_now();
@@ -73,9 +73,14 @@ int main(int argc, char **argv) {
             fprintf(stderr, "model_bench: %s\n", err_msg());
             return 1;
         }
-        if (s) tsum += time_now() - t0;   // step 0 warms up
+        if (s) ts[s - 1] = time_now() - t0;   // step 0 warms up
     }
-    double tps = N / (tsum / steps);
+    // the median step: robust to a neighbour process stealing the cores for a moment
+    for (int i = 0; i < steps; i++)
+        for (int j = i + 1; j < steps; j++)
+            if (ts[j] < ts[i]) { double x = ts[i]; ts[i] = ts[j]; ts[j] = x; }
+    double tps = N / ts[steps / 2];
+    free(ts);
     double flops = qwen3_flops_per_token(&c, seq / 2) * (fwd ? 1 : 3);
     double peak = sgemm_gflops();
     printf("ours tokens_per_s=%.1f loss=%.4f params=%.1fM gflops=%.1f sgemm_gflops=%.1f mfu=%.1f%%\n", tps, loss,

@@ -24,6 +24,8 @@ echo "sizes: ours $(stat -c %s "$tmp/ours_out.parquet") bytes, duckdb $(stat -c 
 ours_r2=$(build/bench/parquet_bench read "$tmp/ours_out.parquet")
 ref_r2=$(node scripts/pq_bench.cjs read "$tmp/ours_out.parquet")
 echo "read our file:     ours $ours_r2 | duckdb $ref_r2"
+cpu_ratio() { awk -v a="$(field cpu <<<"$1")" -v b="$(field cpu <<<"$2")" 'BEGIN { printf "%.2f", b / a }'; }
+echo "cpu-time ratios (steadier on a busy machine): read $(cpu_ratio "$ours_r" "$ref_r"), write $(cpu_ratio "$ours_w" "$ref_w")"
 rps() { awk -v r="$(field rows <<<"$1")" -v s="$(field seconds <<<"$1")" 'BEGIN { printf "%.0f", r / s }'; }
 wr=$(awk -v a="$(rps "$ours_w")" -v b="$(rps "$ref_w")" 'BEGIN { printf "%.2f", a / b }')
 echo "write ratio=$wr (ours=$(rps "$ours_w") ref=$(rps "$ref_w") rows/s)"

@@ -13,6 +13,7 @@ W=$(mktemp -d /tmp/bench_tokenizer.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 # ~78 bytes per corpus line on average
 node scripts/tok_corpus.js $((MB * 12800)) 5 --added "$Q" | node -e '
+process.stdout.on("error", () => process.exit(0));
 const rl = require("readline").createInterface({ input: process.stdin });
 const out = []; let n = 0;
 rl.on("line", l => { out.push(JSON.parse(l)); if (out.length >= 10000) { process.stdout.write(out.join("\n") + "\n"); out.length = 0; } });

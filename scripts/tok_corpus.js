@@ -5,6 +5,7 @@
 // tokenizer.json), and with --itemic random itemic-token strings (well- and ill-formed).
 'use strict';
 const fs = require('fs');
+process.stdout.on('error', e => { if (e.code === 'EPIPE') process.exit(0); throw e; });   // `| head` is fine
 const args = process.argv.slice(2);
 const N = parseInt(args[0] || '20000', 10);
 let seed = parseInt(args[1] || '1', 10) >>> 0;

@@ -53,6 +53,37 @@ done
 grep -q "<s_d_" "$tmp/digit.tsv" && ok || bad "digit SIDs have no 4th code"
 [ "$(cut -f2 "$tmp/balance.tsv" | sort | uniq -d | wc -l)" = 0 ] && ok || bad "balance output has duplicate SIDs"
 
+# Parquet in and out (fixtures written and read back by DuckDB): the same codebook bytes as from
+# .npy, the same SIDs, float and double columns, pid taken from the file
+$PY - "$tmp" <<'PYEOF'
+import json, sys, numpy as np
+t = sys.argv[1]
+x = np.load(t + "/x.npy")
+with open(t + "/x.jsonl", "w") as f:
+    for i, row in enumerate(x):
+        f.write(json.dumps({"pid": 5000 + i, "embedding": [float(v) for v in row]}) + "\n")
+PYEOF
+node scripts/km_parquet.cjs from-jsonl "$tmp/x.jsonl" "$tmp/x.parquet" float && node scripts/km_parquet.cjs from-jsonl "$tmp/x.jsonl" "$tmp/xd.parquet" double || bad "duckdb fixture"
+$ONEREC sid train --embeddings "$tmp/x.parquet" --layers 3 --codebook 128 --iters 15 --seed 1 --quiet \
+    --out "$tmp/cbp.safetensors" >/dev/null 2>&1 || bad "sid train from parquet"
+cmp -s "$tmp/cb.safetensors" "$tmp/cbp.safetensors" && ok || bad "parquet-trained codebook differs from the npy one"
+awk -F'\t' '{ gsub(/<\|sid_(begin|end)\|>|<s_[a-z]_/, ""); gsub(/>/, ","); sub(/,$/, ""); print ($1 + 5000) "\t" $2 }' "$tmp/p.tsv" | sort >"$tmp/want.tsv"
+for f in x xd; do
+    $ONEREC sid encode --codebook "$tmp/cb.safetensors" --embeddings "$tmp/$f.parquet" --out "$tmp/$f.pid2sid.parquet" >/dev/null 2>&1 ||
+        bad "sid encode $f.parquet"
+    node scripts/km_parquet.cjs to-tsv "$tmp/$f.pid2sid.parquet" | sort >"$tmp/got.tsv"
+    cmp -s "$tmp/want.tsv" "$tmp/got.tsv" && ok || bad "pid2sid from $f.parquet (read by DuckDB) differs from the npy encoding"
+done
+q() { node scripts/km_parquet.cjs sql "$tmp/$1.parquet" "$2" || bad "fixture $1"; }
+q mixed "SELECT i::BIGINT AS pid, CASE WHEN i = 7 THEN [1, 2]::FLOAT[] ELSE [1, 2, 3]::FLOAT[] END AS embedding FROM range(100) t(i)"
+q empty "SELECT i::BIGINT AS pid, []::FLOAT[] AS embedding FROM range(100) t(i)"
+q pnan "SELECT i::BIGINT AS pid, [1, CASE WHEN i = 9 THEN 'nan'::FLOAT ELSE 1 END]::FLOAT[] AS embedding FROM range(100) t(i)"
+P="$ONEREC sid train --layers 2 --codebook 4 --iters 2 --out $tmp/o.safetensors --embeddings"
+expect_fail "row 7 of 'embedding' has 2 components, row 0 has 3" $P "$tmp/mixed.parquet"
+expect_fail "row 0 of 'embedding' is empty" $P "$tmp/empty.parquet"
+expect_fail "row 9, component 1 is NaN" $P "$tmp/pnan.parquet"
+expect_fail "no column 'emb' (columns: pid, embedding)" $P "$tmp/mixed.parquet" --column emb
+
 # bad input
 $PY - "$tmp" <<'PYEOF'
 import sys, numpy as np

@@ -1,7 +1,8 @@
 // Parquet: encodings, random write/read round trips over every type, list and null shape and
 // codec, widening and type errors, projection, and bad files (truncated, bad magic, footer past
 // the file, corrupt pages, failed decompression). With `--write-fixtures DIR` it writes files and
-// the JSON lines they must read as, for tests/test_parquet.sh (DuckDB and hyparquet read them).
+// the JSON lines they must read as, for tests/test_parquet.sh (DuckDB and hyparquet read them);
+// `--write-fixtures DIR small` writes small ones as fuzzer seeds.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ static void table_gen(table *t, rng *r, int64_t rows, int ncols) {
     }
     t->cells = calloc((size_t)(rows * ncols), sizeof(cell));
     int card = (int)rng_below(r, 3) * 50;   // 0 = high cardinality strings
+    int low_ints = (int)rng_below(r, 2);     // few distinct ints: the writer picks a dictionary
     for (int64_t i = 0; i < rows; i++)
         for (int c = 0; c < ncols; c++) {
             cell *x = &t->cells[i * ncols + c];
@@ -63,8 +65,8 @@ static void table_gen(table *t, rng *r, int64_t rows, int ncols) {
             x->s = calloc(x->n + 1, sizeof(char *));
             for (size_t k = 0; k < x->n; k++) {
                 switch (s->type) {
-                case PQ_INT32: x->i[k] = (int32_t)rng_next(r); if (rng_below(r, 2)) x->i[k] %= 100; break;
-                case PQ_INT64: x->i[k] = (int64_t)rng_next(r) >> (rng_below(r, 2) ? 0 : 40); break;
+                case PQ_INT32: x->i[k] = low_ints ? (int64_t)rng_below(r, 20) - 10 : (int32_t)rng_next(r); break;
+                case PQ_INT64: x->i[k] = low_ints ? (int64_t)rng_below(r, 20) << 40 : (int64_t)rng_next(r) >> (rng_below(r, 2) ? 0 : 40); break;
                 case PQ_BOOL: x->i[k] = rng_below(r, 2); break;
                 case PQ_FLOAT: x->d[k] = (float)(rng_normal(r) * 100); break;
                 case PQ_DOUBLE: x->d[k] = rng_normal(r) * 1e6; break;
@@ -445,11 +447,19 @@ static void test_bad_files(void) {
     copy[n - 8] = (char)0xff; copy[n - 7] = (char)0xff; copy[n - 6] = 0x0f;
     CHECK_OK(file_write_atomic(bad, copy, n));
     CHECK_FAILS_WITH(read_all(bad), "footer length");
-    // corrupt compressed page body of the first chunk: zstd fails, message names rg and column
+    // corrupt page header of the first chunk: message names rg and column
     memcpy(copy, data, n);
-    for (size_t k = 20; k < 60 && k < n; k++) copy[k] ^= 0x5a;
+    for (size_t k = 4; k < 12; k++) copy[k] = (char)0xff;
     CHECK_OK(file_write_atomic(bad, copy, n));
-    CHECK_FAILS_WITH(read_all(bad), "row group 0, column id");
+    CHECK_FAILS_WITH(read_all(bad), "row group 0, column id: malformed page header");
+    // corrupt compressed body of the first page: failed decompression, named as such
+    pq_page_header h;
+    size_t hl = 0;
+    CHECK_OK(pq_page_header_parse(&h, (const uint8_t *)data + 4, n - 4, &hl));
+    memcpy(copy, data, n);
+    for (size_t k = 4 + hl + 4; k + 4 < 4 + hl + (size_t)h.compressed; k++) copy[k] ^= 0x5a;
+    CHECK_OK(file_write_atomic(bad, copy, n));
+    CHECK_FAILS_WITH(read_all(bad), "row group 0, column id: ZSTD decompression failed");
     // damaged footer bytes
     memcpy(copy, data, n);
     uint32_t flen;
@@ -477,6 +487,57 @@ static void test_bad_files(void) {
     CHECK(fails > 0);
     free(copy);
     free(data);
+}
+
+// Schema shapes other writers use: a legacy 2-level list (repeated leaf under a LIST group), a
+// top-level repeated field, a pyarrow map, a list of structs. Checks names, list-ness and levels.
+static void schema_elem(tr_writer *t, const char *name, int type, int rep, int nchild, int converted) {
+    tw_struct_begin(t);
+    if (type >= 0) tw_i32(t, 1, type);
+    tw_i32(t, 3, rep);
+    tw_binary(t, 4, name, strlen(name));
+    if (nchild) tw_i32(t, 5, nchild);
+    if (converted >= 0) tw_i32(t, 6, converted);
+    tw_struct_end(t);
+}
+
+static void test_schema_shapes(void) {
+    tr_writer t;
+    tw_init(&t);
+    tw_struct_begin(&t);
+    tw_i32(&t, 1, 1);
+    tw_list_begin(&t, 2, TT_STRUCT, 16);
+    schema_elem(&t, "schema", -1, 0, 5, -1);
+    schema_elem(&t, "tags", -1, REP_OPTIONAL, 1, 3);                     // legacy 2-level list
+    schema_elem(&t, "array", PT_BYTE_ARRAY, REP_REPEATED, 0, 0);
+    schema_elem(&t, "ids", PT_INT32, REP_REPEATED, 0, -1);                // bare repeated field
+    schema_elem(&t, "m", -1, REP_OPTIONAL, 1, 1);                         // pyarrow map
+    schema_elem(&t, "key_value", -1, REP_REPEATED, 2, -1);
+    schema_elem(&t, "key", PT_BYTE_ARRAY, REP_REQUIRED, 0, 0);
+    schema_elem(&t, "value", PT_INT64, REP_OPTIONAL, 0, -1);
+    schema_elem(&t, "items", -1, REP_OPTIONAL, 1, 3);                     // list<struct{a, b}>
+    schema_elem(&t, "list", -1, REP_REPEATED, 1, -1);
+    schema_elem(&t, "element", -1, REP_OPTIONAL, 2, -1);
+    schema_elem(&t, "a", PT_DOUBLE, REP_REQUIRED, 0, -1);
+    schema_elem(&t, "b", PT_INT96, REP_OPTIONAL, 0, -1);
+    schema_elem(&t, "nested", -1, REP_OPTIONAL, 1, 3);                    // list<list<int32>>, 2-level inside
+    schema_elem(&t, "list", -1, REP_REPEATED, 1, 3);
+    schema_elem(&t, "x", PT_INT32, REP_REPEATED, 0, -1);
+    tw_i64(&t, 3, 0);
+    tw_struct_end(&t);
+    pq_meta m;
+    CHECK_OK(pq_meta_parse(&m, t.buf, t.len, 1000));
+    static const char *names[] = {"tags", "ids", "m.key", "m.value", "items.a", "items.b", "nested"};
+    static const int lists[] = {1, 1, 1, 1, 1, 1, 2}, defs[] = {2, 1, 2, 3, 3, 4, 3};
+    CHECK(m.nleaves == 7);
+    for (int i = 0; i < m.nleaves && i < 7; i++) {
+        CHECK_MSG(!strcmp(m.names[i], names[i]), "leaf %d is %s, want %s", i, m.names[i], names[i]);
+        CHECK_MSG(m.cols[i].is_list == lists[i] && m.leaves[i].max_def == defs[i], "leaf %s: list %d def %d", m.names[i], m.cols[i].is_list, m.leaves[i].max_def);
+    }
+    CHECK(m.nleaves == 7 && !m.cols[5].supported && m.cols[4].supported && !m.cols[6].supported);
+    CHECK(m.nleaves == 7 && m.cols[0].nullable && !m.cols[1].nullable && m.cols[3].elem_nullable);
+    pq_meta_free(&m);
+    tw_free(&t);
 }
 
 // --write-fixtures DIR: files for tests/test_parquet.sh, each with the JSON lines it must read as.
@@ -521,20 +582,20 @@ static int write_expected(const table *t, const char *path) {
     return fclose(f) ? err_errno("%s", path) : 0;
 }
 
-static int write_fixtures(const char *dir) {
+static int write_fixtures(const char *dir, int small) {
     if (file_mkdirs(dir)) return ERR_FAIL;
     static const pq_codec codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP, PQ_CODEC_ZSTD, PQ_CODEC_LZ4_RAW};
     for (int k = 0; k < 10; k++) {
         rng r;
         rng_seed(&r, 500 + (uint64_t)k);
         table t;
-        table_gen(&t, &r, 200 + (int64_t)rng_below(&r, 2000), 4 + (int)rng_below(&r, 5));
+        table_gen(&t, &r, small ? 5 + (int64_t)rng_below(&r, 100) : 200 + (int64_t)rng_below(&r, 2000), 4 + (int)rng_below(&r, 5));
         parquet_write_options o;
         parquet_write_options_default(&o);
         o.codec = codecs[k % 5];
         o.dictionary = k % 2;
-        o.page_bytes = 1000 + rng_below(&r, 8000);
-        o.row_group_bytes = 4000 + rng_below(&r, 40000);
+        o.page_bytes = small ? 200 + rng_below(&r, 800) : 1000 + rng_below(&r, 8000);
+        o.row_group_bytes = small ? 500 + rng_below(&r, 3000) : 4000 + rng_below(&r, 40000);
         char path[512], exp[512];
         snprintf(path, sizeof path, "%s/ours_%d_%s.parquet", dir, k, pq_codec_name(o.codec));
         snprintf(exp, sizeof exp, "%s/ours_%d_%s.expected.jsonl", dir, k, pq_codec_name(o.codec));
@@ -546,8 +607,8 @@ static int write_fixtures(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 3 && !strcmp(argv[1], "--write-fixtures")) {
-        if (write_fixtures(argv[2])) { fprintf(stderr, "%s\n", err_msg()); return 1; }
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--write-fixtures")) {   // [small]: seeds for the fuzzer
+        if (write_fixtures(argv[2], argc == 4 && !strcmp(argv[3], "small"))) { fprintf(stderr, "%s\n", err_msg()); return 1; }
         return 0;
     }
     snprintf(tmpdir, sizeof tmpdir, "/tmp/onerec_test_parquet_%d", (int)getpid());
@@ -555,6 +616,7 @@ int main(int argc, char **argv) {
     RUN(test_thrift);
     RUN(test_rle_round_trip);
     RUN(test_round_trip_random);
+    RUN(test_schema_shapes);
     RUN(test_widening_and_errors);
     RUN(test_row_groups_and_dictionary);
     RUN(test_bad_files);

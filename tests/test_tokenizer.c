@@ -2,6 +2,7 @@
 // serialisation, the normalizer fast path, chat rendering and loss masks, the BPE trainer.
 // (Exactness against HF tokenizers and Jinja runs in tests/test_tokenizer_ref.sh.)
 // Also a helper mode for that script: test_tokenizer --expand IN.json OUT.json
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -89,6 +90,7 @@ static void test_bad_json(void) {
     CHECK_FAILS_WITH(load_str(&t, MINI_HEAD "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":\"x\"},\"merges\":[]}}"), "not an integer");
     CHECK_FAILS_WITH(load_str(&t, MINI_HEAD "\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[],\"dropout\":0.1}}"), "dropout");
     CHECK_FAILS_WITH(load_str(&t, MINI_HEAD "\"added_tokens\":[{\"id\":1}],\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]}}"), "content");
+    CHECK_FAILS_WITH(load_str(&t, MINI_HEAD "\"added_tokens\":[{\"id\":1,\"content\":\"<m>\",\"lstrip\":true}],\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]}}"), "lstrip");
     CHECK_FAILS_WITH(tokenizer_load(&t, "/nonexistent/tokenizer.json"), "/nonexistent/tokenizer.json");
     CHECK(t == NULL);
 }
@@ -163,8 +165,9 @@ static void *thr_main(void *p) {
         for (size_t i = 0; i < a->n; i++) {
             b.n = 0;
             if (tokenizer_encode(qwen, a->lines[i], strlen(a->lines[i]), &b)) return NULL;
-            int32_t h = 0;
-            for (size_t k = 0; k < b.n; k++) h = h * 31 + b.ids[k];
+            uint32_t u = 0;
+            for (size_t k = 0; k < b.n; k++) u = u * 31u + (uint32_t)b.ids[k];
+            int32_t h = (int32_t)(u & 0x7fffffff);
             if (rep == 0) a->sum[i] = h;
             else if (a->sum[i] != h) a->sum[i] = -12345;
         }
@@ -311,7 +314,16 @@ static void test_trainer(void) {
     char *json;
     CHECK_OK(bpe_train(text, strlen(text), &o, &json));
     tokenizer *t = NULL;
-    if (json) CHECK_OK(load_str(&t, json));
+    if (json) {
+        // the most frequent pairs are (l,o) and (o,w), 7 each: the smaller ids go first, then "lo"+"w"
+        cJSON *j = cJSON_Parse(json);
+        cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "model"), "merges");
+        cJSON *m0 = cJSON_GetArrayItem(m, 0), *m1 = cJSON_GetArrayItem(m, 1);
+        CHECK(m0 && !strcmp(cJSON_GetArrayItem(m0, 0)->valuestring, "l") && !strcmp(cJSON_GetArrayItem(m0, 1)->valuestring, "o"));
+        CHECK(m1 && !strcmp(cJSON_GetArrayItem(m1, 0)->valuestring, "lo") && !strcmp(cJSON_GetArrayItem(m1, 1)->valuestring, "w"));
+        cJSON_Delete(j);
+        CHECK_OK(load_str(&t, json));
+    }
     free(json);
     if (!t) return;
     CHECK(tokenizer_vocab_size(t) <= 256 + 5 + 8);

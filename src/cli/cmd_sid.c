@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/err.h"
 #include "base/file.h"
@@ -19,30 +20,6 @@
 #include "rec/kmeans.h"
 #include "rec/sid.h"
 
-
-// Until the Parquet implementation (branch wt/pq) is merged, its functions are weak here so the
-// command builds and reads/writes .npy/.tsv; remove this block once src/formats/parquet.c exists.
-#pragma weak parquet_reader_open
-#pragma weak parquet_reader_close
-#pragma weak parquet_reader_find_column
-#pragma weak parquet_reader_column
-#pragma weak parquet_reader_num_rows
-#pragma weak parquet_cursor_open
-#pragma weak parquet_cursor_close
-#pragma weak parquet_cursor_next
-#pragma weak parquet_cursor_get_list_float
-#pragma weak parquet_cursor_get_list_double
-#pragma weak parquet_cursor_get_int64
-#pragma weak parquet_writer_open
-#pragma weak parquet_writer_add_int64
-#pragma weak parquet_writer_add_list_int32
-#pragma weak parquet_writer_end_row
-#pragma weak parquet_writer_abort
-#pragma weak parquet_writer_close
-static int parquet_missing(const char *path) {
-    if (parquet_reader_open && parquet_writer_open) return 0;
-    return err_set("%s: this build has no Parquet support yet; use .npy embeddings / a .tsv pid2sid", path);
-}
 
 // ---------------- embedding sources ----------------
 
@@ -120,11 +97,17 @@ static int pq_cursor_start(emb_src *s) {
 }
 
 static int pq_open(emb_src *s) {
-    if (parquet_missing(s->path)) return ERR_FAIL;
     if (parquet_reader_open(&s->r, s->path)) return err_wrap("embeddings");
     int ci = parquet_reader_find_column(s->r, s->column);
-    if (ci < 0)
-        return err_set("embeddings %s: no column '%s' (give the embedding column with --column)", s->path, s->column);
+    if (ci < 0) {
+        char names[512] = "";
+        for (int i = 0; i < parquet_reader_num_columns(s->r); i++) {
+            size_t len = strlen(names);
+            snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "", parquet_reader_column(s->r, i)->name);
+        }
+        return err_set("embeddings %s: no column '%s' (columns: %s); name the embedding column with --column", s->path,
+                       s->column, names);
+    }
     const parquet_column_info *info = parquet_reader_column(s->r, ci);
     if (info->is_list != 1 || (info->type != PQ_FLOAT && info->type != PQ_DOUBLE))
         return err_set("embeddings %s: column '%s' is not a list of float/double", s->path, s->column);
@@ -319,11 +302,12 @@ static int sid_train(int argc, char **argv) {
     rq_codebook cb;
     rq_stats st;
     t0 = time_now();
+    clock_t cpu0 = clock();   // process CPU time over all threads: a figure that survives a busy machine
     if (rqkmeans_train_inplace(&cb, x, n, d, layers, k, iters, (uint64_t)seed, &ko, &st)) {
         free(x);
         return cli_fail("sid train");
     }
-    double secs = time_now() - t0;
+    double secs = time_now() - t0, cpu = (double)(clock() - cpu0) / CLOCKS_PER_SEC;
     free(x);
     char v[10][64];
     const char *keys[] = {"format", "layers", "codebook_size", "dim", "iters", "seed", "init", "max_points_per_centroid",
@@ -343,7 +327,8 @@ static int sid_train(int argc, char **argv) {
     int rc = codebook_save(out, &cb, keys, vals, 10);
     rq_codebook_free(&cb);
     if (rc) return cli_fail("sid train");
-    printf("items=%lld dim=%d layers=%d codebook=%d iters=%d seconds=%.3f\n", (long long)n, d, layers, k, iters, secs);
+    printf("items=%lld dim=%d layers=%d codebook=%d iters=%d seconds=%.3f cpu_seconds=%.3f\n", (long long)n, d, layers, k,
+           iters, secs, cpu);
     printf("train_mse=%.6g train_rel_error=%.6g\n", st.mse, st.rel_error);
     for (int l = 0; l < layers; l++)
         printf("layer %c: objective=%.6g train_points=%lld empty_repaired=%d seconds=%.3f\n", 'a' + l, st.layer[l].objective,
@@ -370,7 +355,6 @@ static int write_pid2sid(const char *out, const int64_t *pid, const int32_t *cod
         }
         return afile_commit(&af);
     }
-    if (parquet_missing(out)) return ERR_FAIL;
     parquet_column_spec cols[] = {{"pid", PQ_INT64, 0, 0}, {"sid", PQ_INT32, 1, 0}};
     parquet_writer *w;
     if (parquet_writer_open(&w, out, cols, 2, NULL)) return ERR_FAIL;
@@ -407,7 +391,7 @@ static int balance_pass(emb_src *s, const rq_codebook *cb, int32_t *codes, int64
     int32_t *cc = mem_alloc(sizeof(int32_t) * (size_t)ENC_CHUNK * L);
     int32_t *before = mem_alloc(sizeof(int32_t) * (size_t)(cnt ? cnt : 1));
     int rc = (!rs || !x || !rp || !err || !pid || !cc || !before) ? ERR_FAIL : emb_rewind(s);
-    int64_t p = 0, row0 = 0, got;
+    int64_t p = 0, row0 = 0, got = 0;
     while (!rc && p < cnt) {
         if ((rc = emb_read(s, x, pid, ENC_CHUNK, &got))) break;
         if (!got) break;
@@ -503,6 +487,7 @@ static int sid_encode(int argc, char **argv) {
         final = mem_alloc(sizeof(int32_t) * (size_t)(done ? done : 1) * (L + 1));
         Lout = L + 1;
         rc = final ? sid_dedup_digit(final, codes, done, L, k) : ERR_FAIL;
+        for (int64_t i = 0; !rc && i < done; i++) moved += final[i * (L + 1) + L] > 0;   // items given a nonzero digit
     } else if (!rc && mode == SID_DEDUP_BALANCE) {
         double delta = 0;
         rc = balance_pass(&s, &cb, codes, done, &delta, &moved);

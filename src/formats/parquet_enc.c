@@ -1,4 +1,5 @@
 // Parquet encodings (RLE/bit-packed hybrid, DELTA_BINARY_PACKED) and the page codecs.
+#include <dlfcn.h>
 #include <limits.h>
 #include <lz4.h>
 #include <snappy-c.h>
@@ -238,8 +239,30 @@ static const char *codec_str(int c) {
     return c >= 0 && c < 8 ? names[c] : "unknown";
 }
 
+// BROTLI is read through libbrotlidec loaded at run time, so the build needs no extra library;
+// without it a BROTLI file gets a message saying what to install.
+typedef int (*brotli_fn)(size_t, const uint8_t *, size_t *, uint8_t *);
+
+static brotli_fn brotli_decoder(void) {
+    static brotli_fn fn;
+    static int tried;
+    if (!tried) {
+        void *h = dlopen("libbrotlidec.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (h) *(void **)&fn = dlsym(h, "BrotliDecoderDecompress");
+        tried = 1;
+    }
+    return fn;
+}
+
 int pq_decompress(int codec, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len) {
     switch (codec) {
+    case 4: {   // BROTLI
+        brotli_fn fn = brotli_decoder();
+        if (!fn) return err_set("BROTLI pages need libbrotlidec.so.1 (apt-get install libbrotli1), or rewrite the file with ZSTD");
+        size_t got = dst_len;
+        if (fn(n, src, &got, dst) != 1 || got != dst_len) return err_set("BROTLI decompression failed");
+        return 0;
+    }
     case PQ_CODEC_UNCOMPRESSED:
         if (n != dst_len) return err_set("uncompressed page of %zu bytes, header says %zu", n, dst_len);
         memcpy(dst, src, n);

@@ -150,7 +150,8 @@ static int walk(walk_ctx *w, int depth, int def, int rep, int rep_def, int nulla
     // LIST's repeated group ("element"/"item"); keep MAP keys and values
     int is_leaf = e->num_children <= 0;
     size_t nl = name_len;
-    int skip = skip_next || (e->repetition == REP_REPEATED && !is_leaf);
+    // (a repeated leaf right under a LIST group is the legacy 2-level list: its name goes too)
+    int skip = skip_next || (e->repetition == REP_REPEATED && (!is_leaf || is_map_list));
     if (!skip || (is_leaf && e->repetition == REP_REPEATED && name_len == 0)) {
         size_t k = strlen(e->name);
         if (nl + k + 2 < 1024) {
@@ -209,7 +210,6 @@ static int walk(walk_ctx *w, int depth, int def, int rep, int rep_def, int nulla
         return 0;
     }
     int is_list = !strcmp(e->logical, "LIST") || e->converted == 3;
-    (void)is_map_list;
     for (int c = 0; c < e->num_children; c++) {
         pq_schema_elem *child = w->pos < w->m->nschema ? &w->m->schema[w->pos] : NULL;
         // LIST's repeated group with one child: that child's name is the list element ("element")

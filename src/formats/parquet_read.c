@@ -302,7 +302,11 @@ static int decode_delta_ba(pq_col *c, const char **sptr, size_t *slen, int64_t n
     for (int64_t i = 0; i < n; i++) {
         // a prefix never exceeds the previous value, so the sum below is bounded by the page
         size_t prev = i ? (size_t)pre[i - 1] + slen[i - 1] : 0;
-        if (pre[i] < 0 || (size_t)pre[i] > prev) { free(pre); return err_set("DELTA_BYTE_ARRAY prefix %lld longer than the previous value", (long long)pre[i]); }
+        if (pre[i] < 0 || (size_t)pre[i] > prev) {
+            long long bad = (long long)pre[i];
+            free(pre);
+            return err_set("DELTA_BYTE_ARRAY prefix %lld longer than the previous value", bad);
+        }
         total += (size_t)pre[i] + slen[i];
         if (total > ((size_t)1 << 31)) { free(pre); return err_set("DELTA_BYTE_ARRAY page expands past 2 GiB"); }
     }
@@ -328,10 +332,10 @@ static int decode_delta_ba(pq_col *c, const char **sptr, size_t *slen, int64_t n
 
 // Values of one page: n non-null values at slot position `pos`.
 static int decode_values(pq_col *c, int enc, int64_t pos, int64_t n, const uint8_t *p, const uint8_t *end) {
+    if (n == 0) return 0;
     uint8_t *vals = c->esize ? c->vals + pos * c->esize : NULL;
     const char **sptr = c->esize ? NULL : c->sptr + pos;
     size_t *slen = c->esize ? NULL : c->slen + pos;
-    if (n == 0) return 0;
     switch (enc) {
     case ENC_PLAIN:
         return decode_plain(c, vals, sptr, slen, n, p, end);
@@ -436,6 +440,7 @@ static int decode_data_page(pq_col *c, const pq_page_header *h, const uint8_t *p
                             const uint8_t *rep_p, const uint8_t *rep_e, const uint8_t *def_p, const uint8_t *def_e) {
     int64_t N = h->num_values;
     if (N > MAX_PAGE_VALUES) return err_set("data page with %lld values", (long long)N);
+    if (N == 0) return 0;
     if (ensure((void **)&c->defs, &c->lvl_cap, (size_t)N, 1)) return ERR_FAIL;
     if (c->max_rep) {
         uint8_t *nr = realloc(c->reps, c->lvl_cap);

@@ -352,52 +352,83 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n) {
     return h ^ (h >> 29);
 }
 
-// Dictionary for a string column: idx[nvals] and the dictionary page (PLAIN) in dictp. Returns 1
-// when it pays (few distinct values), 0 when plain encoding is better, ERR_FAIL on no memory.
+// Dictionary for a string or integer column: idx[nvals] and the dictionary page (PLAIN) in dictp.
+// Returns 1 when it pays (at most half the values distinct, checked early on a prefix so that
+// unique columns cost little), 0 when plain encoding is better, ERR_FAIL on no memory.
+typedef struct {
+    uint32_t *slots;   // entry id + 1, 0 = empty
+    size_t cap;
+} dict_table;
+
+static uint64_t dict_hash(const wcol *c, size_t pos) {
+    if (c->esize) return hash_bytes(c->vals.buf + pos, c->esize);
+    uint32_t len;
+    memcpy(&len, c->vals.buf + pos, 4);
+    return hash_bytes(c->vals.buf + pos + 4, len);
+}
+
+static int dict_equal(const wcol *c, size_t a, size_t b) {
+    if (c->esize) return !memcmp(c->vals.buf + a, c->vals.buf + b, c->esize);
+    uint32_t la, lb;
+    memcpy(&la, c->vals.buf + a, 4);
+    memcpy(&lb, c->vals.buf + b, 4);
+    return la == lb && !memcmp(c->vals.buf + a + 4, c->vals.buf + b + 4, la);
+}
+
+static int dict_grow(dict_table *t, const wcol *c, const size_t *offs, int64_t nd) {
+    size_t cap = t->cap ? t->cap * 2 : 1024;
+    uint32_t *s = calloc(cap, sizeof *s);
+    if (!s) return err_set("out of memory");
+    for (int64_t d = 0; d < nd; d++) {
+        size_t k = dict_hash(c, offs[d]) & (cap - 1);
+        while (s[k]) k = (k + 1) & (cap - 1);
+        s[k] = (uint32_t)(d + 1);
+    }
+    free(t->slots);
+    t->slots = s;
+    t->cap = cap;
+    return 0;
+}
+
 static int build_dict(wcol *c, uint32_t **idx_out, pq_buf *dictp, int64_t *ndict) {
-    int64_t limit = c->nvals / 2 + 1;
-    size_t cap = 64;
-    while ((int64_t)cap < limit * 2 && cap < ((size_t)1 << 26)) cap *= 2;
-    uint32_t *table = malloc(cap * sizeof *table);       // entry id + 1, 0 = empty
-    uint32_t *offs = malloc((size_t)limit * sizeof *offs);   // dictionary entries: offset into vals
+    int64_t limit = c->nvals / 2 + 1, probe = c->nvals < 65536 ? c->nvals : 65536;
+    size_t *offs = malloc((size_t)limit * sizeof *offs);   // dictionary entries: byte offset in vals
     uint32_t *idx = malloc((size_t)c->nvals * sizeof *idx);
-    if (!table || !offs || !idx) { free(table); free(offs); free(idx); return err_set("out of memory"); }
-    memset(table, 0, cap * sizeof *table);
+    dict_table t = {0};
+    if (!offs || !idx || dict_grow(&t, c, offs, 0)) { free(offs); free(idx); free(t.slots); return err_set("out of memory"); }
     int64_t nd = 0;
     size_t pos = 0, dict_bytes = 0;
     int pays = 1;
-    for (int64_t i = 0; i < c->nvals; i++) {
-        uint32_t len;
-        memcpy(&len, c->vals.buf + pos, 4);
-        const uint8_t *s = c->vals.buf + pos + 4;
-        size_t slot = hash_bytes(s, len) & (cap - 1);
+    for (int64_t i = 0; i < c->nvals && pays == 1; i++) {
+        if (i == probe && nd > probe / 2) { pays = 0; break; }   // mostly distinct: give up early
+        size_t len = c->esize;
+        if (!len) { uint32_t l32; memcpy(&l32, c->vals.buf + pos, 4); len = 4 + (size_t)l32; }
+        size_t slot = dict_hash(c, pos) & (t.cap - 1);
         for (;;) {
-            uint32_t e = table[slot];
+            uint32_t e = t.slots[slot];
             if (!e) {
-                if (nd >= limit || dict_bytes > ((size_t)8 << 20) || (size_t)(nd + 1) * 2 > cap) { pays = 0; break; }
-                offs[nd] = (uint32_t)pos;
-                table[slot] = (uint32_t)++nd;
-                dict_bytes += len + 4;
+                if (nd >= limit || dict_bytes > ((size_t)8 << 20)) { pays = 0; break; }
+                offs[nd] = pos;
+                t.slots[slot] = (uint32_t)++nd;
+                dict_bytes += len;
                 idx[i] = (uint32_t)(nd - 1);
+                if ((size_t)nd * 2 > t.cap && dict_grow(&t, c, offs, nd)) pays = ERR_FAIL;
                 break;
             }
-            uint32_t l2;
-            memcpy(&l2, c->vals.buf + offs[e - 1], 4);
-            if (l2 == len && !memcmp(c->vals.buf + offs[e - 1] + 4, s, len)) { idx[i] = e - 1; break; }
-            slot = (slot + 1) & (cap - 1);
+            if (dict_equal(c, offs[e - 1], pos)) { idx[i] = e - 1; break; }
+            slot = (slot + 1) & (t.cap - 1);
         }
-        if (!pays || pos > UINT32_MAX - 1) { pays = 0; break; }
-        pos += 4 + len;
+        pos += len;
     }
-    if (pays) {
+    if (pays == 1) {
         dictp->len = 0;
-        for (int64_t d = 0; d < nd && pays; d++) {
-            uint32_t len;
-            memcpy(&len, c->vals.buf + offs[d], 4);
-            if (pq_buf_put(dictp, c->vals.buf + offs[d], 4 + len)) pays = ERR_FAIL;
+        for (int64_t d = 0; d < nd && pays == 1; d++) {
+            size_t len = c->esize;
+            if (!len) { uint32_t l32; memcpy(&l32, c->vals.buf + offs[d], 4); len = 4 + (size_t)l32; }
+            if (pq_buf_put(dictp, c->vals.buf + offs[d], len)) pays = ERR_FAIL;
         }
     }
-    free(table);
+    free(t.slots);
     free(offs);
     if (pays != 1) { free(idx); return pays; }
     *idx_out = idx;
@@ -444,7 +475,7 @@ static int flush_column(parquet_writer *w, wcol *c, chunk_info *ci) {
     if (c->max_def) for (size_t i = 0; i < c->defs.len; i++) ci->null_count += c->defs.buf[i] < c->max_def;
     uint32_t *idx = NULL;
     int64_t ndict = 0;
-    if (w->opt.dictionary && c->type == PQ_STRING && c->nvals > 0) {
+    if (w->opt.dictionary && (c->type == PQ_STRING || c->type == PQ_INT32 || c->type == PQ_INT64) && c->nvals > 0) {
         w->chunk.len = 0;
         int r = build_dict(c, &idx, &w->chunk, &ndict);
         if (r < 0) return ERR_FAIL;
@@ -467,7 +498,7 @@ static int flush_column(parquet_writer *w, wcol *c, chunk_info *ci) {
         while (le < c->nlevels) {
             if (bytes >= w->opt.page_bytes && (!c->is_list || reps[le] == 0)) break;
             if (!c->max_def || defs[le] == c->max_def) {
-                if (c->esize) bytes += c->esize, vb_end += c->esize;
+                if (c->esize) bytes += idx ? 2 : c->esize, vb_end += c->esize;
                 else {
                     uint32_t len;
                     memcpy(&len, c->vals.buf + vb_end, 4);

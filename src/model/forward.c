@@ -210,17 +210,18 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
             float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
             for (int j = 0; j < V; j++) mx = z[j] > mx ? z[j] : mx;
-            float sum = 0.0f;
+            // exponentials are computed once and kept: the gradient is then one multiply per logit
+            float zt = z[t], sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-            for (int j = 0; j < V; j++) sum += k_exp(z[j] - mx);
-            float lse = mx + logf(sum);
-            float lp = z[t] - lse;
+            for (int j = 0; j < V; j++) sum += (z[j] = k_exp(z[j] - mx));
+            float lp = zt - mx - logf(sum);
             float w = b->weights ? b->weights[i] : 1.0f / (float)nvalid;
             if (logp) logp[i] = lp;
             part += -(double)w * lp;
             if (grad) {   // d loss / d z = w * (softmax - onehot)
+                float f = w / sum;
 #pragma omp simd
-                for (int j = 0; j < V; j++) z[j] = w * k_exp(z[j] - lse);
+                for (int j = 0; j < V; j++) z[j] *= f;
                 z[t] -= w;
             }
         }

@@ -216,11 +216,13 @@ int qwen3_kv_forward(const qwen3_model *m, qwen3_kv *kv, int n, const int *seq, 
                 for (int j = 0; j < len; j++) {
                     const float *kj = kc + ((size_t)s->pages[j / PAGE] * PAGE + j % PAGE) * K + kvh * D;
                     float d = 0.0f;
+#pragma omp simd reduction(+ : d)
                     for (int e = 0; e < D; e++) d += qv[e] * kj[e];
                     sc[j] = d * scale;
                     mx = sc[j] > mx ? sc[j] : mx;
                 }
                 float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
                 for (int j = 0; j < len; j++) sum += (sc[j] = k_exp(sc[j] - mx));
                 float *o = att + (size_t)i * Q + h * D;
                 for (int e = 0; e < D; e++) o[e] = 0.0f;

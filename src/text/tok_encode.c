@@ -79,6 +79,27 @@ int tok_needs_norm(const tokenizer *t, const char *s, size_t n) {
     return 0;
 }
 
+// Combining marks (Unicode 11-15) that HF's normalizer tables predate: HF gives them combining
+// class 0, so they never reorder and act as a barrier. We copy them through unchanged and normalize
+// the text on either side separately, which is the same thing. (Found by comparing HF and utf8proc
+// on every mark; tests/test_tokenizer_ref.sh keeps checking it.)
+static const uint32_t HF_OLD_MARKS[][2] = {
+    {0x7FD, 0x7FD}, {0x898, 0x89F}, {0x8CA, 0x8D3}, {0x9FE, 0x9FE}, {0xC3C, 0xC3C}, {0xD3B, 0xD3C},
+    {0xEBA, 0xEBA}, {0x1715, 0x1715}, {0x1ABF, 0x1ACE}, {0x1DF6, 0x1DFA}, {0xA82C, 0xA82C},
+    {0x10D24, 0x10D27}, {0x10EAB, 0x10EAC}, {0x10EFD, 0x10EFF}, {0x10F46, 0x10F50}, {0x10F82, 0x10F85},
+    {0x11070, 0x11070}, {0x1133B, 0x1133B}, {0x1145E, 0x1145E}, {0x11839, 0x1183A}, {0x1193D, 0x1193E},
+    {0x11943, 0x11943}, {0x119E0, 0x119E0}, {0x11A34, 0x11A34}, {0x11A47, 0x11A47}, {0x11A99, 0x11A99},
+    {0x11D42, 0x11D42}, {0x11D44, 0x11D45}, {0x11D97, 0x11D97}, {0x11F41, 0x11F42}, {0x16FF0, 0x16FF1},
+    {0x1E08F, 0x1E08F}, {0x1E130, 0x1E136}, {0x1E2AE, 0x1E2AE}, {0x1E2EC, 0x1E2EF}, {0x1E4EC, 0x1E4EF},
+};
+
+static int hf_old_mark(uint32_t cp) {
+    if (cp < 0x7FD) return 0;
+    for (size_t i = 0; i < sizeof HF_OLD_MARKS / sizeof *HF_OLD_MARKS; i++)
+        if (cp >= HF_OLD_MARKS[i][0] && cp <= HF_OLD_MARKS[i][1]) return 1;
+    return 0;
+}
+
 int tok_normalize(const tokenizer *t, const char *s, size_t n, char **out, size_t *outn) {
     char *o = mem_alloc(n * 3 + 16);
     size_t cap = n * 3 + 16, on = 0;
@@ -86,12 +107,16 @@ int tok_normalize(const tokenizer *t, const char *s, size_t n, char **out, size_
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        // a maximal valid UTF-8 run is normalized; invalid bytes are copied through
-        size_t j = i;
+        // a maximal valid UTF-8 run is normalized; invalid bytes (and HF_OLD_MARKS) are copied through
+        size_t j = i, skip = 1;
         while (j < n) {
             uint32_t cp;
             int l = tok_utf8_len(u + j, n - j, &cp);
             if (!l) break;
+            if (hf_old_mark(cp)) {
+                skip = (size_t)l;
+                break;
+            }
             j += (size_t)l;
         }
         if (j > i) {
@@ -126,7 +151,7 @@ int tok_normalize(const tokenizer *t, const char *s, size_t n, char **out, size_
             free(cur);
             i = j;
         }
-        if (i < n) o[on++] = s[i++];
+        for (size_t k = 0; k < skip && i < n; k++) o[on++] = s[i++];
     }
     o[on] = 0;
     *out = o;
@@ -385,7 +410,17 @@ static uint32_t map_off(const enc_ctx *c, size_t p) {
     return (uint32_t)(c->a + c->prefix + (p - c->prefix) * (c->ol - c->prefix) / (c->nl - c->prefix));
 }
 
-static __thread pcre2_match_data *tl_md;
+// One pcre2 match block per thread, freed when the thread exits.
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static void md_free(void *p) { pcre2_match_data_free(p); }
+static void md_key_init(void) { pthread_key_create(&md_key, md_free); }
+static pcre2_match_data *thread_md(void) {
+    pthread_once(&md_once, md_key_init);
+    pcre2_match_data *md = pthread_getspecific(md_key);
+    if (!md && (md = pcre2_match_data_create(4, NULL))) pthread_setspecific(md_key, md);
+    return md;
+}
 
 // s[0..n) is a piece whose first byte sits at chunk position cpos (minus one when `pre`: the piece
 // starts with a space that add_prefix_space inserted).
@@ -408,7 +443,8 @@ static int run_steps(enc_ctx *c, const char *s, size_t n, int step, size_t cpos,
         free(tmp);
         return rc;
     }
-    if (!tl_md && !(tl_md = pcre2_match_data_create(4, NULL))) {
+    pcre2_match_data *tl_md = thread_md();
+    if (!tl_md) {
         free(tmp);
         return err_set("out of memory (pcre2 match data)");
     }

@@ -393,6 +393,10 @@ int tokenizer_load_json(tokenizer **out, const char *json, size_t len, const cha
             goto done;
         // HF: "normalized" defaults to the opposite of "special"
         if (json_opt_bool(a, "normalized", !special, &normalized, w)) goto done;
+        if (sw || ls || rs) {
+            err_set("%s (\"%s\"): single_word / lstrip / rstrip added tokens are not supported", w, content);
+            goto done;
+        }
         if (id < 0 || id >= TOK_MAX_ID) {
             err_set("%s: id %lld out of range", w, (long long)id);
             goto done;

@@ -7,7 +7,8 @@
 //     fuse_unk); decoder: null, ByteLevel, Sequence of those; post_processor is ignored (we never
 //     add special tokens around the text).
 // Added tokens are matched atomically before BPE (leftmost, longest first); the ones with
-// "normalized": false on the raw text, the others on the normalized text, as HF does.
+// "normalized": false on the raw text, the others on the normalized text, as HF does. Added tokens
+// with single_word, lstrip or rstrip set are rejected at load (not implemented).
 // Invalid UTF-8 in the input is not an error: such bytes are never normalized and never matched by
 // the pre-tokenizer regex, so they become their own pieces and are encoded as raw bytes (byte-level
 // models), which decode back to the same bytes.
