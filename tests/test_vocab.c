@@ -61,7 +61,7 @@ static void test_init_rows(void) {
     rng_seed(&g, 5);
     for (int i = 0; i < OLD * C; i++) w[i] = (float)(rng_normal(&g) * (1 + i % C) + 0.1 * (i % C));
     memcpy(w2, w, sizeof(float) * R * C);
-    vocab_init_rows(w, R, C, OLD, OLD, 0.0, 1);
+    CHECK_OK(vocab_init_rows(w, R, C, OLD, OLD, 0.0, 1));
     double maxerr = 0;
     for (int d = 0; d < C; d++) {
         double m = 0;
@@ -76,9 +76,9 @@ static void test_init_rows(void) {
     memcpy(a, w2, sizeof(float) * OLD * C);
     memcpy(b, w2, sizeof(float) * OLD * C);
     omp_set_num_threads(1);
-    vocab_init_rows(a, 5000, C, OLD, OLD, 0.1, 9);
+    CHECK_OK(vocab_init_rows(a, 5000, C, OLD, OLD, 0.1, 9));
     omp_set_num_threads(2);
-    vocab_init_rows(b, 5000, C, OLD, OLD, 0.1, 9);
+    CHECK_OK(vocab_init_rows(b, 5000, C, OLD, OLD, 0.1, 9));
     CHECK(memcmp(a, b, sizeof(float) * 5000 * C) == 0);
     double zs = 0, zz = 0;
     int nz = 0;
