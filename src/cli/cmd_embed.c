@@ -40,8 +40,8 @@ int cmd_embed(int argc, char **argv) {
     embed_stats st;
     if (embed_file(model, in, out, idcol, textcol, &o, &st)) return cli_fail("embed");
     printf("out: %s\nitems: %lld\ndim: %d\ntokens: %lld\nempty_captions: %lld\ntruncated: %lld\nseconds: %.2f\n"
-           "tokens_per_s: %.1f\n",
+           "load_seconds: %.2f\nembed_seconds: %.2f\ntokens_per_s: %.1f\n",
            out, (long long)st.rows, st.dim, (long long)st.tokens, (long long)st.empty, (long long)st.truncated,
-           st.seconds, st.tokens / (st.seconds > 0 ? st.seconds : 1e-9));
+           st.seconds, st.load_seconds, st.embed_seconds, st.tokens / (st.embed_seconds > 0 ? st.embed_seconds : 1e-9));
     return 0;
 }

@@ -487,6 +487,7 @@ static int sid_encode(int argc, char **argv) {
         final = mem_alloc(sizeof(int32_t) * (size_t)(done ? done : 1) * (L + 1));
         Lout = L + 1;
         rc = final ? sid_dedup_digit(final, codes, done, L, k) : ERR_FAIL;
+        for (int64_t i = 0; !rc && i < done; i++) moved += final[i * (L + 1) + L] > 0;   // items given a nonzero digit
     } else if (!rc && mode == SID_DEDUP_BALANCE) {
         double delta = 0;
         rc = balance_pass(&s, &cb, codes, done, &delta, &moved);

@@ -1,5 +1,6 @@
 // onerec tokenizer train|encode|decode|chat: argument parsing and line I/O only.
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,19 +47,110 @@ static int do_train(int argc, char **argv) {
     return 0;
 }
 
+static int hexval(const char *p, int n, uint32_t *v) {
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        *v = *v * 16 + (uint32_t)d;
+    }
+    return 0;
+}
+
+static size_t put_utf8(char *o, uint32_t c) {
+    if (c < 0x80) return o[0] = (char)c, 1;
+    if (c < 0x800) return o[0] = (char)(0xC0 | c >> 6), o[1] = (char)(0x80 | (c & 63)), 2;
+    if (c < 0x10000) return o[0] = (char)(0xE0 | c >> 12), o[1] = (char)(0x80 | ((c >> 6) & 63)), o[2] = (char)(0x80 | (c & 63)), 3;
+    o[0] = (char)(0xF0 | c >> 18), o[1] = (char)(0x80 | ((c >> 12) & 63)), o[2] = (char)(0x80 | ((c >> 6) & 63));
+    o[3] = (char)(0x80 | (c & 63));
+    return 4;
+}
+
+// A JSON string literal -> bytes (embedded NULs kept, unlike cJSON). Returns NULL when malformed.
+static char *json_unquote(const char *s, size_t *len) {
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s++ != '"') return NULL;
+    char *o = malloc(strlen(s) + 4);
+    size_t k = 0;
+    if (!o) return NULL;
+    for (;;) {
+        char c = *s++;
+        if (!c) break;
+        if (c == '"') {
+            while (*s == ' ' || *s == '\t' || *s == '\r') s++;
+            if (*s) break;
+            o[k] = 0;
+            *len = k;
+            return o;
+        }
+        if (c != '\\') {
+            o[k++] = c;
+            continue;
+        }
+        uint32_t v, lo;
+        switch (c = *s++) {
+        case 'n': o[k++] = '\n'; break;
+        case 'r': o[k++] = '\r'; break;
+        case 't': o[k++] = '\t'; break;
+        case 'b': o[k++] = '\b'; break;
+        case 'f': o[k++] = '\f'; break;
+        case '/': case '\\': case '"': o[k++] = c; break;
+        case 'u':
+            if (hexval(s, 4, &v)) goto bad;
+            s += 4;
+            // a surrogate pair is one code point; a lone surrogate becomes U+FFFD (as in JS)
+            if (v >= 0xD800 && v <= 0xDBFF && s[0] == '\\' && s[1] == 'u' && !hexval(s + 2, 4, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+                s += 6;
+            } else if (v >= 0xD800 && v <= 0xDFFF) {
+                v = 0xFFFD;
+            }
+            k += put_utf8(o + k, v);
+            break;
+        default: goto bad;
+        }
+    }
+bad:
+    free(o);
+    return NULL;
+}
+
+// bytes -> a JSON string literal on stdout (invalid UTF-8 bytes become U+FFFD, as HF would show them)
+static void json_print(const char *s, size_t n) {
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c == '\n') fputs("\\n", stdout);
+        else if (c == '\r') fputs("\\r", stdout);
+        else if (c == '\t') fputs("\\t", stdout);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else if (c < 0x80) putchar(c);
+        else {
+            // copy a valid UTF-8 sequence as is
+            int l = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+            int ok = l && i + (size_t)l <= n;
+            for (int k = 1; ok && k < l; k++) ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
+            if (ok) {
+                fwrite(s + i, 1, (size_t)l, stdout);
+                i += (size_t)l - 1;
+            } else {
+                fputs("\\ufffd", stdout);
+            }
+        }
+    }
+    fputs("\"\n", stdout);
+}
+
 // A line is either raw text or, with --json-lines, a JSON string literal (so it can hold \n, \r).
 static char *line_text(char *line, size_t *len, int json, const char *cmd) {
     if (!json) return line;
-    cJSON *j = cJSON_Parse(line);
-    if (!cJSON_IsString(j)) {
-        cJSON_Delete(j);
+    char *s = json_unquote(line, len);
+    if (!s) {
         err_set("input line is not a JSON string literal: %.60s", line);
         cli_fail(cmd);
-        return NULL;
     }
-    char *s = strdup(j->valuestring);
-    *len = strlen(s);
-    cJSON_Delete(j);
     return s;
 }
 
@@ -157,11 +249,7 @@ static int do_decode(int argc, char **argv) {
             goto out;
         }
         if (json) {
-            cJSON *s = cJSON_CreateString(text);
-            char *o = cJSON_PrintUnformatted(s);
-            puts(o);
-            free(o);
-            cJSON_Delete(s);
+            json_print(text, len);
         } else {
             fwrite(text, 1, len, stdout);
             putchar('\n');

@@ -155,3 +155,24 @@ void k_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const f
     }
     free(bl);
 }
+
+void k_attention_causal(float *out, const float *q, const float *k, const float *v, int nq, int q0, int nH,
+                        int nKV, int D) {
+    int ntile = (nq + TILE - 1) / TILE, group = nH / nKV, ldq = nH * D, ldk = nKV * D, nkmax = q0 + nq;
+    float scale = 1.0f / sqrtf((float)D);
+#pragma omp parallel
+    {
+        float *S = malloc((size_t)TILE * nkmax * sizeof(float));
+        float lse[TILE];
+#pragma omp for schedule(dynamic, 1)
+        for (int task = 0; task < ntile * nH; task++) {
+            int h = task % nH, r0 = (task / nH) * TILE, rows = nq - r0 < TILE ? nq - r0 : TILE;
+            int nk = q0 + r0 + rows, kvh = h / group;
+            scores_softmax(S, lse, 1, 0, q + (size_t)r0 * ldq + h * D, k + kvh * D, rows, nk, D, ldq, ldk, q0 + r0,
+                           0, scale);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, D, nk, 1.0f, S, nk, v + kvh * D, ldk, 0.0f,
+                        out + (size_t)r0 * ldq + h * D, ldq);
+        }
+        free(S);
+    }
+}

@@ -57,3 +57,7 @@ void k_attention(float *out, float *lse, const float *q, const float *k, const f
 void k_attention_bwd(float *dq, float *dk, float *dv, const float *dout, const float *out,
                      const float *lse, const float *q, const float *k, const float *v, const int *seg,
                      int B, int T, int nH, int nKV, int D);
+// One sequence's new queries against its keys (KV-cache prefill): q/out [nq, nH, D], k/v [nk, nKV, D]
+// with nk = q0 + nq; query r sits at position q0 + r and attends keys 0..q0+r.
+void k_attention_causal(float *out, const float *q, const float *k, const float *v, int nq, int q0, int nH,
+                        int nKV, int D);

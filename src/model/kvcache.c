@@ -188,6 +188,33 @@ int qwen3_kv_forward(const qwen3_model *m, qwen3_kv *kv, int n, const int *seq, 
     float scale = 1.0f / sqrtf((float)D);
     int maxlen = 0;
     for (int i = 0; i < n; i++) maxlen = pos[i] + 1 > maxlen ? pos[i] + 1 : maxlen;
+    // Runs of >= MIN_RUN consecutive tokens of one seq (prompt prefills) take the GEMM attention
+    // over the seq's keys gathered from their pages; single decode steps take the per-token loop.
+    enum { MIN_RUN = 8 };
+    uint8_t *in_run = mem_calloc((size_t)n, 1);
+    int *run_start = mem_alloc((size_t)n * sizeof(int)), nrun = 0, maxrun_keys = 0;
+    if (!in_run || !run_start) {
+        free(in_run), free(run_start);
+        rc = ERR_FAIL;
+        goto done;
+    }
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && seq[j] == seq[i] && pos[j] == pos[j - 1] + 1) j++;
+        if (j - i >= MIN_RUN) {
+            run_start[nrun++] = i;
+            memset(in_run + i, 1, (size_t)(j - i));
+            maxrun_keys = pos[j - 1] + 1 > maxrun_keys ? pos[j - 1] + 1 : maxrun_keys;
+        }
+        i = j;
+    }
+    float *kg = nrun ? mem_alloc((size_t)maxrun_keys * K * sizeof(float) * 2) : NULL;
+    if (nrun && !kg) {
+        free(in_run), free(run_start);
+        rc = ERR_FAIL;
+        goto done;
+    }
+    float *vg = kg ? kg + (size_t)maxrun_keys * K : NULL;
     k_embed(x, m->w.embed, tok, n, C);
     for (int l = 0; l < c->n_layers; l++) {
         const qwen3_layer *w = &m->w.layers[l];
@@ -204,11 +231,25 @@ int qwen3_kv_forward(const qwen3_model *m, qwen3_kv *kv, int n, const int *seq, 
             memcpy(kc + (size_t)slot[i] * K, kn + (size_t)i * K, K * sizeof(float));
             memcpy(vc + (size_t)slot[i] * K, vn + (size_t)i * K, K * sizeof(float));
         }
+        for (int ri = 0; ri < nrun; ri++) {
+            int i0 = run_start[ri], i1 = i0;
+            while (i1 < n && in_run[i1] && seq[i1] == seq[i0] && (i1 == i0 || pos[i1] == pos[i1 - 1] + 1)) i1++;
+            const kv_seq *s = &kv->seqs[seq[i0]];
+            int nk = pos[i1 - 1] + 1;
+            for (int j = 0; j < nk; j += PAGE) {
+                int cnt = nk - j < PAGE ? nk - j : PAGE;
+                size_t src = (size_t)s->pages[j / PAGE] * PAGE * K;
+                memcpy(kg + (size_t)j * K, kc + src, (size_t)cnt * K * sizeof(float));
+                memcpy(vg + (size_t)j * K, vc + src, (size_t)cnt * K * sizeof(float));
+            }
+            k_attention_causal(att + (size_t)i0 * Q, q + (size_t)i0 * Q, kg, vg, i1 - i0, pos[i0], nH, nKV, D);
+        }
 #pragma omp parallel
         {
             float *sc = malloc((size_t)maxlen * sizeof(float));
 #pragma omp for schedule(dynamic, 4)
             for (int ih = 0; ih < n * nH; ih++) {
+                if (in_run[ih / nH]) continue;
                 int i = ih / nH, h = ih % nH, kvh = h / group, len = pos[i] + 1;
                 const kv_seq *s = &kv->seqs[seq[i]];
                 const float *qv = q + (size_t)i * Q + h * D;
@@ -241,6 +282,7 @@ int qwen3_kv_forward(const qwen3_model *m, qwen3_kv *kv, int n, const int *seq, 
         k_swiglu(g, g, u, (size_t)n * F);
         k_matmul(x, g, w->w_down, n, F, C, 1);
     }
+    free(in_run), free(run_start), free(kg);
     if (logits) {
         int cnt = 0;
         for (int i = 0; i < n; i++)

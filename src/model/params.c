@@ -31,7 +31,8 @@ int qwen3_config_from_hf(qwen3_config *c, const hf_config *h, const char *where)
     if (c->n_heads % c->n_kv)
         return err_set("%s: num_attention_heads %d is not a multiple of num_key_value_heads %d", where,
                        c->n_heads, c->n_kv);
-    if (c->head_dim % 2) return err_set("%s: head_dim %d must be even for rope", where, c->head_dim);
+    if (c->head_dim % 2 || c->head_dim > 2048)
+        return err_set("%s: head_dim %d must be even (rope rotates halves) and at most 2048", where, c->head_dim);
     if (!(c->rope_theta > 0) || !(c->eps > 0))
         return err_set("%s: rope_theta and rms_norm_eps must be positive", where);
     return 0;

@@ -260,6 +260,8 @@ int embed_file(const char *model_dir, const char *in_path, const char *out_path,
     }
     int B = o->batch, C = embedder_dim(e);
     s.dim = C;
+    s.load_seconds = time_now() - t0;
+    double t1 = time_now();
     texts = mem_calloc((size_t)B, sizeof *texts);
     lens = mem_calloc((size_t)B, sizeof *lens);
     pids = mem_calloc((size_t)B, sizeof *pids);
@@ -316,10 +318,11 @@ int embed_file(const char *model_dir, const char *in_path, const char *out_path,
                  parquet_writer_end_row(w);
         }
         s.rows += k;
-        progress_note(&pr, "%.0f tok/s", (double)embedder_tokens_done(e) / (time_now() - t0 + 1e-9));
+        progress_note(&pr, "%.0f tok/s", (double)embedder_tokens_done(e) / (time_now() - t1 + 1e-9));
         progress_add(&pr, k);
     }
     progress_end(&pr);
+    s.embed_seconds = time_now() - t1;
     if (!rc) {
         rc = parquet_writer_close(w);
         w = NULL;

@@ -41,7 +41,9 @@ typedef struct {
     int64_t empty;      // null or empty captions (embedded as the end token alone)
     int64_t truncated;  // captions cut to max_length
     int dim;
-    double seconds;
+    double seconds;        // the whole call
+    double load_seconds;   // model + tokenizer loading
+    double embed_seconds;  // tokenizing + forward passes + writing
 } embed_stats;
 
 // Parquet in (id_col int64/int32, text_col string) -> Parquet out (`pid` int64, `embedding`

@@ -81,10 +81,10 @@ int vocab_itemic_tokens(char ***names, size_t *n, int layers, int codebook) {
 }
 
 // w [rows, C]: rows [from, rows) = mean + noise * sd * N(0,1) over rows [0, stat_rows)
-void vocab_init_rows(float *w, int64_t rows, int C, int64_t from, int64_t stat_rows, double noise, uint64_t seed) {
-    if (from >= rows) return;
-    double *mean = calloc((size_t)C * 2, sizeof(double)), *sd = mean + C;
-    if (!mean) return;
+int vocab_init_rows(float *w, int64_t rows, int C, int64_t from, int64_t stat_rows, double noise, uint64_t seed) {
+    if (from >= rows) return 0;
+    double *mean = mem_calloc((size_t)C * 2, sizeof(double)), *sd = mean + C;
+    if (!mean) return err_wrap("embedding row statistics");
     if (stat_rows > 0) {
         for (int64_t r = 0; r < stat_rows; r++)
             for (int d = 0; d < C; d++) mean[d] += w[r * C + d];
@@ -104,6 +104,7 @@ void vocab_init_rows(float *w, int64_t rows, int C, int64_t from, int64_t stat_r
         for (int d = 0; d < C; d++) o[d] = (float)(mean[d] + (noise > 0 ? noise * sd[d] * rng_normal(&g) : 0.0));
     }
     free(mean);
+    return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +133,10 @@ static int load_tensor(float **out, const st_archive *a, const out_tensor *ot, i
     if (ot->expand) {
         int C = (int)t->shape[1];
         int64_t from = o->init == VOCAB_INIT_HF ? old_vocab : old_len;
-        vocab_init_rows(buf, ot->rows, C, from, from, o->noise, o->seed);
+        if (vocab_init_rows(buf, ot->rows, C, from, from, o->noise, o->seed)) {
+            free(buf);
+            return ERR_FAIL;
+        }
     }
     *out = buf;
     return 0;

@@ -64,7 +64,7 @@ int vocab_check_shape(int layers, int codebook);
 
 // Fills rows [from, rows) of w [rows, C] by the mean rule from rows [0, stat_rows):
 // w[r][d] = mean_d + noise * sd_d * N(0,1), the normal drawn from rng stream (seed, r).
-void vocab_init_rows(float *w, int64_t rows, int C, int64_t from, int64_t stat_rows, double noise, uint64_t seed);
+int vocab_init_rows(float *w, int64_t rows, int C, int64_t from, int64_t stat_rows, double noise, uint64_t seed);
 
 // Expands model_dir into out_dir (see the top of this file). res may be NULL.
 int vocab_expand(const char *model_dir, const char *out_dir, const vocab_expand_opts *o, vocab_expand_result *res);

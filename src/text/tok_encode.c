@@ -79,6 +79,27 @@ int tok_needs_norm(const tokenizer *t, const char *s, size_t n) {
     return 0;
 }
 
+// Combining marks (Unicode 11-15) that HF's normalizer tables predate: HF gives them combining
+// class 0, so they never reorder and act as a barrier. We copy them through unchanged and normalize
+// the text on either side separately, which is the same thing. (Found by comparing HF and utf8proc
+// on every mark; tests/test_tokenizer_ref.sh keeps checking it.)
+static const uint32_t HF_OLD_MARKS[][2] = {
+    {0x7FD, 0x7FD}, {0x898, 0x89F}, {0x8CA, 0x8D3}, {0x9FE, 0x9FE}, {0xC3C, 0xC3C}, {0xD3B, 0xD3C},
+    {0xEBA, 0xEBA}, {0x1715, 0x1715}, {0x1ABF, 0x1ACE}, {0x1DF6, 0x1DFA}, {0xA82C, 0xA82C},
+    {0x10D24, 0x10D27}, {0x10EAB, 0x10EAC}, {0x10EFD, 0x10EFF}, {0x10F46, 0x10F50}, {0x10F82, 0x10F85},
+    {0x11070, 0x11070}, {0x1133B, 0x1133B}, {0x1145E, 0x1145E}, {0x11839, 0x1183A}, {0x1193D, 0x1193E},
+    {0x11943, 0x11943}, {0x119E0, 0x119E0}, {0x11A34, 0x11A34}, {0x11A47, 0x11A47}, {0x11A99, 0x11A99},
+    {0x11D42, 0x11D42}, {0x11D44, 0x11D45}, {0x11D97, 0x11D97}, {0x11F41, 0x11F42}, {0x16FF0, 0x16FF1},
+    {0x1E08F, 0x1E08F}, {0x1E130, 0x1E136}, {0x1E2AE, 0x1E2AE}, {0x1E2EC, 0x1E2EF}, {0x1E4EC, 0x1E4EF},
+};
+
+static int hf_old_mark(uint32_t cp) {
+    if (cp < 0x7FD) return 0;
+    for (size_t i = 0; i < sizeof HF_OLD_MARKS / sizeof *HF_OLD_MARKS; i++)
+        if (cp >= HF_OLD_MARKS[i][0] && cp <= HF_OLD_MARKS[i][1]) return 1;
+    return 0;
+}
+
 int tok_normalize(const tokenizer *t, const char *s, size_t n, char **out, size_t *outn) {
     char *o = mem_alloc(n * 3 + 16);
     size_t cap = n * 3 + 16, on = 0;
@@ -86,12 +107,16 @@ int tok_normalize(const tokenizer *t, const char *s, size_t n, char **out, size_
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        // a maximal valid UTF-8 run is normalized; invalid bytes are copied through
-        size_t j = i;
+        // a maximal valid UTF-8 run is normalized; invalid bytes (and HF_OLD_MARKS) are copied through
+        size_t j = i, skip = 1;
         while (j < n) {
             uint32_t cp;
             int l = tok_utf8_len(u + j, n - j, &cp);
             if (!l) break;
+            if (hf_old_mark(cp)) {
+                skip = (size_t)l;
+                break;
+            }
             j += (size_t)l;
         }
         if (j > i) {
@@ -126,7 +151,7 @@ int tok_normalize(const tokenizer *t, const char *s, size_t n, char **out, size_
             free(cur);
             i = j;
         }
-        if (i < n) o[on++] = s[i++];
+        for (size_t k = 0; k < skip && i < n; k++) o[on++] = s[i++];
     }
     o[on] = 0;
     *out = o;
@@ -161,9 +186,17 @@ typedef struct {
     int32_t rank, pos;
 } heap_ent;
 
-static int merge_get(const tokenizer *t, int32_t a, int32_t b, int32_t *id) {
-    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    size_t j = tok_hash(&key, 8) & (t->merge_cap - 1);
+static inline size_t merge_slot_of(const tokenizer *t, uint64_t key) {
+    // the 8-byte case of tok_hash, inlined: this runs for every adjacent pair
+    uint64_t h = (1469598103934665603ull ^ key) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
+    return h & (t->merge_cap - 1);
+}
+
+static int merge_get_from(const tokenizer *t, uint64_t key, size_t j, int32_t *id) {
     for (;;) {
         const merge_slot *s = &t->merges[j];
         if (s->key == key) {
@@ -175,6 +208,11 @@ static int merge_get(const tokenizer *t, int32_t a, int32_t b, int32_t *id) {
     }
 }
 
+static int merge_get(const tokenizer *t, int32_t a, int32_t b, int32_t *id) {
+    uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
+    return merge_get_from(t, key, merge_slot_of(t, key), id);
+}
+
 // In-place merges over sym[0..n): the lowest-rank adjacent pair first, leftmost among equals (what
 // HF's priority queue does). Short words rescan the array; long ones use a heap so that a run of
 // thousands of spaces stays O(n log n).
@@ -182,8 +220,15 @@ static size_t bpe_merge(const tokenizer *t, int32_t *sym, size_t n) {
     if (n < 2) return n;
     if (n <= 64) {
         // ranks of adjacent pairs kept in an array: a merge only changes its two neighbours
+        // the first pass looks up every pair: prefetch all slots first so the misses overlap
         int32_t rank[64], mid[64];
-        for (size_t i = 0; i + 1 < n; i++) rank[i] = merge_get(t, sym[i], sym[i + 1], &mid[i]);
+        size_t slot[64];
+        for (size_t i = 0; i + 1 < n; i++) {
+            slot[i] = merge_slot_of(t, ((uint64_t)(uint32_t)sym[i] << 32) | (uint32_t)sym[i + 1]);
+            __builtin_prefetch(&t->merges[slot[i]]);
+        }
+        for (size_t i = 0; i + 1 < n; i++)
+            rank[i] = merge_get_from(t, ((uint64_t)(uint32_t)sym[i] << 32) | (uint32_t)sym[i + 1], slot[i], &mid[i]);
         for (;;) {
             int32_t best = INT32_MAX;
             size_t bi = 0;

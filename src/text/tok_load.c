@@ -55,18 +55,75 @@ int tok_set_id(tokenizer *t, int32_t id, const char *str, size_t slen, int flags
 
 static int merge_put(tokenizer *t, int32_t a, int32_t b, int32_t rank, int32_t id) {
     uint64_t key = ((uint64_t)(uint32_t)a << 32) | (uint32_t)b;
-    size_t j = tok_hash(&key, 8) & (t->merge_cap - 1);
+    size_t j = tok_hash(&key, 8) & (t->merge_cap - 1);   // == merge_slot_of in tok_encode.c
     while (t->merges[j].key != UINT64_MAX && t->merges[j].key != key) j = (j + 1) & (t->merge_cap - 1);
     // a repeated pair takes the later rank, as HF's map construction does
     t->merges[j] = (merge_slot){key, rank, id};
     return 0;
 }
 
-static int compile_regex(pcre2_code **re, const char *pat, int literal, const char *where) {
+// HF's regex engine (Oniguruma) and PCRE2 10.42 disagree on two sets of code points: U+180E is
+// whitespace for PCRE2 (its \h list) but not for Oniguruma (Unicode White_Space), and the Kaktovik
+// numerals U+1D2C0..U+1D2D3 (Unicode 15) are \p{N} only for Oniguruma. We spell \s as the White_Space
+// list and widen \p{N}; \S and \P{N} are rewritten outside character classes (inside one, only the
+// positive forms can be; the negated ones are left alone there). Checked on every code point.
+#define WS_LIST "\\t\\n\\x0B\\f\\r\\x20\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
+static char *hf_compatible_regex(const char *pat) {
+    static const char *SP_IN = WS_LIST, *N_IN = "\\p{N}\\x{1D2C0}-\\x{1D2D3}";
+    size_t n = strlen(pat);
+    char *o = mem_alloc(n * 12 + 1);
+    if (!o) return NULL;
+    size_t k = 0;
+    int in_class = 0;
+    for (size_t i = 0; i < n;) {
+        const char *p = pat + i;
+        const char *rep = NULL;
+        size_t used = 0;
+        if (p[0] == '\\' && p[1]) {
+            if (p[1] == 's') rep = in_class ? SP_IN : "[" WS_LIST "]", used = 2;
+            else if (p[1] == 'S' && !in_class) rep = "[^" WS_LIST "]", used = 2;
+            else if (!strncmp(p + 1, "p{N}", 4)) rep = in_class ? N_IN : "[\\p{N}\\x{1D2C0}-\\x{1D2D3}]", used = 5;
+            else if (!strncmp(p + 1, "P{N}", 4) && !in_class) rep = "[^\\p{N}\\x{1D2C0}-\\x{1D2D3}]", used = 5;
+            if (rep) {
+                size_t rl = strlen(rep);
+                memcpy(o + k, rep, rl);
+                k += rl, i += used;
+            } else {
+                o[k++] = p[0], o[k++] = p[1], i += 2;   // any other escape is copied whole
+            }
+            continue;
+        }
+        if (!in_class && p[0] == '[') {
+            in_class = 1;
+            o[k++] = pat[i++];
+            // a leading ^ and a leading ] belong to the class
+            if (pat[i] == '^') o[k++] = pat[i++];
+            if (pat[i] == ']') o[k++] = pat[i++];
+            continue;
+        }
+        if (in_class && p[0] == '[' && p[1] == ':') {   // POSIX [:name:] inside a class
+            const char *e = strstr(p + 2, ":]");
+            size_t l = e ? (size_t)(e - p) + 2 : 1;
+            memcpy(o + k, p, l);
+            k += l, i += l;
+            continue;
+        }
+        if (in_class && p[0] == ']') in_class = 0;
+        o[k++] = pat[i++];
+    }
+    o[k] = 0;
+    return o;
+}
+
+static int compile_regex(pcre2_code **re, const char *pat_in, int literal, const char *where) {
     int ec;
     PCRE2_SIZE eo;
     uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | (literal ? PCRE2_LITERAL : 0);
+    char *pat = literal ? mem_strdup(pat_in) : hf_compatible_regex(pat_in);
+    if (!pat) return ERR_FAIL;
     *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, opts, &ec, &eo, NULL);
+    free(pat);
+    pat = (char *)pat_in;
     if (!*re) {
         PCRE2_UCHAR buf[256];
         pcre2_get_error_message(ec, buf, sizeof buf);

@@ -315,10 +315,10 @@ int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_st
             log_warn("the checkpoint used %lld rows per step, this run %lld: the continuation is not the same run",
                      (long long)rows, (long long)c.world * a->gradient_accumulation_steps * a->micro_batch_size);
         c.last_ckpt = start;
-        if (c.rank == 0) {
-            trim_tsv(a->output_dir, "loss.tsv", start);
-            trim_tsv(a->output_dir, "eval.tsv", start);
-        }
+    }
+    if (c.rank == 0) {   // a fresh run starts the plot data over; a resumed one drops the lost steps
+        trim_tsv(a->output_dir, "loss.tsv", start);
+        trim_tsv(a->output_dir, "eval.tsv", start - (state ? 0 : 1));
     }
     lr_kind lk;
     if (lr_kind_parse(a->lr_scheduler_type, &lk)) goto done;
