@@ -10,11 +10,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "data/convert.h"
+#include "data/msg.h"
 #include "data/table.h"
-
-static const dcol TRAIN_COLS[] = {{"uuid", DCOL_STR, 0},     {"source", DCOL_STR, 0},
-                                  {"metadata", DCOL_STR, 0}, {"messages", DCOL_STR, 1},
-                                  {"segments", DCOL_STR, 1}};
 
 int conv_find_table(const char *dir, const char *name, char *path, int cap) {
     const char *ext[2] = {".parquet", ".jsonl"};
@@ -152,13 +149,13 @@ int conv_run(const conv_options *o, conv_stats *st) {
         *slash = 0;
         if (file_mkdirs(path)) goto done;
         *slash = '/';
-        if (dtab_writer_open(&s.w[t], path, TRAIN_COLS, 5)) goto done;
+        if (dtab_writer_open(&s.w[t], path, MSG_COLS, 5)) goto done;
         const char *bn = task_bench_name((task_id)t);
         if (!bn) continue;
         snprintf(path, sizeof path, "%s/benchmark/%s", o->out_dir, bn);
         if (file_mkdirs(path)) goto done;
         snprintf(path, sizeof path, "%s/benchmark/%s/%s_test%s", o->out_dir, bn, bn, ext);
-        if (dtab_writer_open(&s.b[t], path, TRAIN_COLS, 5)) goto done;
+        if (dtab_writer_open(&s.b[t], path, MSG_COLS, 5)) goto done;
     }
     progress pg;
     progress_begin(&pg, "convert", 0, "users");

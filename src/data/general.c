@@ -92,10 +92,6 @@ int general_score(const char *pred, const char *answer) {
     return n == strlen(answer) && !memcmp(s, answer, n);
 }
 
-static const dcol TRAIN_COLS[] = {{"uuid", DCOL_STR, 0},     {"source", DCOL_STR, 0},
-                                  {"metadata", DCOL_STR, 0}, {"messages", DCOL_STR, 1},
-                                  {"segments", DCOL_STR, 1}};
-
 int general_write(const char *dir, data_lang l, uint64_t seed, const char *ext, int64_t *n_train, int64_t *n_test) {
     int zh = l == LANG_ZH;
     char path[3][1024];
@@ -104,7 +100,7 @@ int general_write(const char *dir, data_lang l, uint64_t seed, const char *ext, 
     if (file_mkdirs(dir)) return ERR_FAIL;
     for (int f = 0; f < 3; f++) {
         snprintf(path[f], sizeof path[f], "%s/%s%s", dir, names[f], ext);
-        if (dtab_writer_open(&w[f], path[f], TRAIN_COLS, 5)) goto fail;
+        if (dtab_writer_open(&w[f], path[f], MSG_COLS, 5)) goto fail;
     }
     rng r;
     rng_seed_stream(&r, seed, 0x6e6e);

@@ -2,6 +2,10 @@
 
 #include <stdlib.h>
 
+const dcol MSG_COLS[5] = {{"uuid", DCOL_STR, 0},     {"source", DCOL_STR, 0},
+                          {"metadata", DCOL_STR, 0}, {"messages", DCOL_STR, 1},
+                          {"segments", DCOL_STR, 1}};
+
 static cJSON *content(const char *text) {
     cJSON *c = cJSON_CreateArray(), *part = cJSON_CreateObject();
     cJSON_AddStringToObject(part, "type", "text");

@@ -12,18 +12,15 @@
 #include "base/mem.h"
 #include "base/rng.h"
 #include "data/convert.h"
+#include "data/msg.h"
 #include "data/table.h"
-
-static const dcol TRAIN_COLS[] = {{"uuid", DCOL_STR, 0},     {"source", DCOL_STR, 0},
-                                  {"metadata", DCOL_STR, 0}, {"messages", DCOL_STR, 1},
-                                  {"segments", DCOL_STR, 1}};
 
 int shard_count_rows(const char *const *inputs, int n, int64_t *rows) {
     *rows = 0;
     for (int i = 0; i < n; i++) {
         dtab_reader *r;
         if (dtab_reader_open(&r, inputs[i])) return ERR_FAIL;
-        if (dtab_reader_check(r, TRAIN_COLS, 3, "training table")) {
+        if (dtab_reader_check(r, MSG_COLS, 3, "training table")) {
             dtab_reader_close(r);
             return ERR_FAIL;
         }
@@ -57,8 +54,8 @@ static int stream_rows(const char *const *inputs, int n, dest_fn dest, void *ctx
             if (!rc && w) {
                 cJSON *o = cJSON_CreateObject();
                 for (int c = 0; c < 5; c++) {
-                    cJSON *v = cJSON_GetObjectItemCaseSensitive(row, TRAIN_COLS[c].name);
-                    cJSON_AddItemToObject(o, TRAIN_COLS[c].name, v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+                    cJSON *v = cJSON_GetObjectItemCaseSensitive(row, MSG_COLS[c].name);
+                    cJSON_AddItemToObject(o, MSG_COLS[c].name, v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
                 }
                 rc = dtab_writer_row(w, o);
                 cJSON_Delete(o);
@@ -119,7 +116,7 @@ int shard_run(const char *const *inputs, int n, const char *out_dir, int rows_pe
     for (int k = 0; k < ns; k++) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/part-%0*d-of-%0*d%s", abs, digits, k, digits, ns, ext);
-        if (dtab_writer_open(&s.w[k], path, TRAIN_COLS, 5)) goto done;
+        if (dtab_writer_open(&s.w[k], path, MSG_COLS, 5)) goto done;
         cJSON_AddItemToArray(list, cJSON_CreateString(path));
     }
     if (stream_rows(inputs, n, shard_dest, &s)) goto done;
@@ -177,7 +174,7 @@ int prepare_rl(const char *convert_dir, const char *out_dir, int64_t test_size, 
     snprintf(pt, sizeof pt, "%s/test%s", out_dir, ext);
     snprintf(pr, sizeof pr, "%s/train%s", out_dir, ext);
     int rc = ERR_FAIL;
-    if (!s.perm || dtab_writer_open(&s.w[0], pt, TRAIN_COLS, 5) || dtab_writer_open(&s.w[1], pr, TRAIN_COLS, 5)) goto done;
+    if (!s.perm || dtab_writer_open(&s.w[0], pt, MSG_COLS, 5) || dtab_writer_open(&s.w[1], pr, MSG_COLS, 5)) goto done;
     if (stream_rows(in, 5, split_dest, &s)) goto done;
     *n_test = dtab_writer_count(s.w[0]);
     *n_train = dtab_writer_count(s.w[1]);
@@ -203,7 +200,7 @@ int prepare_distill(const char *const *inputs, int n, const char *out_path, int6
     // which is as random as the inputs themselves: the trainer shuffles again
     split_ctx s = {{0}, make_perm(total, seed), count};
     int rc = ERR_FAIL;
-    if (!s.perm || dtab_writer_open(&s.w[0], out_path, TRAIN_COLS, 5)) goto done;
+    if (!s.perm || dtab_writer_open(&s.w[0], out_path, MSG_COLS, 5)) goto done;
     if (stream_rows(inputs, n, split_dest, &s)) goto done;
     *n_out = dtab_writer_count(s.w[0]);
     rc = dtab_writer_close(s.w[0]);

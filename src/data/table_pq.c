@@ -57,6 +57,9 @@ int dtab_pq_writer_open(dtab_pq_writer **out, const char *path, const dcol *cols
     parquet_write_options opt;
     parquet_write_options_default(&opt);
     opt.row_group_bytes = 4u << 20;
+    // min/max statistics of every row group stay in memory until the footer: with long string
+    // columns (messages) that grows with the number of rows, and they are useless for our tables
+    opt.statistics = 0;
     int rc = parquet_writer_open(&p->w, path, spec, ncols, &opt);
     free(spec);
     if (rc) {
