@@ -32,9 +32,9 @@ typedef struct {
 static const demo_size SIZES[] = {
     // smoke: every stage for a few steps, for the test suite (results are not meaningful)
     {"smoke", 300, 200, 60, 60, 8, 600, 32, 2, 2, 1, 16, 64, 8, 512, 1, 4, 2, 3, 4, 2, 2, 2, 4, 6, 6},
-    {"tiny", 2000, 1000, 300, 300, 24, 2048, 128, 4, 4, 2, 32, 384, 32, 1024, 2, 300, 60, 200, 400, 16, 20, 4, 16, 100, 100},
-    {"small", 4000, 2000, 600, 600, 24, 4096, 256, 6, 8, 4, 32, 768, 64, 1024, 4, 800, 150, 500, 1000, 40, 40, 8, 32, 300, 200},
-    {"base", 20000, 8000, 2000, 2000, 24, 8192, 512, 8, 8, 4, 64, 1536, 128, 2048, 4, 3000, 500, 2000, 4000, 100, 100, 8, 32, 1000, 500},
+    {"tiny", 2000, 1000, 300, 300, 24, 4096, 128, 4, 4, 2, 32, 384, 32, 1024, 2, 300, 60, 200, 400, 16, 20, 4, 16, 100, 0},
+    {"small", 4000, 2000, 600, 600, 24, 4096, 256, 6, 8, 4, 32, 768, 64, 1024, 4, 800, 150, 500, 1000, 40, 40, 8, 32, 300, 0},
+    {"base", 20000, 8000, 2000, 2000, 24, 8192, 512, 8, 8, 4, 64, 1536, 128, 2048, 4, 3000, 500, 2000, 4000, 100, 100, 8, 32, 1000, 0},
 };
 
 typedef struct {
@@ -228,7 +228,7 @@ static int model_stages(demo *d) {
     char *dist = final_step(d, "runs/distill", z->distill_steps);
     if (!rc) rc = run_stage(d, "rl", ARGV("rl", "--algo", "grpo", "--model", dist, "--data", P(d, "rl/train.parquet"), "--out",
                                           P(d, "runs/rl"), "--steps", I(z->rl_steps), "--prompts", I(z->rl_prompts), "--width",
-                                          I(z->rl_width), "--lr", "2e-4", "--min-lr", "2e-4", "--kl-coef", "0.001",
+                                          I(z->rl_width), "--lr", "5e-5", "--min-lr", "5e-5", "--kl-coef", "0.001",
                                           "--save-every", I(z->rl_steps), "--seed", mem_printf("%lld", (long long)d->seed)));
     return rc;
 }
@@ -238,6 +238,10 @@ static int eval_stages(demo *d) {
     char *W = P(d, "world"), *results = P(d, "results.json");
     int rc = run_stage(d, "baselines", ARGV("baseline", "recif", "--raw", mem_printf("%s/onerec_bench_release.parquet", W),
                                             "--world", W, "--results", P(d, "baselines.json")));
+    if (!rc) rc = run_stage(d, "eval_base", ARGV("eval", "--model", final_step(d, "runs/base", z->base_steps), "--data",
+                                                 P(d, "data/benchmark"), "--tasks", "none", "--general",
+                                                 mem_printf("%s/general/general_test.parquet", W), "--name", "base", "--out",
+                                                 P(d, "eval/base")));
     int steps[4] = {z->s2_steps, z->sft_steps, z->distill_steps, z->rl_steps};
     for (int i = 0; !rc && i < 4; i++) {
         char *name = mem_printf("eval_%s", EVAL_MODELS[i][0]);
@@ -251,7 +255,7 @@ static int eval_stages(demo *d) {
 }
 
 static int demo_run(demo *d, int only_report) {
-    d->nsteps = 29;
+    d->nsteps = 27;
     int rc = file_mkdirs(d->dir);
     char *dd = P(d, ".done"), *ld = P(d, "logs");
     if (!rc) rc = file_mkdirs(dd) || file_mkdirs(ld);

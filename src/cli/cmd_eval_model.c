@@ -20,7 +20,7 @@ int cmd_eval_model(int argc, char **argv) {
         {"data", ARG_STR, &data, "benchmark dir ({task}/{task}_test.parquet, sid2pid.json, product_sid2pid.json)", 1},
         {"out", ARG_STR, &out, "output dir: pred_{task}.jsonl, results.json, results.md", 1},
         {"name", ARG_STR, &name, "system name in the results", 0},
-        {"tasks", ARG_STR, &tasks, "comma-separated subset of the 8 tasks (default: all)", 0},
+        {"tasks", ARG_STR, &tasks, "comma-separated subset of the 8 tasks (default: all; none: only --general)", 0},
         {"max-samples", ARG_I64, &max_samples, "samples per task at most (0: all)", 0},
         {"width", ARG_INT, &width, "beam width (the reference: 32)", 0},
         {"constrain", ARG_BOOL, &constrain, "beams restricted to real items (a SID trie; the reference has none)", 0},
@@ -39,7 +39,8 @@ int cmd_eval_model(int argc, char **argv) {
     char *copy = tasks ? mem_strdup(tasks) : NULL;
     for (char *t = copy ? strtok(copy, ",") : NULL; t && nt < 16; t = strtok(NULL, ",")) list[nt++] = t;
     o.model_dir = model, o.bench_dir = data, o.out_dir = out, o.name = name, o.general_path = general;
-    o.tasks = tasks ? (const char *const *)list : NULL, o.ntasks = nt;
+    int none = tasks && !strcmp(tasks, "none");
+    o.tasks = tasks ? (const char *const *)list : NULL, o.ntasks = none ? 0 : nt;
     o.max_samples = max_samples, o.general_samples = general_samples, o.width = width, o.constrain = constrain;
     o.max_text_tokens = text_tokens;
     results_table res;

@@ -101,6 +101,8 @@ int bench_run_model(const bench_run_opts *o, results_table *r) {
         rc = eval_general(&l, o->general_path, o->general_samples, 24, &g);
         if (!rc) rc = results_set(r, o->name, "general", "accuracy", g.accuracy);
         if (!rc) rc = results_set(r, o->name, "general", "samples", (double)g.n);
+        if (!rc && g.skill_n[0]) rc = results_set(r, o->name, "general", "accuracy_arith", g.skill_accuracy[0]);
+        if (!rc && g.skill_n[1]) rc = results_set(r, o->name, "general", "accuracy_fact", g.skill_accuracy[1]);
         if (!rc) log_info("general skill: %lld / %lld correct (%.3f)", (long long)g.correct, (long long)g.n, g.accuracy);
     }
     if (o->constrain) sid_trie_free(&tv), sid_trie_free(&tp);

@@ -34,8 +34,13 @@ static int general_row(void *vctx, const cJSON *row) {
     int rc = lm_chat_prompt(c->l, m.msgs, m.n, 0, "/no_think", &ids);
     if (!rc) rc = lm_generate(c->l, ids.ids, (int)ids.n, &o, &text);
     if (!rc) {
-        c->r->correct += general_score(text, ans->valuestring) != 0;
+        int ok = general_score(text, ans->valuestring) != 0;
+        const cJSON *skill = cJSON_GetObjectItemCaseSensitive(meta, "skill");
+        int fact = cJSON_IsString(skill) && !strcmp(skill->valuestring, "fact");
+        c->r->correct += ok;
         c->r->n++;
+        c->r->skill_n[fact]++;
+        c->r->skill_correct[fact] += ok;
         progress_add(&c->prog, 1);
     }
     free(text);
@@ -54,5 +59,6 @@ int eval_general(lm *l, const char *test_path, int64_t max_samples, int max_new,
     progress_end(&c.prog);
     if (!rc && out->n == 0) rc = err_set("%s: no questions", test_path);
     out->accuracy = out->n ? (double)out->correct / (double)out->n : 0;
+    for (int k = 0; k < 2; k++) out->skill_accuracy[k] = out->skill_n[k] ? (double)out->skill_correct[k] / (double)out->skill_n[k] : 0;
     return rc;
 }
