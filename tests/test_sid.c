@@ -220,6 +220,14 @@ static void test_trie(void) {
     v = sid_trie_step(&t, v, codes[2]);
     CHECK(v >= 0 && v < t.n_sids);
     CHECK(sid_trie_step(&t, 0, 99) == -1);
+    // child_at agrees with step for every allowed code of the root and of one level-1 node
+    const int32_t *kids;
+    int64_t nk = sid_trie_children(&t, 0, &kids), agree = 1;
+    for (int64_t j = 0; j < nk; j++) agree &= sid_trie_child_at(&t, 0, j) == sid_trie_step(&t, 0, kids[j]);
+    int64_t v1 = sid_trie_child_at(&t, 0, 0);
+    nk = sid_trie_children(&t, v1, &kids);
+    for (int64_t j = 0; j < nk; j++) agree &= sid_trie_child_at(&t, v1, j) == sid_trie_step(&t, v1, kids[j]);
+    CHECK(agree && nk > 0);
     sid_trie_free(&t);
     CHECK_FAILS_WITH(sid_trie_build(&t, (int32_t[]){1, -2, 3}, 1, 3), "negative code");
     CHECK_OK(sid_trie_build(&t, codes, 0, 3));

@@ -22,6 +22,11 @@ void sid_trie_free(sid_trie *t);
 int64_t sid_trie_step(const sid_trie *t, int64_t node, int32_t code);
 // Allowed next codes at a node: *codes points into the trie, sorted ascending; returns the count.
 int64_t sid_trie_children(const sid_trie *t, int64_t node, const int32_t **codes);
+// The child along the j-th allowed code of sid_trie_children (0 <= j < count), without a search:
+// beam search walks the allowed array and keeps j, so a step costs one load.
+static inline int64_t sid_trie_child_at(const sid_trie *t, int64_t node, int64_t j) {
+    return t->child[t->first[node] + j];
+}
 // Allowed next codes after a prefix of `len` codes (0 <= len < layers): count, or 0 when the
 // prefix matches no SID (then *codes is NULL).
 int64_t sid_trie_next(const sid_trie *t, const int32_t *prefix, int len, const int32_t **codes);
