@@ -8,6 +8,7 @@
 #include "base/mem.h"
 #include "data/table.h"
 #include "eval/metrics.h"
+#include "rec/constrain.h"
 #include "rec/generate.h"
 #include "text/chat_json.h"
 
@@ -31,32 +32,11 @@ typedef struct {
     progress prog;
 } predict_ctx;
 
-// Constrained beams: the allowed next tokens are the trie's codes after the prefix, as token ids.
-static int allowed_sids(void *vctx, const int32_t *prefix, int depth, int32_t *out, int max) {
-    predict_ctx *c = vctx;
-    const sid_vocab *v = &c->l->sid;
-    int32_t codes[SID_MAX_LAYERS];
-    for (int i = 0; i < depth; i++) {
-        int layer, code;
-        if (sid_token_decode(v, prefix[i], &layer, &code) || layer != i) return 0;
-        codes[i] = code;
-    }
-    const int32_t *next;
-    int64_t n = sid_trie_next(c->trie, codes, depth, &next);
-    if (n > max) n = max;
-    for (int64_t i = 0; i < n; i++) out[i] = (int32_t)sid_token_id(v, depth, next[i]);
-    return (int)n;
-}
-
 // A beam's tokens as a packed SID (eval/metrics.h), or -1 when it is not a well-formed SID.
 static int64_t beam_sid(const sid_vocab *v, const int32_t *toks, int n) {
     int32_t codes[3];
-    if (n != 3) return -1;
-    for (int i = 0; i < n; i++) {
-        int layer, code;
-        if (sid_token_decode(v, toks[i], &layer, &code) || layer != i || code >= SID_CODES) return -1;
-        codes[i] = code;
-    }
+    if (n != 3 || !sid_beam_codes(v, toks, n, codes) || codes[0] >= SID_CODES || codes[1] >= SID_CODES || codes[2] >= SID_CODES)
+        return -1;
     return sid_pack(codes[0], codes[1], codes[2]);
 }
 
@@ -64,7 +44,8 @@ static int predict_ranking(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
     lm *l = c->l;
     if (!l->has_sid) return err_set("the model has no itemic tokens (run `onerec vocab expand`)");
     if (l->sid.layers != 3) return err_set("RecIF-Bench scores 3-code SIDs; this model has %d layers", l->sid.layers);
-    beam_params bp = {c->o->width, l->sid.layers, c->trie ? allowed_sids : NULL, c};
+    sid_constraint sc = {c->trie, &l->sid};
+    beam_params bp = {c->o->width, l->sid.layers, c->trie ? sid_constraint_allowed : NULL, &sc};
     qwen3_kv *kv;
     if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam((int)prompt->n, bp.width, bp.steps))) return ERR_FAIL;
     beam_result r;

@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "data/prompts.h"
 #include "data/raw.h"
+#include "rec/constrain.h"
 #include "rec/generate.h"
 #include "rec/trie.h"
 
@@ -28,26 +29,6 @@ static char *sid_text(const sid_map *m, const int64_t *pids, int n, int cap, int
     }
     if (!len) strcpy(s, en ? "none" : "无");
     return s;
-}
-
-typedef struct {
-    const lm *l;
-    const sid_trie *t;
-} cons;
-
-static int allowed(void *ctx, const int32_t *prefix, int depth, int32_t *out, int max) {
-    cons *c = ctx;
-    int32_t codes[3];
-    for (int i = 0; i < depth; i++) {
-        int layer, code;
-        if (sid_token_decode(&c->l->sid, prefix[i], &layer, &code) || layer != i) return 0;
-        codes[i] = code;
-    }
-    const int32_t *next;
-    int64_t n = sid_trie_next(c->t, codes, depth, &next);
-    n = n > max ? max : n;
-    for (int64_t i = 0; i < n; i++) out[i] = (int32_t)sid_token_id(&c->l->sid, depth, next[i]);
-    return (int)n;
 }
 
 static int64_t pid_of(const sid_map *m, const int32_t *codes) {
@@ -87,8 +68,8 @@ int recommend_items(lm *l, const rec_request *q, rec_item *out, int *n, int *unk
     sid_trie t = {0};
     int width = q->k > 32 ? q->k : 32;
     if (!rc && q->constrain) rc = sid_trie_build(&t, dom->codes, dom->n, 3);
-    cons cc = {l, &t};
-    beam_params bp = {width, 3, q->constrain ? allowed : NULL, &cc};
+    sid_constraint sc = {&t, &l->sid};
+    beam_params bp = {width, 3, q->constrain ? sid_constraint_allowed : NULL, &sc};
     beam_result br = {0};
     qwen3_kv *kv = NULL;
     if (!rc) rc = qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam((int)ids.n, width, 3));
@@ -97,12 +78,8 @@ int recommend_items(lm *l, const rec_request *q, rec_item *out, int *n, int *unk
     for (int b = 0; !rc && b < br.n && *n < q->k; b++) {
         rec_item *it = &out[(*n)++];
         it->score = br.scores[b];
-        int ok = 1;
-        for (int i = 0; i < 3; i++) {
-            int layer, code;
-            ok &= !sid_token_decode(&l->sid, br.tokens[b * 3 + i], &layer, &code) && layer == i;
-            it->codes[i] = ok ? code : -1;
-        }
+        int ok = sid_beam_codes(&l->sid, br.tokens + (size_t)b * 3, 3, it->codes);
+        if (!ok) it->codes[0] = it->codes[1] = it->codes[2] = -1;
         it->pid = ok ? pid_of(dom, it->codes) : -1;
     }
     beam_result_free(&br);

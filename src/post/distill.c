@@ -218,10 +218,7 @@ int distill_run(const distill_args *a, const cJSON *args_json) {
     int rc = post_run_open(&run, a->student_dir, a->teacher_dir, 1, a->out, a->resume_from, args_json, &state);
     if (!rc) rc = check_vocab(&run, a->teacher_dir, &teacher_len);
     if (!rc && state) {
-        cJSON *x;
-        start = (x = cJSON_GetObjectItem(state, "step")) ? (int64_t)x->valuedouble : 0;
-        epoch = (x = cJSON_GetObjectItem(state, "epoch")) ? (int64_t)x->valuedouble : 0;
-        row = (x = cJSON_GetObjectItem(state, "row")) ? (int64_t)x->valuedouble : 0;
+        post_state_read(state, &start, &epoch, &row);
     }
     cJSON_Delete(state);
     if (!rc) rc = prompt_source_open(&src, a->data, epoch, row);
@@ -240,10 +237,7 @@ int distill_run(const distill_args *a, const cJSON *args_json) {
         progress_add(&prog, 1);
         rollouts_free(&r);
         if (!rc && (step % a->save_every == 0 || step == a->steps)) {
-            cJSON *s = cJSON_CreateObject();
-            cJSON_AddNumberToObject(s, "step", (double)step);
-            cJSON_AddNumberToObject(s, "epoch", (double)src.epoch);
-            cJSON_AddNumberToObject(s, "row", (double)src.row);
+            cJSON *s = post_state_new(step, src.epoch, src.row);
             rc = post_run_checkpoint(&run, step, s);
             cJSON_Delete(s);
         }

@@ -327,10 +327,7 @@ static void log_step(rl_ctx *c, int64_t step, const rl_rollouts *r, const rl_ste
 }
 
 static cJSON *state_json(rl_ctx *c, int64_t step) {
-    cJSON *s = cJSON_CreateObject();
-    cJSON_AddNumberToObject(s, "step", (double)step);
-    cJSON_AddNumberToObject(s, "epoch", (double)c->src.epoch);
-    cJSON_AddNumberToObject(s, "row", (double)c->src.row);
+    cJSON *s = post_state_new(step, c->src.epoch, c->src.row);
     if (c->critic) {
         int C = c->run.pol.model.cfg.dim;
         cJSON *cr = cJSON_AddArrayToObject(s, "critic");
@@ -361,10 +358,7 @@ int rl_run(const rl_args *a, const cJSON *args_json) {
     int rc = post_run_open(&c.run, a->model_dir, a->ref_dir ? a->ref_dir : a->model_dir, a->kl_coef != 0,
                            a->out, a->resume_from, args_json, &state);
     if (!rc && state) {
-        cJSON *x;
-        start = (x = cJSON_GetObjectItem(state, "step")) ? (int64_t)x->valuedouble : 0;
-        epoch = (x = cJSON_GetObjectItem(state, "epoch")) ? (int64_t)x->valuedouble : 0;
-        row = (x = cJSON_GetObjectItem(state, "row")) ? (int64_t)x->valuedouble : 0;
+        post_state_read(state, &start, &epoch, &row);
     }
     if (!rc && a->algo == RL_PPO) {
         int C = c.run.pol.model.cfg.dim;

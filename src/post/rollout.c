@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "eval/metrics.h"
 #include "eval/recif.h"
+#include "rec/constrain.h"
 #include "rec/generate.h"
 
 void rollout_group_free(rollout_group *g) {
@@ -16,36 +17,6 @@ void rollout_group_free(rollout_group *g) {
     }
     free(g->seqs), free(g->len), free(g->train), free(g->reward), free(g->partial), free(g->format);
     memset(g, 0, sizeof *g);
-}
-
-typedef struct {
-    const lm *l;
-    const sid_trie *trie;
-} trie_ctx;
-
-static int allowed(void *vctx, const int32_t *prefix, int depth, int32_t *out, int max) {
-    trie_ctx *c = vctx;
-    int32_t codes[SID_MAX_LAYERS];
-    for (int i = 0; i < depth; i++) {
-        int layer, code;
-        if (sid_token_decode(&c->l->sid, prefix[i], &layer, &code) || layer != i) return 0;
-        codes[i] = code;
-    }
-    const int32_t *next;
-    int64_t n = sid_trie_next(c->trie, codes, depth, &next);
-    n = n > max ? max : n;
-    for (int64_t i = 0; i < n; i++) out[i] = (int32_t)sid_token_id(&c->l->sid, depth, next[i]);
-    return (int)n;
-}
-
-// Codes of a beam (3 layers), or 0 when it is not a well-formed SID.
-static int beam_codes(const lm *l, const int32_t *t, int n, int32_t *codes) {
-    for (int i = 0; i < n; i++) {
-        int layer, code;
-        if (sid_token_decode(&l->sid, t[i], &layer, &code) || layer != i) return 0;
-        codes[i] = code;
-    }
-    return 1;
 }
 
 static float partial_hit(const int32_t *c, const int64_t *gt, int ngt) {
@@ -86,7 +57,7 @@ static int fill_group(const lm *l, rollout_group *g, const tok_buf *prompt, cons
         for (int i = 0; i < steps; i++, k++) s[k] = br->tokens[(size_t)b * steps + i], tr[k - prompt->n] = 1;
         g->len[b] = n;
         int32_t codes[3];
-        int ok = steps == 3 && beam_codes(l, br->tokens + (size_t)b * steps, steps, codes);
+        int ok = steps == 3 && sid_beam_codes(&l->sid, br->tokens + (size_t)b * steps, steps, codes);
         float part = ok ? partial_hit(codes, gt, ngt) : 0;
         g->partial[b] = part;
         g->reward[b] = part == 100.0f;
@@ -114,8 +85,8 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
     int32_t stop = l->think_end;
     gen_params gp = {.max_new = p->max_think, .sample = {p->temperature, 0, p->top_p, 1.0f},
                      .stop_ids = &stop, .n_stop = stop >= 0, .seed = p->seed};
-    trie_ctx tc = {l, p->trie};
-    beam_params bp = {p->width, 3, p->trie ? allowed : NULL, &tc};
+    sid_constraint sc = {p->trie, &l->sid};
+    beam_params bp = {p->width, 3, p->trie ? sid_constraint_allowed : NULL, &sc};
     qwen3_kv *kv = NULL;
     if (!rc) rc = qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)prompt.n, 1, p->max_think + (int)suffix.n) + gen_kv_tokens_beam(0, p->width, 3));
     if (!rc) rc = gen_two_stage(&l->model, kv, prompt.ids, (int)prompt.n, &gp, suffix.ids, (int)suffix.n, &bp, &reasoning, &br);

@@ -127,3 +127,18 @@ int post_load_sid_codes(const char *path, int32_t **codes, int64_t *n) {
     *n = a.n;
     return 0;
 }
+
+cJSON *post_state_new(int64_t step, int64_t epoch, int64_t row) {
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddNumberToObject(s, "step", (double)step);
+    cJSON_AddNumberToObject(s, "epoch", (double)epoch);
+    cJSON_AddNumberToObject(s, "row", (double)row);
+    return s;
+}
+
+void post_state_read(const cJSON *state, int64_t *step, int64_t *epoch, int64_t *row) {
+    const cJSON *x;
+    *step = (x = cJSON_GetObjectItem(state, "step")) ? (int64_t)x->valuedouble : 0;
+    *epoch = (x = cJSON_GetObjectItem(state, "epoch")) ? (int64_t)x->valuedouble : 0;
+    *row = (x = cJSON_GetObjectItem(state, "row")) ? (int64_t)x->valuedouble : 0;
+}

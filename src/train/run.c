@@ -1,4 +1,5 @@
 #include "train/run.h"
+#include "train/update.h"
 
 #include <errno.h>
 #include <math.h>
@@ -54,8 +55,8 @@ typedef struct {
     train_loader loader;
     int have_loader;
     trainer *tr;
-    tfevents_writer tb;
-    FILE *out_log, *err_log, *dump;
+    train_logs logs;          // stdout.log, stderr.log, args.json, events (rank 0)
+    FILE *dump;
     int64_t last_ckpt;       // step of the newest complete checkpoint (-1: none)
     cJSON *args;
 } run_ctx;
@@ -75,34 +76,6 @@ static int check_args(const train_run_args *a) {
     if (a->beta1 < 0 || a->beta1 >= 1 || a->beta2 < 0 || a->beta2 >= 1) return err_set("--beta1/--beta2 must be in [0, 1)");
     if (a->start_optimize_embedding_index < 0) return err_set("--start_optimize_embedding_index must be >= 0");
     return 0;
-}
-
-// Creates the output dir and proves it writable before any work is done.
-static int prepare_output(const char *out) {
-    if (file_mkdirs(out)) return err_wrap("output dir %s is not usable", out);
-    char *probe = mem_printf("%s/.write_test.%d", out, (int)getpid());
-    if (!probe) return ERR_FAIL;
-    int rc = file_write_atomic(probe, "ok\n", 3);
-    unlink(probe);
-    free(probe);
-    if (rc) return err_wrap("output dir %s is not writable", out);
-    return 0;
-}
-
-static int open_logs(run_ctx *c) {
-    const char *out = c->a->output_dir;
-    char *p = path_join(out, "stdout.log"), *q = path_join(out, "stderr.log"), *j = path_join(out, "args.json");
-    int rc = ERR_FAIL;
-    if (!p || !q || !j) goto done;
-    if (!(c->out_log = fopen(p, "a"))) { err_errno("cannot open %s", p); goto done; }
-    if (!(c->err_log = fopen(q, "a"))) { err_errno("cannot open %s", q); goto done; }
-    log_set_mirror(c->err_log);
-    if (json_save_file(j, c->args)) goto done;
-    if (tfevents_open(&c->tb, out)) goto done;
-    rc = 0;
-done:
-    free(p), free(q), free(j);
-    return rc;
 }
 
 static cJSON *make_state(run_ctx *c, int64_t step) {
@@ -147,9 +120,9 @@ static int run_eval(run_ctx *c, const train_dataset_config *edc, int64_t step) {
     if (rc) return err_wrap("evaluating at step %lld", (long long)step);
     if (c->rank == 0) {
         log_info("step %lld eval loss %.4f over %lld tokens", (long long)step, loss, (long long)ntok);
-        fprintf(c->out_log, "eval step %lld loss %.17g tokens %lld\n", (long long)step, loss, (long long)ntok);
-        fflush(c->out_log);
-        tfevents_add_scalar(&c->tb, "eval/loss", step, (float)loss);
+        fprintf(c->logs.out_log, "eval step %lld loss %.17g tokens %lld\n", (long long)step, loss, (long long)ntok);
+        fflush(c->logs.out_log);
+        tfevents_add_scalar(&c->logs.tb, "eval/loss", step, (float)loss);
         char *p = path_join(c->a->output_dir, "eval.tsv");
         FILE *f = p ? fopen(p, "a") : NULL;
         if (f) fprintf(f, "%lld\t%.9g\n", (long long)step, loss), fclose(f);
@@ -162,11 +135,11 @@ static void log_step(run_ctx *c, const trainer_stats *st, double dt) {
     double tps = dt > 0 ? (double)st->tokens / dt : 0;
     double flops = 3.0 * qwen3_flops_per_token(&c->m.cfg, c->dc.max_length / 2) * (double)st->tokens;
     double mfu = dt > 0 && c->a->peak_gflops > 0 ? flops / dt / (c->a->peak_gflops * 1e9) : 0;
-    fprintf(c->out_log, "step %lld loss %.17g itemic_token_loss %.9g text_token_loss %.9g grad_norm %.9g lr %.9g tokens %lld tokens_per_sec %.1f mfu %.4f\n",
+    fprintf(c->logs.out_log, "step %lld loss %.17g itemic_token_loss %.9g text_token_loss %.9g grad_norm %.9g lr %.9g tokens %lld tokens_per_sec %.1f mfu %.4f\n",
             (long long)st->step, st->loss, st->itemic_loss, st->text_loss, st->grad_norm, st->lr,
             (long long)st->tokens, tps, mfu);
-    fflush(c->out_log);
-    tfevents_writer *w = &c->tb;
+    fflush(c->logs.out_log);
+    tfevents_writer *w = &c->logs.tb;
     int64_t s = st->step;
     tfevents_add_scalar(w, "training/loss", s, (float)st->loss);
     if (st->itemic_tokens) tfevents_add_scalar(w, "training/itemic_token_loss", s, (float)st->itemic_loss);
@@ -233,10 +206,7 @@ static void ctx_free(run_ctx *c) {
     }
     tokenizer_free(c->tok);
     train_dataset_config_free(&c->dc);
-    tfevents_close(&c->tb);
-    log_set_mirror(NULL);
-    if (c->out_log) fclose(c->out_log);
-    if (c->err_log) fclose(c->err_log);
+    train_logs_close(&c->logs);
     if (c->dump) fclose(c->dump);
     cJSON_Delete(c->args);
 }
@@ -283,9 +253,9 @@ int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_st
     train_dataset_config edc;
     memset(&edc, 0, sizeof edc);
     if (check_args(a)) goto done;
-    if (c.rank == 0 && prepare_output(a->output_dir)) goto done;
+    if (c.rank == 0 && train_prepare_output(a->output_dir)) goto done;
     if (dist_barrier()) goto done;
-    if (c.rank == 0 && (ckpt_clean_partial(a->output_dir) || open_logs(&c))) goto done;
+    if (c.rank == 0 && (ckpt_clean_partial(a->output_dir) || train_logs_open(&c.logs, a->output_dir, c.args))) goto done;
     if (train_dataset_config_load(&c.dc, a->dataset_config)) goto done;
     if (a->max_length > 0) c.dc.max_length = a->max_length;
     if (c.dc.max_length < 2) { err_set("max_length %d is too short", c.dc.max_length); goto done; }
@@ -388,7 +358,7 @@ int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_st
         log_info("trained to step %lld; samples read %lld, skipped %lld over max_sample_length, %lld without loss "
                  "tokens; %lld tokens cut by cut_to_pad", (long long)step, (long long)c.loader.samples_read,
                  (long long)c.loader.skipped_long, (long long)c.loader.skipped_empty, (long long)c.loader.tokens_cut);
-        tfevents_flush(&c.tb);
+        tfevents_flush(&c.logs.tb);
         if (a->plot) plot_loss(a->output_dir);
     }
     if (final_step) *final_step = step;
@@ -397,7 +367,7 @@ int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_st
 done_pb:
     if (c.rank == 0) progress_end(&pb);
 done:
-    if (rc && c.err_log) fprintf(c.err_log, "[error] %s\n", err_msg());   // the CLI prints it on stderr
+    if (rc && c.logs.err_log) fprintf(c.logs.err_log, "[error] %s\n", err_msg());   // the CLI prints it on stderr
     cJSON_Delete(state);
     train_dataset_config_free(&edc);
     ctx_free(&c);

@@ -1,4 +1,5 @@
 #include "train/trainer.h"
+#include "train/update.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -199,15 +200,11 @@ int trainer_step(trainer *t, trainer_stats *st) {
     }
     st->tokens = ntokens;
     st->rows = (int64_t)dist_size() * t->c.grad_accum * B;
-    st->grad_norm = qwen3_grad_norm(m);
     st->lr = lr_at(&t->c.lr, t->step);
-    if (!isfinite(st->loss) || !isfinite(st->grad_norm))
-        return err_set("step %lld: the loss is %g and the gradient norm %g (not finite); the weights were not updated",
-                       (long long)st->step, st->loss, st->grad_norm);
-    float scale = grad_clip_scale(st->grad_norm, t->c.max_grad_norm);
-    if (scale != 1.0f) qwen3_grad_scale(m, scale);
-    adamw_config ac = {(float)st->lr, t->c.beta1, t->c.beta2, t->c.eps, t->c.weight_decay};
-    if (adamw_step(m, &ac, (int)st->step)) return ERR_FAIL;
+    if (!isfinite(st->loss))
+        return err_set("step %lld: the loss is %g (not finite); the weights were not updated", (long long)st->step, st->loss);
+    train_update_cfg uc = {st->lr, t->c.beta1, t->c.beta2, t->c.eps, t->c.weight_decay, t->c.max_grad_norm};
+    if (train_update(m, &uc, st->step, &st->grad_norm)) return ERR_FAIL;
     t->step = st->step;
     return 1;
 }

@@ -1,0 +1,18 @@
+// Beams restricted to real items: the SID trie's allowed next codes as itemic token ids, in the
+// shape beam search takes (rec/beam.h beam_allowed_fn), and beam tokens back to SID codes.
+#pragma once
+#include <stdint.h>
+
+#include "rec/sid.h"
+#include "rec/trie.h"
+
+typedef struct {
+    const sid_trie *trie;
+    const sid_vocab *vocab;
+} sid_constraint;
+
+// beam_allowed_fn over a sid_constraint (ctx): the tokens that extend `prefix` (depth itemic
+// tokens, one per layer) towards a SID in the trie; 0 when the prefix is not one.
+int sid_constraint_allowed(void *ctx, const int32_t *prefix, int depth, int32_t *out, int max);
+// The codes of n beam tokens (one per layer, in layer order): 1, or 0 when they are not a SID.
+int sid_beam_codes(const sid_vocab *v, const int32_t *tokens, int n, int32_t *codes);
