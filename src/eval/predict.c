@@ -30,7 +30,41 @@ typedef struct {
     recif_predict_stats *st;
     int32_t yes, no;
     progress prog;
+    int npending;                       // text tasks: prompts decoded together
+    tok_buf pending_ids[16];
+    cJSON *pending_res[16];
 } predict_ctx;
+
+static int write_line(predict_ctx *c, const cJSON *res) {
+    char *line = cJSON_PrintUnformatted(res);
+    int rc = line && fprintf(c->out, "%s\n", line) > 0 ? 0 : err_set("cannot write a prediction");
+    free(line);
+    return rc;
+}
+
+// Generates the pending text answers in one batch and writes their lines.
+static int flush_text(predict_ctx *c) {
+    if (c->npending == 0) return 0;
+    const int32_t *p[16];
+    int len[16];
+    char *text[16];
+    for (int i = 0; i < c->npending; i++) p[i] = c->pending_ids[i].ids, len[i] = (int)c->pending_ids[i].n;
+    lm_gen_opts o = {.gen = {.max_new = c->o->max_text_tokens, .sample = sample_params_default()}};
+    int rc = lm_generate_batch(c->l, p, len, c->npending, &o, text);
+    for (int i = 0; i < c->npending; i++) {
+        if (!rc) {
+            cJSON_AddStringToObject(c->pending_res[i], "pred", text[i]);
+            free(text[i]);
+            rc = write_line(c, c->pending_res[i]);
+        }
+        cJSON_Delete(c->pending_res[i]);
+        tok_buf_free(&c->pending_ids[i]);
+    }
+    c->st->samples += c->npending;
+    progress_add(&c->prog, c->npending);
+    c->npending = 0;
+    return rc;
+}
 
 // A beam's tokens as a packed SID (eval/metrics.h), or -1 when it is not a well-formed SID.
 static int64_t beam_sid(const sid_vocab *v, const int32_t *toks, int n) {
@@ -85,15 +119,6 @@ static int predict_label(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
     return rc;
 }
 
-static int predict_text(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
-    lm_gen_opts o = {.gen = {.max_new = c->o->max_text_tokens, .sample = sample_params_default()}};
-    char *text = NULL;
-    if (lm_generate(c->l, prompt->ids, (int)prompt->n, &o, &text)) return ERR_FAIL;
-    cJSON_AddStringToObject(res, "pred", text);
-    free(text);
-    return 0;
-}
-
 static void copy_field(cJSON *dst, const cJSON *meta, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
     if (v) cJSON_AddItemToObject(dst, key, cJSON_Duplicate(v, 1));
@@ -101,7 +126,7 @@ static void copy_field(cJSON *dst, const cJSON *meta, const char *key) {
 
 static int predict_row(void *vctx, const cJSON *row) {
     predict_ctx *c = vctx;
-    if (c->o->max_samples > 0 && c->st->samples >= c->o->max_samples) return 0;
+    if (c->o->max_samples > 0 && c->st->samples + c->npending >= c->o->max_samples) return 0;
     const cJSON *mj = cJSON_GetObjectItemCaseSensitive(row, "messages");
     const cJSON *metaj = cJSON_GetObjectItemCaseSensitive(row, "metadata");
     cJSON *meta = cJSON_IsString(metaj) ? cJSON_Parse(metaj->valuestring) : NULL;
@@ -121,30 +146,32 @@ static int predict_row(void *vctx, const cJSON *row) {
     copy_field(res, meta, "answer_pid");
     if (!rc) {
         c->st->prompt_tokens += (int64_t)prompt.n;
-        if (c->kind == RECIF_RANKING) rc = predict_ranking(c, &prompt, res);
-        else if (c->kind == RECIF_LABEL) rc = predict_label(c, &prompt, res);
-        else {
+        if (c->kind == RECIF_TEXT) {
+            // queued: the prompt and the line move to the pending batch
             for (size_t i = msgs.n; i-- > 0;)
                 if (!strcmp(msgs.msgs[i].role, "user")) {
                     cJSON_AddStringToObject(res, "prompt", msgs.msgs[i].content);
                     break;
                 }
-            rc = predict_text(c, &prompt, res);
+            c->pending_ids[c->npending] = prompt;
+            c->pending_res[c->npending++] = res;
+            memset(&prompt, 0, sizeof prompt);
+            res = NULL;
+            if (c->npending == 16) rc = flush_text(c);
+        } else {
+            rc = c->kind == RECIF_RANKING ? predict_ranking(c, &prompt, res) : predict_label(c, &prompt, res);
+            if (!rc) rc = write_line(c, res);
+            if (!rc) {
+                c->st->samples++;
+                progress_add(&c->prog, 1);
+            }
         }
-    }
-    if (!rc) {
-        char *line = cJSON_PrintUnformatted(res);
-        rc = line && fprintf(c->out, "%s\n", line) > 0 ? 0 : err_set("cannot write a prediction");
-        free(line);
     }
     cJSON_Delete(res);
     cJSON_Delete(meta);
     tok_buf_free(&prompt);
     chat_messages_free(&msgs);
-    if (rc) return ERR_FAIL;
-    c->st->samples++;
-    progress_add(&c->prog, 1);
-    return 0;
+    return rc ? ERR_FAIL : 0;
 }
 
 static int32_t single_token(const lm *l, const char *text) {
@@ -170,6 +197,8 @@ int recif_predict_file(lm *l, const char *task, const char *test_path, const rec
     snprintf(label, sizeof label, "eval %s", task);
     progress_begin(&c.prog, label, o->max_samples, "samples");
     int rc = dtab_foreach(test_path, cols, 2, "benchmark test file", predict_row, &c);
+    int rf = flush_text(&c);
+    if (!rc) rc = rf;
     progress_end(&c.prog);
     st->seconds = time_now() - t0;
     if (!rc && st->skipped) log_warn("%s: %lld rows without usable messages/metadata were skipped", test_path, (long long)st->skipped);

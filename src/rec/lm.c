@@ -128,42 +128,48 @@ static int beam_text(lm *l, qwen3_kv *kv, const int32_t *prompt, int n, const lm
     return out ? 0 : ERR_FAIL;
 }
 
+int lm_generate_batch(lm *l, const int32_t *const *prompts, const int *plen, int np, const lm_gen_opts *o, char **texts) {
+    int64_t total = 0;
+    for (int i = 0; i < np; i++) texts[i] = NULL, total += plen[i];
+    qwen3_kv *kv;
+    if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)total, np, o->gen.max_new))) return ERR_FAIL;
+    gen_params p = o->gen;
+    int32_t stops[8];
+    int ns = 0;
+    for (int i = 0; i < p.n_stop && ns < 6; i++) stops[ns++] = p.stop_ids[i];
+    if (l->im_end >= 0) stops[ns++] = l->im_end;
+    if (l->endoftext >= 0) stops[ns++] = l->endoftext;
+    p.stop_ids = stops;
+    p.n_stop = ns;
+    stop_ctx sc = {l, o};
+    if (o->n_stop > 0) {
+        p.stop_fn = stop_on_string;
+        p.stop_ctx = &sc;
+    }
+    gen_output *out = mem_calloc((size_t)np, sizeof(gen_output));
+    int rc = out ? gen_sample_batch(&l->model, kv, prompts, plen, np, &p, out) : ERR_FAIL;
+    for (int i = 0; !rc && i < np; i++) {
+        // a trailing stop id is not part of the text
+        const gen_output *g = &out[i];
+        int keep = g->n - (g->stopped && g->n > 0 && (g->tokens[g->n - 1] == l->im_end || g->tokens[g->n - 1] == l->endoftext));
+        texts[i] = lm_decode(l, g->tokens, keep, 0);
+        if (!texts[i]) rc = ERR_FAIL;
+        else cut_at_stop(texts[i], o);
+    }
+    for (int i = 0; out && i < np; i++) gen_output_free(&out[i]);
+    free(out);
+    if (rc)
+        for (int i = 0; i < np; i++) free(texts[i]), texts[i] = NULL;
+    qwen3_kv_free(kv);
+    return rc;
+}
+
 int lm_generate(lm *l, const int32_t *prompt, int n, const lm_gen_opts *o, char **text) {
     *text = NULL;
-    int budget = o->beam_width > 0 ? gen_kv_tokens_beam(n, o->beam_width, o->beam_steps)
-                                   : gen_kv_tokens_sample(n, 1, o->gen.max_new);
+    if (o->beam_width <= 0) return lm_generate_batch(l, &prompt, &n, 1, o, text);
     qwen3_kv *kv;
-    if (qwen3_kv_init(&kv, &l->model, budget)) return ERR_FAIL;
-    int rc;
-    if (o->beam_width > 0) {
-        rc = beam_text(l, kv, prompt, n, o, text);
-    } else {
-        gen_params p = o->gen;
-        int32_t stops[8];
-        int ns = 0;
-        for (int i = 0; i < p.n_stop && ns < 6; i++) stops[ns++] = p.stop_ids[i];
-        if (l->im_end >= 0) stops[ns++] = l->im_end;
-        if (l->endoftext >= 0) stops[ns++] = l->endoftext;
-        p.stop_ids = stops;
-        p.n_stop = ns;
-        stop_ctx sc = {l, o};
-        if (o->n_stop > 0) {
-            p.stop_fn = stop_on_string;
-            p.stop_ctx = &sc;
-        }
-        gen_output out;
-        const int32_t *prompts[1] = {prompt};
-        rc = gen_sample_batch(&l->model, kv, prompts, &n, 1, &p, &out);
-        if (!rc) {
-            // a trailing stop id is not part of the text
-            int keep = out.n - (out.stopped && out.n > 0 && (out.tokens[out.n - 1] == l->im_end ||
-                                                              out.tokens[out.n - 1] == l->endoftext));
-            *text = lm_decode(l, out.tokens, keep, 0);
-            if (!*text) rc = ERR_FAIL;
-            else cut_at_stop(*text, o);
-        }
-        gen_output_free(&out);
-    }
+    if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam(n, o->beam_width, o->beam_steps))) return ERR_FAIL;
+    int rc = beam_text(l, kv, prompt, n, o, text);
     qwen3_kv_free(kv);
     return rc;
 }

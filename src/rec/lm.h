@@ -38,6 +38,9 @@ typedef struct {
 
 // Generates after the prompt ids; *text receives the new text (malloc'd), cut at a stop string.
 int lm_generate(lm *l, const int32_t *prompt, int n, const lm_gen_opts *o, char **text);
+// Sampling for np prompts at once (one decode step advances all of them: much faster than one by
+// one); texts [np] receive malloc'd strings.
+int lm_generate_batch(lm *l, const int32_t *const *prompts, const int *plen, int np, const lm_gen_opts *o, char **texts);
 // Chat prompt ids: the chat template with the generation prompt; enable_thinking 0 pre-fills
 // "<think>\n\n</think>\n\n" as the reference's evaluation does.
 int lm_chat_prompt(const lm *l, const chat_msg *msgs, size_t n, int enable_thinking, const char *soft_switch,
