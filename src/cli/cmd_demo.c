@@ -32,7 +32,7 @@ typedef struct {
 static const demo_size SIZES[] = {
     // smoke: every stage for a few steps, for the test suite (results are not meaningful)
     {"smoke", 300, 200, 60, 60, 8, 600, 32, 2, 2, 1, 16, 64, 8, 512, 1, 4, 2, 3, 4, 2, 2, 2, 4, 6, 6},
-    {"tiny", 2000, 1000, 300, 300, 24, 2048, 128, 4, 4, 2, 32, 384, 32, 1024, 2, 600, 60, 400, 1000, 16, 20, 4, 16, 100, 0},
+    {"tiny", 2000, 1000, 300, 300, 24, 2048, 128, 4, 4, 2, 32, 384, 32, 1024, 2, 600, 120, 500, 1000, 60, 20, 4, 16, 100, 0},
     {"small", 4000, 2000, 600, 600, 24, 4096, 256, 6, 8, 4, 32, 768, 64, 1024, 4, 800, 150, 500, 1000, 40, 40, 8, 32, 300, 0},
     {"base", 20000, 8000, 2000, 2000, 24, 8192, 512, 8, 8, 4, 64, 1536, 128, 2048, 4, 3000, 500, 2000, 4000, 100, 100, 8, 32, 1000, 0},
 };
@@ -217,7 +217,7 @@ static int model_stages(demo *d) {
     if (!rc) rc = run_stage(d, "vocab_expand", ARGV("vocab", "expand", "--model", base, "--out", P(d, "models/base_itemic"),
                                                     "--layers", "3", "--codebook", I(z->codebook), "--force"));
     char *s1 = mem_printf("--start_optimize_embedding_index=%d", base_len);
-    if (!rc) rc = train_stage(d, "stage1", P(d, "models/base_itemic"), "runs/stage1", "pretrain", z->s1_steps, "1e-3", "1e-4", "--freeze_llm", s1);
+    if (!rc) rc = train_stage(d, "stage1", P(d, "models/base_itemic"), "runs/stage1", "pretrain", z->s1_steps, "1e-2", "1e-3", "--freeze_llm", s1);
     if (!rc) rc = train_stage(d, "stage2", final_step(d, "runs/stage1", z->s1_steps), "runs/stage2", "pretrain", z->s2_steps, "1e-3", "1e-4", NULL, NULL);
     if (!rc) rc = train_stage(d, "sft", final_step(d, "runs/stage2", z->s2_steps), "runs/sft", "sft", z->sft_steps, "1e-3", "1e-4", NULL, NULL);
     char *sftm = final_step(d, "runs/sft", z->sft_steps);

@@ -149,7 +149,9 @@ static void findings(FILE *md, const char *dir, const results_table *r) {
     ends(yt, nt, 10, &t0, &t1);
     char buf[512];
     snprintf(buf, sizeof buf, "itemic-token loss %.3f -> %.3f, text-token loss %.3f -> %.3f (means of the first and last 10 steps)", i0, i1, t0, t1);
-    finding(md, ni > 0 && i1 < i0 && (nt == 0 || fabs(t1 - t0) < 0.1 * t0 + 0.05), "stage 1 lowers the itemic loss while the text loss stays", buf);
+    // "stays": stage 1 must not hurt text; the text loss may fall (the new rows' initial share of the
+    // softmax is trained away), it must not rise by more than 5%
+    finding(md, ni > 0 && i1 < i0 && (nt == 0 || t1 <= 1.05 * t0), "stage 1 lowers the itemic loss while the text loss does not rise", buf);
     const char *tasks[3] = {"video", "ad", "product"};
     int beats = 1, have = 0;
     char det[1024] = "";
