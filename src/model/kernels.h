@@ -9,7 +9,10 @@
 // range reduction by ln2 and a degree-6 polynomial, within ~2 ulp over [-87, 88]; below that it
 // returns ~1e-38 instead of 0, which no caller can tell apart after normalisation.
 static inline float k_exp(float x) {
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    // fmaxf/fminf map NaN to the bound, so the integer conversion below is always defined; the
+    // NaN itself is passed through at the end (a non-finite loss must stay visible)
+    float x0 = x;
+    x = __builtin_fminf(__builtin_fmaxf(x, -87.0f), 88.0f);
     float n = __builtin_floorf(x * 1.44269504f + 0.5f);
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -22,7 +25,7 @@ static inline float k_exp(float x) {
     int32_t bits = ((int32_t)n + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return x0 != x0 ? x0 : p * scale;
 }
 
 // out [N, OC] (= or += with acc), inp [N, IC], w [OC, IC]   (out = inp w^T)
