@@ -113,7 +113,7 @@ static int plot(const char *dir, const char *name, const char *run, const char *
         fprintf(f, "\n\n");
     }
     fclose(f);
-    char *cmd = mem_printf("gnuplot -e \"set terminal png size 800,400; set output '%s'; set title '%s'; set xlabel 'step'; plot ", png, name);
+    char *cmd = mem_printf("gnuplot -e \"set terminal png noenhanced size 800,400; set output '%s'; set title '%s'; set xlabel 'step'; plot ", png, name);
     for (int t = 0; t < ntags; t++) {
         char *c2 = mem_printf("%s%s'%s' index %d with lines title '%s'", cmd, t ? ", " : "", datp, t, tags[t]);
         free(cmd);
