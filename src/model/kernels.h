@@ -9,10 +9,11 @@
 // range reduction by ln2 and a degree-6 polynomial, within ~2 ulp over [-87, 88]; below that it
 // returns ~1e-38 instead of 0, which no caller can tell apart after normalisation.
 static inline float k_exp(float x) {
-    // fmaxf/fminf map NaN to the bound, so the integer conversion below is always defined; the
-    // NaN itself is passed through at the end (a non-finite loss must stay visible)
+    // the comparisons map NaN to the lower bound, so the integer conversion below is always
+    // defined; the NaN itself is passed through at the end (a non-finite loss must stay visible)
     float x0 = x;
-    x = __builtin_fminf(__builtin_fmaxf(x, -87.0f), 88.0f);
+    x = x > -87.0f ? x : -87.0f;
+    x = x < 88.0f ? x : 88.0f;
     float n = __builtin_floorf(x * 1.44269504f + 0.5f);
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
