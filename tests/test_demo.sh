@@ -33,6 +33,15 @@ check "rl: missing data names the file" "[ \$? = 1 ] && grep -q nonexistent $out
 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl3" --steps 2 --width 4 --prompts 1 --save-every 1 > /dev/null 2>&1
 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl3" --steps 3 --width 4 --prompts 1 --save-every 1 --resume-from "$out/rl3" > /dev/null 2>&1
 check "rl resumes from its latest checkpoint" "[ -d $out/rl3/step3 ] && [ \$(grep -c '\"step\": 3' $out/rl3/stdout.log) = 1 ]"
+# distillation refuses a teacher whose base vocabulary differs from the student's
+head -c 20000 README.md > "$out.txt"
+mkdir -p "$out/othertok"
+build/onerec tokenizer train --input "$out.txt" --vocab-size 300 --out "$out/othertok/tokenizer.json" > /dev/null 2>&1
+printf '{"model_type":"qwen3","hidden_size":16,"intermediate_size":32,"num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":1,"head_dim":8,"vocab_size":320,"max_position_embeddings":512,"tie_word_embeddings":true,"rope_theta":10000.0,"rms_norm_eps":1e-6}' > "$out/other.json"
+build/onerec init --config "$out/other.json" --out "$out/other" --tokenizer "$out/othertok" > /dev/null 2>&1
+build/onerec distill --student "$sft" --teacher "$out/other" --data "$out/distill/train.parquet" --out "$out/d2" --steps 1 > /dev/null 2> "$out.err"
+check "distill: a teacher with another vocabulary is refused" "[ \$? = 1 ] && grep -q 'different base vocabularies' $out.err"
+rm -f "$out.txt"
 for algo in dapo gpg ppo; do
     build/onerec rl --algo $algo --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl_$algo" --steps 1 --width 4 --prompts 2 > /dev/null 2> "$out.err"
     check "rl --algo $algo runs" "[ \$? = 0 ] && [ -d $out/rl_$algo/step1 ]"

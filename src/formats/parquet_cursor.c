@@ -111,6 +111,17 @@ static int load_row_group(parquet_cursor *c, int rg) {
         if (pq_col_decode_chunk(r, col, &g->chunks[col->ci], g->num_rows))
             return err_wrap("file %s, row group %d, column %s", r->path, rg, r->meta.names[col->ci]);
     }
+    if (r->mapped) {
+        // the chunks are decoded: drop their file pages so memory stays bounded by a row group,
+        // not by the file (a read-only private file mapping refaults the same bytes if touched)
+        long pg = sysconf(_SC_PAGESIZE);
+        for (int i = 0; i < c->ncols; i++) {
+            const pq_chunk_meta *cm = &g->chunks[c->cols[i].ci];
+            int64_t start = cm->dict_page_offset > 0 && cm->dict_page_offset < cm->data_page_offset ? cm->dict_page_offset : cm->data_page_offset;
+            int64_t a = start / pg * pg;
+            madvise((void *)(r->data + a), (size_t)(start + cm->total_compressed - a), MADV_DONTNEED);
+        }
+    }
     c->rg = rg;
     c->rg_rows = g->num_rows;
     c->row_in_rg = -1;
