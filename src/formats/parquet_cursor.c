@@ -93,35 +93,32 @@ const parquet_column_info *parquet_cursor_column_info(const parquet_cursor *c, i
     return i >= 0 && i < c->ncols ? &c->r->meta.cols[c->cols[i].ci] : NULL;
 }
 
+// madvise over the mapped bytes of the cursor's column chunks in row group g
+static void advise_chunks(parquet_cursor *c, const pq_row_group *g, int advice) {
+    parquet_reader *r = c->r;
+    if (!r->mapped) return;
+    long pg = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < c->ncols; i++) {
+        const pq_chunk_meta *cm = &g->chunks[c->cols[i].ci];
+        int64_t start = cm->dict_page_offset > 0 && cm->dict_page_offset < cm->data_page_offset ? cm->dict_page_offset : cm->data_page_offset;
+        int64_t a = start / pg * pg;
+        madvise((void *)(r->data + a), (size_t)(start + cm->total_compressed - a), advice);
+    }
+}
+
 static int load_row_group(parquet_cursor *c, int rg) {
     parquet_reader *r = c->r;
     const pq_row_group *g = &r->meta.rgs[rg];
-    if (r->mapped) {
-        // fault the chunks in with one call each instead of one page fault per 4 KiB page
-        long pg = sysconf(_SC_PAGESIZE);
-        for (int i = 0; i < c->ncols; i++) {
-            const pq_chunk_meta *cm = &g->chunks[c->cols[i].ci];
-            int64_t start = cm->dict_page_offset > 0 && cm->dict_page_offset < cm->data_page_offset ? cm->dict_page_offset : cm->data_page_offset;
-            int64_t a = start / pg * pg;
-            madvise((void *)(r->data + a), (size_t)(start + cm->total_compressed - a), 22 /* MADV_POPULATE_READ */);
-        }
-    }
+    // fault the chunks in with one call each instead of one page fault per 4 KiB page
+    advise_chunks(c, g, 22 /* MADV_POPULATE_READ */);
     for (int i = 0; i < c->ncols; i++) {
         pq_col *col = &c->cols[i];
         if (pq_col_decode_chunk(r, col, &g->chunks[col->ci], g->num_rows))
             return err_wrap("file %s, row group %d, column %s", r->path, rg, r->meta.names[col->ci]);
     }
-    if (r->mapped) {
-        // the chunks are decoded: drop their file pages so memory stays bounded by a row group,
-        // not by the file (a read-only private file mapping refaults the same bytes if touched)
-        long pg = sysconf(_SC_PAGESIZE);
-        for (int i = 0; i < c->ncols; i++) {
-            const pq_chunk_meta *cm = &g->chunks[c->cols[i].ci];
-            int64_t start = cm->dict_page_offset > 0 && cm->dict_page_offset < cm->data_page_offset ? cm->dict_page_offset : cm->data_page_offset;
-            int64_t a = start / pg * pg;
-            madvise((void *)(r->data + a), (size_t)(start + cm->total_compressed - a), MADV_DONTNEED);
-        }
-    }
+    // the chunks are decoded: drop their file pages so memory stays bounded by a row group, not
+    // by the file (a read-only private file mapping refaults the same bytes if touched again)
+    advise_chunks(c, g, MADV_DONTNEED);
     c->rg = rg;
     c->rg_rows = g->num_rows;
     c->row_in_rg = -1;
