@@ -33,6 +33,9 @@ check "rl: missing data names the file" "[ \$? = 1 ] && grep -q nonexistent $out
 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl3" --steps 2 --width 4 --prompts 1 --save-every 1 > /dev/null 2>&1
 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl3" --steps 3 --width 4 --prompts 1 --save-every 1 --resume-from "$out/rl3" > /dev/null 2>&1
 check "rl resumes from its latest checkpoint" "[ -d $out/rl3/step3 ] && [ \$(grep -c '\"step\": 3' $out/rl3/stdout.log) = 1 ]"
+build/onerec eval --model "$sft" --data "$out/data/benchmark" --out "$out/ej" --tasks rec_reason,item_understand --max-samples 2 --judge "$sft" > /dev/null 2>&1
+check "eval --judge scores the text tasks with a judge model" \
+  "/usr/bin/python3 -c \"import json,sys; r=json.load(open('$out/ej/results.json'))['model']; sys.exit(0 if 1 <= r['rec_reason']['judge'] <= 5 and 0 <= r['item_understand']['judge'] <= 1 and 'judge_unparsable' in r['rec_reason'] else 1)\""
 # distillation refuses a teacher whose base vocabulary differs from the student's
 head -c 20000 README.md > "$out.txt"
 mkdir -p "$out/othertok"

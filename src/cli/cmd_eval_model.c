@@ -13,6 +13,7 @@ int cmd_eval_model(int argc, char **argv);
 int cmd_eval_model(int argc, char **argv) {
     bench_run_opts o = {.name = "model", .width = 32, .max_text_tokens = 64};
     char *model = NULL, *data = NULL, *out = NULL, *name = "model", *general = NULL, *tasks = NULL, *json = NULL, *md = NULL;
+    char *judge = NULL;
     int64_t max_samples = 0, general_samples = 0;
     int constrain = 0, width = 32, text_tokens = 64;
     arg_spec specs[] = {
@@ -25,6 +26,7 @@ int cmd_eval_model(int argc, char **argv) {
         {"width", ARG_INT, &width, "beam width (the reference: 32)", 0},
         {"constrain", ARG_BOOL, &constrain, "beams restricted to real items (a SID trie; the reference has none)", 0},
         {"text-tokens", ARG_INT, &text_tokens, "new tokens for item_understand / rec_reason", 0},
+        {"judge", ARG_STR, &judge, "judge model dir: also score item_understand (info points) and rec_reason (1-5)", 0},
         {"general", ARG_STR, &general, "general_test table: also score general skill (exact match)", 0},
         {"general-samples", ARG_I64, &general_samples, "general questions at most (0: all)", 0},
         {"results", ARG_STR, &json, "also merge into this results.json", 0},
@@ -38,7 +40,7 @@ int cmd_eval_model(int argc, char **argv) {
     int nt = 0;
     char *copy = tasks ? mem_strdup(tasks) : NULL;
     for (char *t = copy ? strtok(copy, ",") : NULL; t && nt < 16; t = strtok(NULL, ",")) list[nt++] = t;
-    o.model_dir = model, o.bench_dir = data, o.out_dir = out, o.name = name, o.general_path = general;
+    o.model_dir = model, o.bench_dir = data, o.out_dir = out, o.name = name, o.general_path = general, o.judge_dir = judge;
     int none = tasks && !strcmp(tasks, "none");
     o.tasks = tasks ? (const char *const *)list : NULL, o.ntasks = none ? 0 : nt;
     o.max_samples = max_samples, o.general_samples = general_samples, o.width = width, o.constrain = constrain;

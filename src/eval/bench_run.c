@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "eval/general.h"
+#include "eval/judge.h"
 #include "eval/metrics.h"
 #include "eval/predict.h"
 #include "eval/recif.h"
@@ -42,7 +43,7 @@ static int load_map(sid2pid *m, const char *dir, const char *file) {
 }
 
 static int run_task(lm *l, const bench_run_opts *o, const char *task, const recif_predict_opts *po, const sid2pid *map,
-                    results_table *r) {
+                    lm *judge, results_table *r) {
     char *test = mem_printf("%s/%s/%s_test.parquet", o->bench_dir, task, task);
     if (test && !file_exists(test)) {
         free(test);
@@ -67,9 +68,12 @@ static int run_task(lm *l, const bench_run_opts *o, const char *task, const reci
         log_info("%s: %lld samples in %.1f s (%.2f samples/s), %lld of %lld beams not a SID", task, (long long)st.samples,
                  st.seconds, st.seconds > 0 ? st.samples / st.seconds : 0, (long long)st.invalid_beams, (long long)st.beams);
         recif_options opt = {.pid_map = recif_task_kind_of(task) == RECIF_RANKING ? map : NULL};
+        judge_ctx jc = {judge, !strcmp(task, "item_understand"), 0, 0};
+        if (judge && recif_task_kind_of(task) == RECIF_TEXT) opt.judge = judge_score, opt.judge_ctx = &jc;
         rc = recif_score_file(pred, o->name, &opt, r);
         if (!rc) rc = results_set(r, o->name, task, "samples_per_sec", st.seconds > 0 ? st.samples / st.seconds : 0);
         if (!rc && st.beams) rc = results_set(r, o->name, task, "invalid_beam_rate", (double)st.invalid_beams / st.beams);
+        if (!rc && jc.calls) rc = results_set(r, o->name, task, "judge_unparsable", (double)jc.unparsable / (double)jc.calls);
     }
     free(test), free(pred);
     return rc ? err_wrap("task %s", task) : 0;
@@ -79,6 +83,11 @@ int bench_run_model(const bench_run_opts *o, results_table *r) {
     if (file_mkdirs(o->out_dir)) return ERR_FAIL;
     lm l;
     if (lm_open(&l, o->model_dir)) return ERR_FAIL;
+    lm judge;
+    if (o->judge_dir && lm_open(&judge, o->judge_dir)) {
+        lm_close(&l);
+        return err_wrap("judge model");
+    }
     sid2pid video = {0}, product = {0};
     sid_trie tv = {0}, tp = {0};
     int rc = load_map(&video, o->bench_dir, "sid2pid.json");
@@ -94,7 +103,7 @@ int bench_run_model(const bench_run_opts *o, results_table *r) {
             rc = err_set("unknown task \"%s\" (video, ad, product, interactive, label_cond, label_pred, item_understand, rec_reason)", tasks[i]);
             break;
         }
-        rc = run_task(&l, o, tasks[i], &po, !strcmp(tasks[i], "product") ? &product : &video, r);
+        rc = run_task(&l, o, tasks[i], &po, !strcmp(tasks[i], "product") ? &product : &video, o->judge_dir ? &judge : NULL, r);
     }
     if (!rc && o->general_path) {
         general_result g;
@@ -107,6 +116,7 @@ int bench_run_model(const bench_run_opts *o, results_table *r) {
     }
     if (o->constrain) sid_trie_free(&tv), sid_trie_free(&tp);
     sid2pid_free(&video), sid2pid_free(&product);
+    if (o->judge_dir) lm_close(&judge);
     lm_close(&l);
     return rc;
 }

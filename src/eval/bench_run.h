@@ -8,6 +8,7 @@
 
 typedef struct {
     const char *model_dir, *bench_dir, *out_dir, *name, *general_path;
+    const char *judge_dir;      // a local judge model for item_understand / rec_reason (NULL: none)
     const char *const *tasks;   // NULL: all 8
     int ntasks;
     int64_t max_samples, general_samples;
