@@ -11,9 +11,11 @@ rc=$?
 check "demo exits 0" "[ $rc = 0 ]"
 [ $rc = 0 ] || tail -20 "$out.log"
 check "report written" "[ -s $out/report.md ]"
-check "every stage marked done" "[ \$(ls $out/.done | wc -l) -ge 25 ]"
+check "every stage marked done" "[ \$(ls $out/.done | wc -l) -ge 27 ]"
 check "results have the model stages and baselines" \
   "/usr/bin/python3 -c \"import json,sys; r=json.load(open('$out/results.json')); sys.exit(0 if all(s in r for s in ['rl','sft','distill','stage2','popularity','sasrec','oracle']) else 1)\""
+check "constrained beams name only real items" \
+  "/usr/bin/python3 -c \"import json,sys; r=json.load(open('$out/results.json'))['rl_constrained']; sys.exit(0 if all(r[t]['invalid_beam_rate'] == 0 for t in ['video','ad','product']) else 1)\""
 check "the report lists the commands" "grep -q 'onerec rl --algo grpo' $out/report.md"
 check "RL logged its reward" "grep -q '\"reward\"' $out/runs/rl/stdout.log"
 check "plots" "[ -s $out/plots/loss_sft.png ] || [ -s $out/plots/loss_sft.dat ]"

@@ -250,12 +250,18 @@ static int eval_stages(demo *d) {
                                      I(z->eval_samples), "--general-samples", I(z->general_samples), "--name",
                                      (char *)EVAL_MODELS[i][0], "--out", mem_printf("%s/eval/%s", d->dir, EVAL_MODELS[i][0])));
     }
+    // the reference has no constrained decoding; the same RL model with beams restricted to real items
+    if (!rc) rc = run_stage(d, "eval_rl_constrained",
+                            ARGV("eval", "--model", final_step(d, "runs/rl", z->rl_steps), "--data", P(d, "data/benchmark"),
+                                 "--tasks", "video,ad,product,interactive,label_cond", "--constrain", "--max-samples",
+                                 I(z->eval_samples), "--name", "rl_constrained", "--baselines", P(d, "baselines.json"),
+                                 "--out", P(d, "eval/rl_constrained")));
     (void)results;
     return rc;
 }
 
 static int demo_run(demo *d, int only_report) {
-    d->nsteps = 27;
+    d->nsteps = 28;
     int rc = file_mkdirs(d->dir);
     char *dd = P(d, ".done"), *ld = P(d, "logs");
     if (!rc) rc = file_mkdirs(dd) || file_mkdirs(ld);

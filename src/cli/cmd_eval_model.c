@@ -13,7 +13,7 @@ int cmd_eval_model(int argc, char **argv);
 int cmd_eval_model(int argc, char **argv) {
     bench_run_opts o = {.name = "model", .width = 32, .max_text_tokens = 64};
     char *model = NULL, *data = NULL, *out = NULL, *name = "model", *general = NULL, *tasks = NULL, *json = NULL, *md = NULL;
-    char *judge = NULL;
+    char *judge = NULL, *baselines = NULL;
     int64_t max_samples = 0, general_samples = 0;
     int constrain = 0, width = 32, text_tokens = 64;
     arg_spec specs[] = {
@@ -29,6 +29,7 @@ int cmd_eval_model(int argc, char **argv) {
         {"judge", ARG_STR, &judge, "judge model dir: also score item_understand (info points) and rec_reason (1-5)", 0},
         {"general", ARG_STR, &general, "general_test table: also score general skill (exact match)", 0},
         {"general-samples", ARG_I64, &general_samples, "general questions at most (0: all)", 0},
+        {"baselines", ARG_STR, &baselines, "results.json of the baselines (onerec baseline ...) to show beside the model", 0},
         {"results", ARG_STR, &json, "also merge into this results.json", 0},
         {"markdown", ARG_STR, &md, "also write the Markdown table here", 0},
         {0}};
@@ -47,6 +48,15 @@ int cmd_eval_model(int argc, char **argv) {
     o.max_text_tokens = text_tokens;
     results_table res;
     int rc = json ? results_load(&res, json) : results_init(&res);
+    if (!rc && baselines) {   // their systems first, so the table reads baselines, then the model
+        results_table b;
+        rc = results_load(&b, baselines);
+        const cJSON *sys, *task, *met;
+        if (!rc) cJSON_ArrayForEach(sys, b.root) cJSON_ArrayForEach(task, sys) cJSON_ArrayForEach(met, task) {
+                if (!rc && cJSON_IsNumber(met)) rc = results_set(&res, sys->string, task->string, met->string, met->valuedouble);
+            }
+        if (b.root) results_free(&b);
+    }
     if (!rc) rc = bench_run_model(&o, &res);
     char *rj = mem_printf("%s/results.json", out), *rm = mem_printf("%s/results.md", out);
     if (!rc) rc = results_save_json(&res, rj) || results_save_markdown(&res, rm);

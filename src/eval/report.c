@@ -67,8 +67,8 @@ static void merge_results(results_table *r, const char *path) {
     cJSON_Delete(j);
 }
 
-static const char *MODELS[] = {"base", "stage2", "sft", "distill", "rl"};
-#define NMODELS 5
+static const char *MODELS[] = {"base", "stage2", "sft", "distill", "rl", "rl_constrained"};
+#define NMODELS 6
 
 // All scalars of a tag from the event files of a run dir, by step.
 static int run_series(const char *run, const char *tag, double *x, double *y, int max) {
