@@ -32,7 +32,7 @@ typedef struct {
 static const demo_size SIZES[] = {
     // smoke: every stage for a few steps, for the test suite (results are not meaningful)
     {"smoke", 300, 200, 60, 60, 8, 600, 32, 2, 2, 1, 16, 64, 8, 512, 1, 4, 2, 3, 4, 2, 2, 2, 4, 6, 6},
-    {"tiny", 2000, 1000, 300, 300, 24, 2048, 128, 4, 4, 2, 32, 384, 32, 1024, 2, 600, 120, 500, 1000, 60, 20, 4, 16, 100, 0},
+    {"tiny", 2000, 1000, 300, 300, 24, 2048, 128, 4, 4, 2, 32, 384, 32, 1024, 2, 600, 120, 500, 1000, 300, 20, 4, 16, 100, 0},
     {"small", 4000, 2000, 600, 600, 24, 4096, 256, 6, 8, 4, 32, 768, 64, 1024, 4, 800, 150, 500, 1000, 40, 40, 8, 32, 300, 0},
     {"base", 20000, 8000, 2000, 2000, 24, 8192, 512, 8, 8, 4, 64, 1536, 128, 2048, 4, 3000, 500, 2000, 4000, 100, 100, 8, 32, 1000, 0},
 };
@@ -222,8 +222,8 @@ static int model_stages(demo *d) {
     if (!rc) rc = train_stage(d, "sft", final_step(d, "runs/stage2", z->s2_steps), "runs/sft", "sft", z->sft_steps, "1e-3", "1e-4", NULL, NULL);
     char *sftm = final_step(d, "runs/sft", z->sft_steps);
     if (!rc) rc = run_stage(d, "distill", ARGV("distill", "--student", sftm, "--teacher", base, "--data", P(d, "distill/train.parquet"),
-                                               "--out", P(d, "runs/distill"), "--steps", I(z->distill_steps), "--prompts", "8",
-                                               "--max-new", "24", "--lr", "2e-4", "--min-lr", "2e-4", "--save-every", I(z->distill_steps),
+                                               "--out", P(d, "runs/distill"), "--steps", I(z->distill_steps), "--prompts", "16",
+                                               "--max-new", "24", "--lr", "1e-4", "--min-lr", "1e-4", "--save-every", I(z->distill_steps),
                                                "--seed", mem_printf("%lld", (long long)d->seed)));
     char *dist = final_step(d, "runs/distill", z->distill_steps);
     if (!rc) rc = run_stage(d, "rl", ARGV("rl", "--algo", "grpo", "--model", dist, "--data", P(d, "rl/train.parquet"), "--out",
