@@ -12,20 +12,28 @@ void gen_output_free(gen_output *o) {
     memset(o, 0, sizeof *o);
 }
 
-int gen_prefill(const qwen3_model *m, qwen3_kv *kv, int seq, const int32_t *tokens, int n, float *logp) {
+// Appends n tokens to sequence seq; logits [V] (may be NULL) gets the last position's logits.
+static int prefill_logits(const qwen3_model *m, qwen3_kv *kv, int seq, const int32_t *tokens, int n, float *logits) {
     if (n <= 0) return err_set("generation: empty prompt");
-    int V = m->cfg.vocab;
     int *seqs = mem_alloc((size_t)n * sizeof(int));
     uint8_t *want = mem_calloc((size_t)n, 1);
-    float *logits = logp ? mem_alloc((size_t)V * sizeof(float)) : NULL;
-    int rc = (seqs && want && (!logp || logits)) ? 0 : ERR_FAIL;
+    int rc = seqs && want ? 0 : ERR_FAIL;
     if (!rc) {
         for (int i = 0; i < n; i++) seqs[i] = seq;
-        want[n - 1] = logp != NULL;
+        want[n - 1] = logits != NULL;
         rc = qwen3_kv_forward(m, kv, n, seqs, tokens, want, logits);
-        if (!rc && logp) sample_log_softmax(logp, logits, V);
     }
-    free(seqs), free(want), free(logits);
+    free(seqs), free(want);
+    return rc;
+}
+
+int gen_prefill(const qwen3_model *m, qwen3_kv *kv, int seq, const int32_t *tokens, int n, float *logp) {
+    int V = m->cfg.vocab;
+    float *logits = logp ? mem_alloc((size_t)V * sizeof(float)) : NULL;
+    if (logp && !logits) return ERR_FAIL;
+    int rc = prefill_logits(m, kv, seq, tokens, n, logits);
+    if (!rc && logp) sample_log_softmax(logp, logits, V);
+    free(logits);
     return rc;
 }
 
@@ -120,16 +128,8 @@ int gen_sample_batch(const qwen3_model *m, qwen3_kv *kv, const int32_t *const *p
             break;
         }
         made++;
-        // prefill each prompt, keeping the logits of its last position in row i
-        int *sq = mem_alloc((size_t)plen[i] * sizeof(int));
-        uint8_t *want = mem_calloc((size_t)plen[i], 1);
-        if (!sq || !want) rc = ERR_FAIL;
-        for (int t = 0; !rc && t < plen[i]; t++) sq[t] = seqs[i];
-        if (!rc) {
-            want[plen[i] - 1] = 1;
-            rc = qwen3_kv_forward(m, kv, plen[i], sq, prompts[i], want, logits + (size_t)i * V);
-        }
-        free(sq), free(want);
+        // each prompt keeps the logits of its last position in row i
+        rc = prefill_logits(m, kv, seqs[i], prompts[i], plen[i], logits + (size_t)i * V);
     }
     if (!rc) rc = decode_loop(m, kv, seqs, logits, prompts, plen, np, p, out);
     for (int i = 0; i < made; i++) qwen3_kv_free_seq(kv, seqs[i]);
@@ -214,18 +214,7 @@ int gen_two_stage(const qwen3_model *m, qwen3_kv *kv, const int32_t *prompt, int
     memset(out, 0, sizeof *out);
     float *logits = mem_alloc((size_t)V * sizeof(float)), *logp = mem_alloc((size_t)V * sizeof(float));
     int seq = (logits && logp) ? qwen3_kv_new_seq(kv) : ERR_FAIL;
-    int rc = seq < 0 ? ERR_FAIL : 0;
-    if (!rc) {
-        int *sq = mem_alloc((size_t)plen * sizeof(int));
-        uint8_t *want = mem_calloc((size_t)plen, 1);
-        rc = (sq && want && plen > 0) ? 0 : (plen > 0 ? ERR_FAIL : err_set("empty prompt"));
-        for (int t = 0; !rc && t < plen; t++) sq[t] = seq;
-        if (!rc) {
-            want[plen - 1] = 1;
-            rc = qwen3_kv_forward(m, kv, plen, sq, prompt, want, logits);
-        }
-        free(sq), free(want);
-    }
+    int rc = seq < 0 ? ERR_FAIL : prefill_logits(m, kv, seq, prompt, plen, logits);
     const int32_t *prompts[1] = {prompt};
     if (!rc && p->max_new > 0) rc = decode_loop(m, kv, &seq, logits, prompts, &plen, 1, p, reasoning);
     // the last sampled token is not in the cache yet (decode_loop stops before feeding it)
