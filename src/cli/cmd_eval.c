@@ -45,15 +45,7 @@ int cmd_eval(int argc, char **argv) {
     results_table r = {0};
     // merge order: an existing results.json, then the baselines' file, then this system
     rc = json ? results_load(&r, json) : results_init(&r);
-    if (!rc && base) {
-        results_table b;
-        rc = results_load(&b, base);
-        const cJSON *sys, *task, *met;
-        if (!rc) cJSON_ArrayForEach(sys, b.root) cJSON_ArrayForEach(task, sys) cJSON_ArrayForEach(met, task) {
-                if (!rc) rc = results_set(&r, sys->string, task->string, met->string, met->valuedouble);
-            }
-        if (b.root) results_free(&b);
-    }
+    if (!rc && base) rc = results_merge_file(&r, base);
     if (!rc) rc = recif_score_file(pred, name, &opt, &r);
     if (!rc && json) rc = results_save_json(&r, json);
     if (!rc && md) rc = results_save_markdown(&r, md);

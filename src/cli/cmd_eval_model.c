@@ -48,15 +48,8 @@ int cmd_eval_model(int argc, char **argv) {
     o.max_text_tokens = text_tokens;
     results_table res;
     int rc = json ? results_load(&res, json) : results_init(&res);
-    if (!rc && baselines) {   // their systems first, so the table reads baselines, then the model
-        results_table b;
-        rc = results_load(&b, baselines);
-        const cJSON *sys, *task, *met;
-        if (!rc) cJSON_ArrayForEach(sys, b.root) cJSON_ArrayForEach(task, sys) cJSON_ArrayForEach(met, task) {
-                if (!rc && cJSON_IsNumber(met)) rc = results_set(&res, sys->string, task->string, met->string, met->valuedouble);
-            }
-        if (b.root) results_free(&b);
-    }
+    // their systems first, so the table reads baselines, then the model
+    if (!rc && baselines) rc = results_merge_file(&res, baselines);
     if (!rc) rc = bench_run_model(&o, &res);
     char *rj = mem_printf("%s/results.json", out), *rm = mem_printf("%s/results.md", out);
     if (!rc) rc = results_save_json(&res, rj) || results_save_markdown(&res, rm);

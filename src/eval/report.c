@@ -58,15 +58,6 @@ static int load_stages(const char *dir, cJSON **out, int max) {
     return n;
 }
 
-// Copies every system of `path` into r (a later file wins on equal keys).
-static void merge_results(results_table *r, const char *path) {
-    cJSON *j = file_exists(path) ? json_load_file(path) : NULL;
-    const cJSON *sys, *task, *metric;
-    cJSON_ArrayForEach(sys, j) cJSON_ArrayForEach(task, sys) cJSON_ArrayForEach(metric, task)
-        if (cJSON_IsNumber(metric)) results_set(r, sys->string, task->string, metric->string, metric->valuedouble);
-    cJSON_Delete(j);
-}
-
 static const char *MODELS[] = {"base", "stage2", "sft", "distill", "rl", "rl_constrained"};
 #define NMODELS 6
 
@@ -178,11 +169,11 @@ int report_write(const char *dir, const char *size, double seconds) {
     results_table r;
     if (results_init(&r)) return ERR_FAIL;
     char *p = mem_printf("%s/baselines.json", dir);
-    merge_results(&r, p);
+    (void)results_merge_file(&r, p);   // a stage that did not run adds nothing
     free(p);
     for (int i = 0; i < NMODELS; i++) {
         p = mem_printf("%s/eval/%s/results.json", dir, MODELS[i]);
-        merge_results(&r, p);
+        (void)results_merge_file(&r, p);   // a stage that did not run adds nothing
         free(p);
     }
     p = mem_printf("%s/results.json", dir);

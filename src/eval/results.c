@@ -180,3 +180,15 @@ int results_save_markdown(const results_table *r, const char *path) {
     free(md);
     return rc;
 }
+
+int results_merge_file(results_table *r, const char *path) {
+    results_table b;
+    if (results_load(&b, path)) return ERR_FAIL;
+    int rc = 0;
+    const cJSON *sys, *task, *met;
+    cJSON_ArrayForEach(sys, b.root) cJSON_ArrayForEach(task, sys) cJSON_ArrayForEach(met, task) {
+        if (!rc && cJSON_IsNumber(met)) rc = results_set(r, sys->string, task->string, met->string, met->valuedouble);
+    }
+    results_free(&b);
+    return rc;
+}

@@ -14,6 +14,9 @@ int results_init(results_table *r);
 void results_free(results_table *r);
 // Reads an existing results.json (to add a system to it); a missing file gives an empty table.
 int results_load(results_table *r, const char *path);
+// Copies every numeric entry of another results.json into r (a later file wins on equal keys; a
+// missing file adds nothing).
+int results_merge_file(results_table *r, const char *path);
 int results_set(results_table *r, const char *system, const char *task, const char *metric, double value);
 // Returns 0 and *value, or ERR_FAIL when that entry is absent.
 int results_get(const results_table *r, const char *system, const char *task, const char *metric, double *value);
