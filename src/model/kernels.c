@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,10 +38,13 @@ void k_rmsnorm(float *out, float *rstd, const float *inp, const float *w, int N,
 
 void k_rmsnorm_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
                    const float *rstd, int N, int C) {
-#pragma omp parallel
+    // each thread sums its rows' weight gradient into its own slice; the slices are then added in
+    // thread order, so the result does not depend on which thread finishes first
+    int nt = omp_get_max_threads();
+    float *part = dw ? calloc((size_t)nt * C, sizeof(float)) : NULL;
+#pragma omp parallel num_threads(nt)
     {
-        // each thread sums its rows' weight gradient privately, then adds it once
-        float *dwl = dw ? calloc((size_t)C, sizeof(float)) : NULL;
+        float *dwl = part ? part + (size_t)omp_get_thread_num() * C : NULL;
 #pragma omp for schedule(static)
         for (int i = 0; i < N; i++) {
             const float *x = inp + (size_t)i * C, *dy = dout + (size_t)i * C;
@@ -53,11 +57,11 @@ void k_rmsnorm_bwd(float *dinp, float *dw, const float *dout, const float *inp, 
             if (dwl)
                 for (int j = 0; j < C; j++) dwl[j] += dy[j] * x[j] * r;
         }
-        if (dwl) {
-#pragma omp critical
-            for (int j = 0; j < C; j++) dw[j] += dwl[j];
-            free(dwl);
-        }
+    }
+    if (part) {
+        for (int t = 0; t < nt; t++)
+            for (int j = 0; j < C; j++) dw[j] += part[(size_t)t * C + j];
+        free(part);
     }
 }
 
