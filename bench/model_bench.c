@@ -1,6 +1,6 @@
 // Speed of the C Qwen3 for bench/train_step.sh and bench/prefill.sh: tokens/s of a full training
 // step (forward, backward, AdamW) or of a forward pass with the loss, on random weights, plus the
-// measured sgemm rate for MFU. Tokens are a fixed formula shared with scripts/qwen3_ref.py bench.
+// measured sgemm rate for MFU. --recompute: with gradient checkpointing. Tokens are a fixed formula shared with scripts/qwen3_ref.py bench.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ static double sgemm_gflops(void) {
 
 int main(int argc, char **argv) {
     int hidden = 512, layers = 4, heads = 8, kv = 4, head_dim = 64, ffn = 1536, vocab = 151936, batch = 4,
-        seq = 256, steps = 3, untied = 0, fwd = 0;
+        seq = 256, steps = 3, untied = 0, fwd = 0, recompute = 0;
     struct { const char *name; int *dst; } flags[] = {
         {"--hidden", &hidden}, {"--layers", &layers}, {"--heads", &heads}, {"--kv", &kv},
         {"--head-dim", &head_dim}, {"--ffn", &ffn}, {"--vocab", &vocab}, {"--batch", &batch},
@@ -34,6 +34,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--untied")) { untied = 1; continue; }
         if (!strcmp(argv[i], "--forward-only")) { fwd = 1; continue; }
+        if (!strcmp(argv[i], "--recompute")) { recompute = 1; continue; }
         size_t f = 0;
         while (f < sizeof flags / sizeof flags[0] && strcmp(argv[i], flags[f].name)) f++;
         if (f == sizeof flags / sizeof flags[0] || i + 1 >= argc) {
@@ -47,7 +48,7 @@ int main(int argc, char **argv) {
                       .rope_theta = 1e6f, .eps = 1e-6f};
     qwen3_model m;
     qwen3_acts *a;
-    if (qwen3_model_init(&m, &c) || qwen3_acts_init(&a, &m, batch, seq, !fwd)) {
+    if (qwen3_model_init(&m, &c) || qwen3_acts_init(&a, &m, batch, seq, fwd ? QWEN3_ACTS_INFER : recompute ? QWEN3_ACTS_RECOMPUTE : QWEN3_ACTS_TRAIN)) {
         fprintf(stderr, "model_bench: %s\n", err_msg());
         return 1;
     }
@@ -83,8 +84,9 @@ int main(int argc, char **argv) {
     free(ts);
     double flops = qwen3_flops_per_token(&c, seq / 2) * (fwd ? 1 : 3);
     double peak = sgemm_gflops();
-    printf("ours tokens_per_s=%.1f loss=%.4f params=%.1fM gflops=%.1f sgemm_gflops=%.1f mfu=%.1f%%\n", tps, loss,
-           m.n_params / 1e6, tps * flops / 1e9, peak, 100.0 * tps * flops / 1e9 / peak);
+    printf("ours tokens_per_s=%.1f loss=%.4f params=%.1fM gflops=%.1f sgemm_gflops=%.1f mfu=%.1f%% acts_mib=%.1f\n",
+           tps, loss, m.n_params / 1e6, tps * flops / 1e9, peak, 100.0 * tps * flops / 1e9 / peak,
+           qwen3_acts_bytes(a) / 1048576.0);
     qwen3_acts_free(a);
     qwen3_model_free(&m);
     free(tok), free(tgt);

@@ -75,7 +75,7 @@ static float *read_floats(const char *dir, const char *name, size_t n) {
     return out;
 }
 
-static void ref_case(const char *label, qwen3_config cfg, int B, int T) {
+static void ref_case(const char *label, qwen3_config cfg, int B, int T, int mode) {
     qwen3_model m;
     CHECK_OK(qwen3_model_init(&m, &cfg));
     init_spread(&m, 42);
@@ -118,7 +118,7 @@ static void ref_case(const char *label, qwen3_config cfg, int B, int T) {
 
     // ours: logits, loss and gradients
     qwen3_acts *a;
-    CHECK_OK(qwen3_acts_init(&a, &m, B, T, 1));
+    CHECK_OK(qwen3_acts_init(&a, &m, B, T, mode));
     qwen3_batch b = {.B = B, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
     float loss;
     CHECK_OK(qwen3_alloc_grads(&m));
@@ -165,9 +165,60 @@ static void ref_case(const char *label, qwen3_config cfg, int B, int T) {
     file_remove_tree(dir);
 }
 
-static void test_ref_gqa1_tied(void) { ref_case("gqa1 tied hd16", tiny(48, 4, 4, 16, 80, 97, 2, 1), 2, 24); }
-static void test_ref_gqa2_untied(void) { ref_case("gqa2 untied", tiny(32, 4, 2, 8, 64, 61, 2, 0), 3, 20); }
-static void test_ref_gqa4_tied(void) { ref_case("gqa4 tied hd12", tiny(40, 8, 2, 12, 72, 83, 3, 1), 2, 70); }
+static void test_ref_gqa1_tied(void) {
+    ref_case("gqa1 tied hd16", tiny(48, 4, 4, 16, 80, 97, 2, 1), 2, 24, QWEN3_ACTS_TRAIN);
+}
+static void test_ref_gqa2_untied(void) {
+    ref_case("gqa2 untied", tiny(32, 4, 2, 8, 64, 61, 2, 0), 3, 20, QWEN3_ACTS_TRAIN);
+}
+// three layers with gradient checkpointing: the recomputed activations give the reference's gradients
+static void test_ref_gqa4_tied(void) {
+    ref_case("gqa4 tied hd12 recompute", tiny(40, 8, 2, 12, 72, 83, 3, 1), 2, 70, QWEN3_ACTS_RECOMPUTE);
+}
+
+// Gradient checkpointing computes exactly what the kept activations give (the same operations in
+// the same order), for the full model and for stage 1's frozen layers, in less memory.
+static void grads_in_mode(qwen3_model *m, int mode, const qwen3_batch *b, float *loss, float *g, size_t *bytes) {
+    qwen3_acts *a;
+    CHECK_OK(qwen3_acts_init(&a, m, b->B, b->T, mode));
+    CHECK_OK(qwen3_alloc_grads(m));
+    qwen3_zero_grads(m);
+    CHECK_OK(qwen3_forward_backward(m, a, b, loss, NULL));
+    memcpy(g, m->grad_mem, m->n_params * sizeof(float));
+    *bytes = qwen3_acts_bytes(a);
+    qwen3_acts_free(a);
+}
+
+static void test_recompute(void) {
+    qwen3_config cfg = tiny(32, 4, 2, 8, 64, 61, 6, 1);
+    qwen3_model m;
+    CHECK_OK(qwen3_model_init(&m, &cfg));
+    init_spread(&m, 5);
+    enum { B = 2, T = 40 };
+    int tok[B * T], pos[B * T], seg[B * T], tgt[B * T];
+    make_batch(B, T, cfg.vocab, 3, tok, pos, seg, tgt);
+    qwen3_batch b = {.B = B, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
+    float *g1 = malloc(m.n_params * sizeof(float)), *g2 = malloc(m.n_params * sizeof(float));
+    for (int frozen = 0; frozen <= 1; frozen++) {
+        m.freeze_layers = frozen;
+        m.grad_row_start = frozen ? 40 : 0;
+        float l1, l2;
+        size_t keep, rec;
+        grads_in_mode(&m, QWEN3_ACTS_TRAIN, &b, &l1, g1, &keep);
+        grads_in_mode(&m, QWEN3_ACTS_RECOMPUTE, &b, &l2, g2, &rec);
+        CHECK(l1 == l2);
+        CHECK(memcmp(g1, g2, m.n_params * sizeof(float)) == 0);
+        double norm = 0;
+        for (size_t i = 0; i < m.n_params; i++) norm += fabs(g1[i]);
+        CHECK(norm > 0);
+        printf("recompute (frozen %d): gradients bitwise equal; activations %zu -> %zu bytes\n", frozen, keep, rec);
+        CHECK(rec * 2 < keep);
+    }
+    qwen3_acts *bad = NULL;
+    CHECK_FAILS_WITH(qwen3_acts_init(&bad, &m, B, T, 3), "activation mode");
+    free(g1), free(g2);
+    qwen3_model_free(&m);
+}
 
 // Full forward logits of one sequence.
 static void full_logits(const qwen3_model *m, const int *tok, int n, float *out) {
@@ -339,6 +390,7 @@ int main(void) {
     RUN(test_ref_gqa4_tied);
     RUN(test_kv_decode_fork);
     RUN(test_frozen);
+    RUN(test_recompute);
     RUN(test_weights);
     return test_summary("test_model");
 }

@@ -88,6 +88,13 @@ expect 'diff <(losses full/stdout.log) <(losses cut/stdout.log) >resume.diff' "r
 expect '[ -z "$(ls -a cut | grep partial)" ] && [ "$(cat cut/latest)" = step60 ]' "no partial checkpoint left"
 expect 'cmp -s full/step60/model.safetensors cut/step60/model.safetensors' "resumed final weights are bitwise equal"
 
+# ---- gradient checkpointing: the same steps, bitwise, from recomputed activations
+GC="--model_dir model --dataset_config pretrain.json $COMMON --max_length 256 --num_training_steps 6 --save_checkpoint_per_step 6"
+$ONEREC train $GC --output_dir keep >/dev/null 2>&1 || bad "run keeping activations"
+$ONEREC train $GC --output_dir recomp --enable_gradient_checkpointing >/dev/null 2>recomp.err || bad "checkpointed run: $(tail -3 recomp.err)"
+expect 'diff <(grep "^step " keep/stdout.log | cut -d" " -f1-12) <(grep "^step " recomp/stdout.log | cut -d" " -f1-12) >gc.diff' "checkpointed losses equal the normal run" gc.diff
+expect 'cmp -s keep/step6/model.safetensors recomp/step6/model.safetensors' "checkpointed weights are bitwise equal"
+
 # ---- bad inputs
 expect '! $ONEREC train --model_dir model --output_dir b1 --dataset_config bad_key.json 2>e1 && grep -q "unknown key \"max_lenght\"" e1' "bad dataset config key" e1
 expect '! $ONEREC train --model_dir model --output_dir b2 --dataset_config too_long.json 2>e2 && grep -q "no trainable tokens" e2' "no trainable tokens" e2

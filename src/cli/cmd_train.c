@@ -34,7 +34,7 @@ int cmd_train(int argc, char **argv) {
          "embedding / lm_head rows below this stay unchanged (stage 1: 151669)", 0},
         {"use_tie_weights", ARG_BOOL, &a.use_tie_weights, "expect tied embeddings (the model config decides)", 0},
         {"minibatch_size", ARG_INT, &a.minibatch_size, "lm_head loss chunk (the model chunks logits itself)", 0},
-        {"enable_gradient_checkpointing", ARG_BOOL, &a.enable_gradient_checkpointing, "accepted; activations are kept", 0},
+        {"enable_gradient_checkpointing", ARG_BOOL, &a.enable_gradient_checkpointing, "keep only each layer's input; recompute its activations in backward (less memory, one more forward)", 0},
         {"gradient_accumulation_steps", ARG_INT, &a.gradient_accumulation_steps, "micro batches per rank per step", 0},
         {"micro_batch_size", ARG_INT, &a.micro_batch_size, "packed rows per forward/backward", 0},
         {"resume_from", ARG_STR, &a.resume_from, "checkpoint dir or output dir (its latest) to continue exactly", 0},

@@ -29,8 +29,10 @@ typedef struct {
 } layer_acts;
 
 struct qwen3_acts {
-    int B, T, N, train;
-    layer_acts *la;     // [L] (all alias la[0]'s buffers when !train)
+    int B, T, N, train;   // train: QWEN3_ACTS_*
+    // [L]: all alias la[0]'s buffers when inference; with recompute every layer keeps only its
+    // own input x and shares la[0]'s other buffers, refilled layer by layer during backward
+    layer_acts *la;
     float *xres;        // [N, C] residual after the last layer
     float *xf;          // [N, C] final norm output
     float *rf;          // [N]
@@ -39,6 +41,7 @@ struct qwen3_acts {
     // backward scratch (train only)
     float *dres, *dln, *dq, *dqr, *dk, *dkr, *dv, *datt, *dg, *du, *dh;
     float *mem;         // the one allocation behind every buffer above
+    size_t mem_bytes;
     // lm_head chunk buffers, allocated on the first loss pass and kept: a fresh multi-MiB
     // allocation per step costs page faults on every step
     int chunk_rows;
@@ -53,14 +56,17 @@ int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int tr
     size_t N = (size_t)B * T, C = c->dim, F = c->ffn, Q = (size_t)c->n_heads * c->head_dim,
            K = (size_t)c->n_kv * c->head_dim;
     size_t per_layer = N * (4 * C + 3 * Q + 3 * K + 3 * F + 2 + 2 * c->n_heads + c->n_kv);
-    size_t nl = train ? (size_t)c->n_layers : 1;
+    if (train < QWEN3_ACTS_INFER || train > QWEN3_ACTS_RECOMPUTE) return err_set("bad activation mode %d", train);
+    size_t nl = train == QWEN3_ACTS_TRAIN ? (size_t)c->n_layers : 1;
+    size_t nx = train == QWEN3_ACTS_RECOMPUTE ? (size_t)c->n_layers - 1 : 0;   // inputs of layers 1..L-1
     size_t scratch = train ? N * (3 * C + 3 * Q + 4 * K + 3 * F) : 0;
-    size_t total = nl * per_layer + 2 * N * C + N + scratch + 16 * (20 * nl + 20);   // + alignment
+    size_t total = nl * per_layer + nx * N * C + 2 * N * C + N + scratch + 16 * (20 * nl + nx + 20);   // + alignment
     qwen3_acts *a = mem_calloc(1, sizeof *a);
     if (!a) return err_wrap("allocating activations");
     a->la = mem_calloc((size_t)c->n_layers, sizeof *a->la);
     a->pos = mem_alloc(N * sizeof(int));
     a->mem = mem_aligned(total * sizeof(float));
+    a->mem_bytes = total * sizeof(float);
     if (!a->la || !a->pos || !a->mem) {
         qwen3_acts_free(a);
         return err_wrap("allocating activations for %d x %d tokens (%.1f GiB)", B, T,
@@ -82,7 +88,10 @@ int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int tr
         TAKE(y->xm, N * C); TAKE(y->ln2, N * C); TAKE(y->r2, N);
         TAKE(y->g, N * F); TAKE(y->u, N * F); TAKE(y->h, N * F);
     }
-    for (size_t l = nl; l < (size_t)c->n_layers; l++) a->la[l] = a->la[0];
+    for (size_t l = nl; l < (size_t)c->n_layers; l++) {
+        a->la[l] = a->la[0];
+        if (nx) TAKE(a->la[l].x, N * C);
+    }
     if (!train) a->la[0].xm = a->la[0].x;   // inference: the residual is updated in place
     TAKE(a->xres, N * C); TAKE(a->xf, N * C); TAKE(a->rf, N);
     if (train) {
@@ -108,6 +117,8 @@ void qwen3_acts_free(qwen3_acts *a) {
 
 const float *qwen3_acts_hidden(const qwen3_acts *a) { return a->xf; }
 
+size_t qwen3_acts_bytes(const qwen3_acts *a) { return a->mem_bytes; }
+
 void qwen3_logits(const qwen3_model *m, float *out, const float *hidden, int n) {
     k_matmul(out, hidden, m->w.lm_head, n, m->cfg.dim, m->cfg.vocab, 0);
 }
@@ -126,35 +137,40 @@ static int check_batch(const qwen3_model *m, const qwen3_acts *a, const qwen3_ba
     return 0;
 }
 
-static void forward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) {
+// Layer l from its input la[l].x; with `down` the MLP output is added into the next layer's
+// input, without it (a recompute for backward) the layer stops at h, the last thing backward reads.
+static void layer_forward(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, int l, int down) {
     const qwen3_config *c = &m->cfg;
     int N = a->N, C = c->dim, F = c->ffn, D = c->head_dim, nH = c->n_heads, nKV = c->n_kv;
     int Q = nH * D, K = nKV * D;
     const int *pos = b->pos ? b->pos : a->pos;
-    k_embed(a->la[0].x, m->w.embed, b->tokens, N, C);
-    for (int l = 0; l < c->n_layers; l++) {
-        const qwen3_layer *w = &m->w.layers[l];
-        layer_acts *y = &a->la[l];
-        float *xnext = l + 1 < c->n_layers ? a->la[l + 1].x : a->xres;
-        k_rmsnorm(y->ln1, y->r1, y->x, w->in_norm, N, C, c->eps);
-        k_matmul(y->qr, y->ln1, w->wq, N, C, Q, 0);
-        k_matmul(y->kr, y->ln1, w->wk, N, C, K, 0);
-        k_matmul(y->v, y->ln1, w->wv, N, C, K, 0);
-        k_rmsnorm(y->q, y->rq, y->qr, w->q_norm, N * nH, D, c->eps);
-        k_rmsnorm(y->k, y->rk, y->kr, w->k_norm, N * nKV, D, c->eps);
-        k_rope(y->q, pos, N, nH, D, c->rope_theta, 0);
-        k_rope(y->k, pos, N, nKV, D, c->rope_theta, 0);
-        k_attention(y->att, y->lse, y->q, y->k, y->v, b->seg, a->B, a->T, nH, nKV, D);
-        if (y->xm != y->x) memcpy(y->xm, y->x, (size_t)N * C * sizeof(float));
-        k_matmul(y->xm, y->att, w->wo, N, Q, C, 1);
-        k_rmsnorm(y->ln2, y->r2, y->xm, w->post_norm, N, C, c->eps);
-        k_matmul(y->g, y->ln2, w->w_gate, N, C, F, 0);
-        k_matmul(y->u, y->ln2, w->w_up, N, C, F, 0);
-        k_swiglu(y->h, y->g, y->u, (size_t)N * F);
-        if (xnext != y->xm) memcpy(xnext, y->xm, (size_t)N * C * sizeof(float));
-        k_matmul(xnext, y->h, w->w_down, N, F, C, 1);
-    }
-    k_rmsnorm(a->xf, a->rf, a->xres, m->w.norm, N, C, c->eps);
+    const qwen3_layer *w = &m->w.layers[l];
+    layer_acts *y = &a->la[l];
+    k_rmsnorm(y->ln1, y->r1, y->x, w->in_norm, N, C, c->eps);
+    k_matmul(y->qr, y->ln1, w->wq, N, C, Q, 0);
+    k_matmul(y->kr, y->ln1, w->wk, N, C, K, 0);
+    k_matmul(y->v, y->ln1, w->wv, N, C, K, 0);
+    k_rmsnorm(y->q, y->rq, y->qr, w->q_norm, N * nH, D, c->eps);
+    k_rmsnorm(y->k, y->rk, y->kr, w->k_norm, N * nKV, D, c->eps);
+    k_rope(y->q, pos, N, nH, D, c->rope_theta, 0);
+    k_rope(y->k, pos, N, nKV, D, c->rope_theta, 0);
+    k_attention(y->att, y->lse, y->q, y->k, y->v, b->seg, a->B, a->T, nH, nKV, D);
+    if (y->xm != y->x) memcpy(y->xm, y->x, (size_t)N * C * sizeof(float));
+    k_matmul(y->xm, y->att, w->wo, N, Q, C, 1);
+    k_rmsnorm(y->ln2, y->r2, y->xm, w->post_norm, N, C, c->eps);
+    k_matmul(y->g, y->ln2, w->w_gate, N, C, F, 0);
+    k_matmul(y->u, y->ln2, w->w_up, N, C, F, 0);
+    k_swiglu(y->h, y->g, y->u, (size_t)N * F);
+    if (!down) return;
+    float *xnext = l + 1 < c->n_layers ? a->la[l + 1].x : a->xres;
+    if (xnext != y->xm) memcpy(xnext, y->xm, (size_t)N * C * sizeof(float));
+    k_matmul(xnext, y->h, w->w_down, N, F, C, 1);
+}
+
+static void forward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) {
+    k_embed(a->la[0].x, m->w.embed, b->tokens, a->N, m->cfg.dim);
+    for (int l = 0; l < m->cfg.n_layers; l++) layer_forward(m, a, b, l, 1);
+    k_rmsnorm(a->xf, a->rf, a->xres, m->w.norm, a->N, m->cfg.dim, m->cfg.eps);
 }
 
 // Chunked lm_head + log-softmax over the positions with a target; with grad, also the lm_head
@@ -263,6 +279,8 @@ static void backward_body(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) {
         const qwen3_layer *w = &m->w.layers[l];
         qwen3_layer *gw = &m->g.layers[l];
         layer_acts *y = &a->la[l];
+        // the last layer's activations are still in the shared buffers from the forward pass
+        if (a->train == QWEN3_ACTS_RECOMPUTE && l + 1 < c->n_layers) layer_forward(m, a, b, l, 0);
         // mlp: x_next = xm + down(silu(gate(ln2)) * up(ln2)); dres flows to xm unchanged
         memset(a->dh, 0, sF);
         k_matmul_bwd(a->dh, fz ? NULL : gw->w_down, a->dres, y->h, w->w_down, N, F, C);

@@ -97,10 +97,18 @@ typedef struct {
 } qwen3_batch;
 
 typedef struct qwen3_acts qwen3_acts;
-// `train`: keep every layer's activations for backward; otherwise layers share one set.
+enum {
+    QWEN3_ACTS_INFER = 0,       // forward only: the layers share one set of buffers
+    QWEN3_ACTS_TRAIN = 1,       // every layer's activations are kept for backward
+    QWEN3_ACTS_RECOMPUTE = 2,   // gradient checkpointing: each layer keeps only its input [N, C];
+                                // backward recomputes the layer's activations from it (one more
+                                // forward of the body per step, activations ~1/L of TRAIN's)
+};
+// `train`: one of QWEN3_ACTS_*.
 int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int train);
 void qwen3_acts_free(qwen3_acts *a);
 const float *qwen3_acts_hidden(const qwen3_acts *a);   // [B*T, C] final normed hidden state
+size_t qwen3_acts_bytes(const qwen3_acts *a);          // the activation allocation
 
 // Forward. With targets, *loss receives the weighted loss (token mean by default) and, when
 // logp is not NULL, logp[t] = log p(targets[t]) (0 where target < 0). Logits are computed in

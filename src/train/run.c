@@ -270,8 +270,6 @@ int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_st
     free(tp);
     if (a->use_tie_weights && !c.m.cfg.tied)
         log_warn("--use_tie_weights: %s has untied lm_head weights; they stay untied", a->model_dir);
-    if (a->enable_gradient_checkpointing)
-        log_warn("--enable_gradient_checkpointing: activations are kept (no recompute in this build)");
     train_data_config tdc = {c.dc.files, c.dc.nfiles, c.tok, c.dc.add_think_pattern, c.dc.only_assistant_loss};
     if (train_data_open(&c.data, &tdc)) goto done;
     if (open_loader(&c, c.data, &c.dc, &c.loader, 0)) goto done;
@@ -295,7 +293,8 @@ int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_st
     trainer_config tc = {c.dc.max_length, a->micro_batch_size, a->gradient_accumulation_steps,
                          {lk, a->learning_rate, a->min_lr, a->num_warmup_steps, a->num_training_steps},
                          (float)a->beta1, (float)a->beta2, 1e-8f, (float)a->weight_decay, a->max_grad_norm,
-                         a->freeze_llm, a->start_optimize_embedding_index, c.dc.itemic_lo, c.dc.itemic_hi};
+                         a->freeze_llm, a->start_optimize_embedding_index, c.dc.itemic_lo, c.dc.itemic_hi,
+                         a->enable_gradient_checkpointing};
     if (trainer_init(&c.tr, &c.m, &c.loader, &tc)) goto done;
     trainer_set_step(c.tr, start);
     if (a->dump_batches && c.rank == 0) {

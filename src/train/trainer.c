@@ -46,7 +46,8 @@ static int ensure_buffers(trainer *t, int L) {
     if (!t->ids || !t->labels || !t->pos || !t->seg || !t->src || !t->weights || !t->logp) return ERR_FAIL;
     if (pack_row_init(&t->row, L, 0)) return ERR_FAIL;
     if (!t->m->grad_mem && qwen3_alloc_grads(t->m)) return ERR_FAIL;
-    return qwen3_acts_init(&t->acts, t->m, t->c.micro_batch, L, 1);
+    return qwen3_acts_init(&t->acts, t->m, t->c.micro_batch, L,
+                           t->c.recompute ? QWEN3_ACTS_RECOMPUTE : QWEN3_ACTS_TRAIN);
 }
 
 void trainer_free(trainer *t) {

@@ -20,6 +20,7 @@ typedef struct {
     int freeze_llm;           // stage 1: layers and final norm frozen
     int start_row;            // embed / lm_head rows below this stay unchanged (0: all train)
     int itemic_lo, itemic_hi; // targets in this range count as itemic tokens
+    int recompute;            // gradient checkpointing: keep layer inputs only, recompute in backward
 } trainer_config;
 
 typedef struct {
