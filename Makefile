@@ -16,7 +16,7 @@ ifeq ($(SAN),1)
   SANFLAGS := -fsanitize=address,undefined
 endif
 CPPFLAGS := -Isrc -I/usr/include/x86_64-linux-gnu/openblas-openmp $(CPPFLAGS_MPI) -MMD -MP
-CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp $(OPT) -g
+CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -fno-math-errno $(OPT) -g
 LDFLAGS := -fopenmp $(SANFLAGS)
 LDLIBS := -lopenblas -lcjson -lpcre2-8 -lutf8proc -lzstd -lsnappy -llz4 -lz -lm -lpthread
 

@@ -1,6 +1,7 @@
 // Speed of the C Qwen3 for bench/train_step.sh and bench/prefill.sh: tokens/s of a full training
 // step (forward, backward, AdamW) or of a forward pass with the loss, on random weights, plus the
-// measured sgemm rate for MFU. --recompute: with gradient checkpointing. Tokens are a fixed formula shared with scripts/qwen3_ref.py bench.
+// measured sgemm rate for MFU. --recompute: with gradient checkpointing;
+// --no-lanes: every product split across the threads instead of one row lane per thread. Tokens are a fixed formula shared with scripts/qwen3_ref.py bench.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--untied")) { untied = 1; continue; }
         if (!strcmp(argv[i], "--forward-only")) { fwd = 1; continue; }
         if (!strcmp(argv[i], "--recompute")) { recompute = 1; continue; }
+        if (!strcmp(argv[i], "--no-lanes")) { qwen3_set_max_lanes(1); continue; }
         size_t f = 0;
         while (f < sizeof flags / sizeof flags[0] && strcmp(argv[i], flags[f].name)) f++;
         if (f == sizeof flags / sizeof flags[0] || i + 1 >= argc) {

@@ -3,6 +3,7 @@
 // untied, head_dim != hidden/heads, packed rows); KV-cache decoding with forks against the full
 // forward; frozen layers.
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "base/rng.h"
 #include "model/qwen3.h"
 #include "test.h"
+
+static int t_threads;   // the thread count the tests started with
 
 static qwen3_config tiny(int dim, int heads, int kv, int hd, int ffn, int vocab, int layers, int tied) {
     qwen3_config c = {.dim = dim, .ffn = ffn, .n_layers = layers, .n_heads = heads, .n_kv = kv, .head_dim = hd,
@@ -220,6 +223,40 @@ static void test_recompute(void) {
     qwen3_model_free(&m);
 }
 
+// Row lanes (several threads, B >= 2): the rows split over threads give the gradients, loss and
+// per-token log-probs of one thread over all rows, up to float summation order.
+static void test_lanes(void) {
+    qwen3_config cfg = tiny(32, 4, 2, 8, 64, 61, 2, 0);
+    qwen3_model m;
+    CHECK_OK(qwen3_model_init(&m, &cfg));
+    init_spread(&m, 9);
+    enum { B = 3, T = 24 };
+    int tok[B * T], pos[B * T], seg[B * T], tgt[B * T];
+    make_batch(B, T, cfg.vocab, 4, tok, pos, seg, tgt);
+    qwen3_batch b = {.B = B, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
+    float *g[2], loss[2], lp[2][B * T];
+    size_t bytes;
+    for (int t = 0; t < 2; t++) {
+        omp_set_num_threads(t ? 3 : 1);
+        g[t] = malloc(m.n_params * sizeof(float));
+        grads_in_mode(&m, QWEN3_ACTS_TRAIN, &b, &loss[t], g[t], &bytes);
+        qwen3_acts *a;
+        CHECK_OK(qwen3_acts_init(&a, &m, B, T, QWEN3_ACTS_INFER));
+        CHECK_OK(qwen3_forward(&m, a, &b, NULL, lp[t]));
+        qwen3_acts_free(a);
+    }
+    omp_set_num_threads(t_threads);
+    double e = max_rel(g[1], g[0], m.n_params), el = 0;
+    for (int i = 0; i < B * T; i++) el = fmax(el, fabs(lp[1][i] - lp[0][i]));
+    printf("lanes: 3 lanes vs 1 thread: loss %.7f vs %.7f, gradients max rel %.2e, logp max abs %.2e\n", loss[1],
+           loss[0], e, el);
+    CHECK(fabs(loss[1] - loss[0]) < 1e-5 * fabs(loss[0]));
+    CHECK(e < 1e-4);
+    CHECK(el < 1e-5);
+    free(g[0]), free(g[1]);
+    qwen3_model_free(&m);
+}
+
 // Full forward logits of one sequence.
 static void full_logits(const qwen3_model *m, const int *tok, int n, float *out) {
     qwen3_acts *a;
@@ -385,12 +422,14 @@ static void test_weights(void) {
 }
 
 int main(void) {
+    t_threads = omp_get_max_threads();
     RUN(test_ref_gqa1_tied);
     RUN(test_ref_gqa2_untied);
     RUN(test_ref_gqa4_tied);
     RUN(test_kv_decode_fork);
     RUN(test_frozen);
     RUN(test_recompute);
+    RUN(test_lanes);
     RUN(test_weights);
     return test_summary("test_model");
 }

@@ -11,7 +11,7 @@ void adamw_update(float *p, const float *g, float *mm, float *vv, size_t n, cons
     float bc1 = 1.0f - powf(c->beta1, (float)step), bc2 = 1.0f - powf(c->beta2, (float)step);
     float step_size = c->lr / bc1, sbc2 = sqrtf(bc2), decay = 1.0f - c->lr * c->weight_decay;
     float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < n; i++) {
         float gi = g[i];
         p[i] *= decay;

@@ -7,51 +7,10 @@
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "model/acts.h"
 #include "model/kernels.h"
-#include "model/qwen3.h"
 
-typedef struct {
-    float *x;      // [N, C] residual input of the layer
-    float *ln1;    // [N, C]
-    float *r1;     // [N]
-    float *qr;     // [N, nH*D] q_proj output (q_norm input)
-    float *q;      // [N, nH*D] after q_norm and rope
-    float *rq;     // [N*nH]
-    float *kr, *k; // [N, nKV*D]
-    float *rk;     // [N*nKV]
-    float *v;      // [N, nKV*D]
-    float *att;    // [N, nH*D] attention output (o_proj input)
-    float *lse;    // [N*nH]
-    float *xm;     // [N, C] residual after attention
-    float *ln2;    // [N, C]
-    float *r2;     // [N]
-    float *g, *u, *h;   // [N, F]
-} layer_acts;
-
-struct qwen3_acts {
-    int B, T, N, train;   // train: QWEN3_ACTS_*
-    // [L]: all alias la[0]'s buffers when inference; with recompute every layer keeps only its
-    // own input x and shares la[0]'s other buffers, refilled layer by layer during backward
-    layer_acts *la;
-    float *xres;        // [N, C] residual after the last layer
-    float *xf;          // [N, C] final norm output
-    float *rf;          // [N]
-    int *pos;           // [N] default positions
-    float *dxf;         // [N, C] gradient of xf from the loss pass (train only)
-    // backward scratch (train only)
-    float *dres, *dln, *dq, *dqr, *dk, *dkr, *dv, *datt, *dg, *du, *dh;
-    float *mem;         // the one allocation behind every buffer above
-    size_t mem_bytes;
-    // lm_head chunk buffers, allocated on the first loss pass and kept: a fresh multi-MiB
-    // allocation per step costs page faults on every step
-    int chunk_rows;
-    int *rows;          // [N]
-    float *cx, *clg, *cdx;   // [R, C], [R, V], [R, C]
-};
-
-#define LOGIT_CHUNK_FLOATS ((size_t)64 << 20)   // logits of one chunk: at most 256 MiB
-
-int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int train) {
+int acts_alloc(qwen3_acts **out, const qwen3_model *m, int B, int T, int train, size_t chunk_floats) {
     const qwen3_config *c = &m->cfg;
     size_t N = (size_t)B * T, C = c->dim, F = c->ffn, Q = (size_t)c->n_heads * c->head_dim,
            K = (size_t)c->n_kv * c->head_dim;
@@ -68,11 +27,11 @@ int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int tr
     a->mem = mem_aligned(total * sizeof(float));
     a->mem_bytes = total * sizeof(float);
     if (!a->la || !a->pos || !a->mem) {
-        qwen3_acts_free(a);
+        acts_free_one(a);
         return err_wrap("allocating activations for %d x %d tokens (%.1f GiB)", B, T,
                         total * 4.0 / (1 << 30));
     }
-    a->B = B, a->T = T, a->N = (int)N, a->train = train;
+    a->B = B, a->T = T, a->N = (int)N, a->train = train, a->chunk_floats = chunk_floats;
     float *p = a->mem;
 #define TAKE(dst, n)                          \
     do {                                      \
@@ -106,7 +65,7 @@ int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int tr
     return 0;
 }
 
-void qwen3_acts_free(qwen3_acts *a) {
+void acts_free_one(qwen3_acts *a) {
     if (!a) return;
     free(a->la);
     free(a->pos);
@@ -115,15 +74,11 @@ void qwen3_acts_free(qwen3_acts *a) {
     free(a);
 }
 
-const float *qwen3_acts_hidden(const qwen3_acts *a) { return a->xf; }
-
-size_t qwen3_acts_bytes(const qwen3_acts *a) { return a->mem_bytes; }
-
 void qwen3_logits(const qwen3_model *m, float *out, const float *hidden, int n) {
     k_matmul(out, hidden, m->w.lm_head, n, m->cfg.dim, m->cfg.vocab, 0);
 }
 
-static int check_batch(const qwen3_model *m, const qwen3_acts *a, const qwen3_batch *b) {
+int acts_check_batch(const qwen3_model *m, const qwen3_acts *a, const qwen3_batch *b) {
     if (b->B != a->B || b->T != a->T)
         return err_set("batch %dx%d does not match activations sized %dx%d", b->B, b->T, a->B, a->T);
     int N = b->B * b->T, V = m->cfg.vocab;
@@ -175,8 +130,9 @@ static void forward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch 
 
 // Chunked lm_head + log-softmax over the positions with a target; with grad, also the lm_head
 // backward (dxf and the lm_head weight gradient) from the same logits chunk.
-static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp,
-                     int grad) {
+static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g,
+                     float count_inv, float *loss, float *logp) {
+    int grad = g != NULL;
     int N = a->N, C = m->cfg.dim, V = m->cfg.vocab;
     if (logp) memset(logp, 0, (size_t)N * sizeof(float));
     if (grad) memset(a->dxf, 0, (size_t)N * C * sizeof(float));
@@ -191,7 +147,7 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
         if (loss) *loss = 0.0f;
         return 0;
     }
-    int R = (int)(LOGIT_CHUNK_FLOATS / (size_t)V);
+    int R = (int)(a->chunk_floats / (size_t)V);
     R = R < 8 ? 8 : R > 1024 ? 1024 : R;
     R = R > N ? N : R;
     if (!a->clg) {
@@ -212,7 +168,7 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
     int nr = 0;
     for (int i = 0; i < N; i++)
         if (b->targets[i] >= 0) rows[nr++] = i;
-    float *gW = grad ? m->g.lm_head : NULL;   // tied: lands in the embedding gradient
+    float *gW = grad ? g->lm_head : NULL;   // tied: lands in the embedding gradient
     int row0 = m->grad_row_start;
     for (int s = 0; s < nr; s += R) {
         int n = nr - s < R ? nr - s : R;
@@ -231,7 +187,7 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
 #pragma omp simd reduction(+ : sum)
             for (int j = 0; j < V; j++) sum += (z[j] = k_exp(z[j] - mx));
             float lp = zt - mx - logf(sum);
-            float w = b->weights ? b->weights[i] : 1.0f / (float)nvalid;
+            float w = b->weights ? b->weights[i] : count_inv;
             if (logp) logp[i] = lp;
             part += -(double)w * lp;
             if (grad) {   // d loss / d z = w * (softmax - onehot)
@@ -260,40 +216,28 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
     return 0;
 }
 
-int qwen3_forward(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp) {
-    if (check_batch(m, a, b)) return ERR_FAIL;
-    forward_body(m, a, b);
-    return loss_pass(m, a, b, loss, logp, 0);
-}
-
-static void backward_body(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) {
+static void backward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g) {
     const qwen3_config *c = &m->cfg;
     int N = a->N, C = c->dim, F = c->ffn, D = c->head_dim, nH = c->n_heads, nKV = c->n_kv;
     int Q = nH * D, K = nKV * D, fz = m->freeze_layers;
     const int *pos = b->pos ? b->pos : a->pos;
-    size_t sC = (size_t)N * C * sizeof(float), sQ = (size_t)N * Q * sizeof(float),
-           sK = (size_t)N * K * sizeof(float), sF = (size_t)N * F * sizeof(float);
-    memset(a->dres, 0, sC);
-    k_rmsnorm_bwd(a->dres, fz ? NULL : m->g.norm, a->dxf, a->xres, m->w.norm, a->rf, N, C);
+    size_t sQ = (size_t)N * Q * sizeof(float), sK = (size_t)N * K * sizeof(float);
+    // dres: the gradient of the residual stream, written first here and accumulated by every layer
+    k_rmsnorm_bwd(a->dres, fz ? NULL : g->norm, a->dxf, a->xres, m->w.norm, a->rf, N, C, 0);
     for (int l = c->n_layers - 1; l >= 0; l--) {
         const qwen3_layer *w = &m->w.layers[l];
-        qwen3_layer *gw = &m->g.layers[l];
+        qwen3_layer *gw = &g->layers[l];
         layer_acts *y = &a->la[l];
         // the last layer's activations are still in the shared buffers from the forward pass
         if (a->train == QWEN3_ACTS_RECOMPUTE && l + 1 < c->n_layers) layer_forward(m, a, b, l, 0);
         // mlp: x_next = xm + down(silu(gate(ln2)) * up(ln2)); dres flows to xm unchanged
-        memset(a->dh, 0, sF);
-        k_matmul_bwd(a->dh, fz ? NULL : gw->w_down, a->dres, y->h, w->w_down, N, F, C);
-        memset(a->dg, 0, sF);
-        memset(a->du, 0, sF);
+        k_matmul_bwd(a->dh, fz ? NULL : gw->w_down, a->dres, y->h, w->w_down, N, F, C, 0);
         k_swiglu_bwd(a->dg, a->du, a->dh, y->g, y->u, (size_t)N * F);
-        memset(a->dln, 0, sC);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->w_gate, a->dg, y->ln2, w->w_gate, N, C, F);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->w_up, a->du, y->ln2, w->w_up, N, C, F);
-        k_rmsnorm_bwd(a->dres, fz ? NULL : gw->post_norm, a->dln, y->xm, w->post_norm, y->r2, N, C);
-        // attention: xm = x + o(att)
-        memset(a->datt, 0, sQ);
-        k_matmul_bwd(a->datt, fz ? NULL : gw->wo, a->dres, y->att, w->wo, N, Q, C);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->w_gate, a->dg, y->ln2, w->w_gate, N, C, F, 0);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->w_up, a->du, y->ln2, w->w_up, N, C, F, 1);
+        k_rmsnorm_bwd(a->dres, fz ? NULL : gw->post_norm, a->dln, y->xm, w->post_norm, y->r2, N, C, 1);
+        // attention: xm = x + o(att); its backward accumulates over tiles and heads into cleared dq/dk/dv
+        k_matmul_bwd(a->datt, fz ? NULL : gw->wo, a->dres, y->att, w->wo, N, Q, C, 0);
         memset(a->dq, 0, sQ);
         memset(a->dk, 0, sK);
         memset(a->dv, 0, sK);
@@ -301,25 +245,20 @@ static void backward_body(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) {
                         nKV, D);
         k_rope(a->dq, pos, N, nH, D, c->rope_theta, 1);
         k_rope(a->dk, pos, N, nKV, D, c->rope_theta, 1);
-        memset(a->dqr, 0, sQ);
-        memset(a->dkr, 0, sK);
-        k_rmsnorm_bwd(a->dqr, fz ? NULL : gw->q_norm, a->dq, y->qr, w->q_norm, y->rq, N * nH, D);
-        k_rmsnorm_bwd(a->dkr, fz ? NULL : gw->k_norm, a->dk, y->kr, w->k_norm, y->rk, N * nKV, D);
-        memset(a->dln, 0, sC);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->wq, a->dqr, y->ln1, w->wq, N, C, Q);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->wk, a->dkr, y->ln1, w->wk, N, C, K);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->wv, a->dv, y->ln1, w->wv, N, C, K);
-        k_rmsnorm_bwd(a->dres, fz ? NULL : gw->in_norm, a->dln, y->x, w->in_norm, y->r1, N, C);
+        k_rmsnorm_bwd(a->dqr, fz ? NULL : gw->q_norm, a->dq, y->qr, w->q_norm, y->rq, N * nH, D, 0);
+        k_rmsnorm_bwd(a->dkr, fz ? NULL : gw->k_norm, a->dk, y->kr, w->k_norm, y->rk, N * nKV, D, 0);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->wq, a->dqr, y->ln1, w->wq, N, C, Q, 0);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->wk, a->dkr, y->ln1, w->wk, N, C, K, 1);
+        k_matmul_bwd(a->dln, fz ? NULL : gw->wv, a->dv, y->ln1, w->wv, N, C, K, 1);
+        k_rmsnorm_bwd(a->dres, fz ? NULL : gw->in_norm, a->dln, y->x, w->in_norm, y->r1, N, C, 1);
     }
-    k_embed_bwd(m->g.embed, a->dres, b->tokens, N, C, m->grad_row_start);
+    k_embed_bwd(g->embed, a->dres, b->tokens, N, C, m->grad_row_start);
 }
 
-int qwen3_forward_backward(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp) {
-    if (!a->train) return err_set("qwen3_forward_backward needs activations allocated with train=1");
-    if (qwen3_alloc_grads(m)) return ERR_FAIL;
-    if (check_batch(m, a, b)) return ERR_FAIL;
+int acts_run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float count_inv,
+             float *loss, float *logp) {
     forward_body(m, a, b);
-    if (loss_pass(m, a, b, loss, logp, 1)) return ERR_FAIL;
-    backward_body(m, a, b);
+    if (loss_pass(m, a, b, g, count_inv, loss, logp)) return ERR_FAIL;
+    if (g) backward_body(m, a, b, g);
     return 0;
 }

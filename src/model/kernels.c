@@ -13,10 +13,10 @@ void k_matmul(float *out, const float *inp, const float *w, int N, int IC, int O
 }
 
 void k_matmul_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N,
-                  int IC, int OC) {
-    if (dinp)   // [N, IC] += [N, OC] [OC, IC]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC, 1.0f,
-                    dinp, IC);
+                  int IC, int OC, int acc) {
+    if (dinp)   // [N, IC] (+)= [N, OC] [OC, IC]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC,
+                    acc ? 1.0f : 0.0f, dinp, IC);
     if (dw)     // [OC, IC] += [OC, N] [N, IC]
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, OC, inp, IC, 1.0f,
                     dw, IC);
@@ -37,7 +37,7 @@ void k_rmsnorm(float *out, float *rstd, const float *inp, const float *w, int N,
 }
 
 void k_rmsnorm_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
-                   const float *rstd, int N, int C) {
+                   const float *rstd, int N, int C, int acc) {
     // each thread sums its rows' weight gradient into its own slice; the slices are then added in
     // thread order, so the result does not depend on which thread finishes first
     int nt = omp_get_max_threads();
@@ -53,7 +53,10 @@ void k_rmsnorm_bwd(float *dinp, float *dw, const float *dout, const float *inp, 
 #pragma omp simd reduction(+ : dot)
             for (int j = 0; j < C; j++) dot += w[j] * dy[j] * x[j];
             float c = dot * r * r * r / C;
-            for (int j = 0; j < C; j++) dx[j] += r * w[j] * dy[j] - c * x[j];
+            if (acc)
+                for (int j = 0; j < C; j++) dx[j] += r * w[j] * dy[j] - c * x[j];
+            else
+                for (int j = 0; j < C; j++) dx[j] = r * w[j] * dy[j] - c * x[j];
             if (dwl)
                 for (int j = 0; j < C; j++) dwl[j] += dy[j] * x[j] * r;
         }
@@ -89,21 +92,41 @@ void k_rope(float *x, const int *pos, int N, int H, int D, float theta, int inve
     }
 }
 
-void k_swiglu(float *h, const float *g, const float *u, size_t n) {
-#pragma omp parallel for schedule(static)
+// The elementwise loops run over spans of at most SPAN elements, one span per OpenMP iteration:
+// a plain inner loop over restrict pointers is what the compiler vectorises (k_exp included).
+#define SPAN 4096
+
+static void swiglu_span(float *restrict h, const float *restrict g, const float *restrict u, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float s = 1.0f / (1.0f + k_exp(-g[i]));
         h[i] = g[i] * s * u[i];
     }
 }
 
-void k_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n) {
+void k_swiglu(float *h, const float *g, const float *u, size_t n) {
+    long ns = (long)((n + SPAN - 1) / SPAN);
 #pragma omp parallel for schedule(static)
+    for (long k = 0; k < ns; k++) {
+        size_t o = (size_t)k * SPAN;
+        swiglu_span(h + o, g + o, u + o, n - o < SPAN ? n - o : SPAN);
+    }
+}
+
+static void swiglu_bwd_span(float *restrict dg, float *restrict du, const float *restrict dh,
+                            const float *restrict g, const float *restrict u, size_t n) {
     for (size_t i = 0; i < n; i++) {
         float s = 1.0f / (1.0f + k_exp(-g[i]));
-        float silu = g[i] * s;
-        dg[i] += dh[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
-        du[i] += dh[i] * silu;
+        dg[i] = dh[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
+        du[i] = dh[i] * g[i] * s;
+    }
+}
+
+void k_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n) {
+    long ns = (long)((n + SPAN - 1) / SPAN);
+#pragma omp parallel for schedule(static)
+    for (long k = 0; k < ns; k++) {
+        size_t o = (size_t)k * SPAN;
+        swiglu_bwd_span(dg + o, du + o, dh + o, g + o, u + o, n - o < SPAN ? n - o : SPAN);
     }
 }
 

@@ -1,5 +1,7 @@
 // Qwen3 kernels (internal to src/model): outputs first, then inputs, then sizes; backward kernels
-// accumulate (+=) into their gradient outputs; a NULL weight-gradient pointer skips that work.
+// accumulate (+=) into weight gradients, and into input gradients where `acc` says so (the first
+// writer of a buffer overwrites it, so no buffer is cleared first); a NULL weight-gradient pointer
+// skips that work.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +16,8 @@ static inline float k_exp(float x) {
     float x0 = x;
     x = x > -87.0f ? x : -87.0f;
     x = x < 88.0f ? x : 88.0f;
-    float n = __builtin_floorf(x * 1.44269504f + 0.5f);
+    // n = round(x / ln2) by the 1.5 * 2^23 shifter (floorf does not vectorise without -ffast-math)
+    float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -23,28 +26,28 @@ static inline float k_exp(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return x0 != x0 ? x0 : p * scale;
+    union { int32_t i; float f; } scale = {.i = ((int32_t)n + 127) << 23};   // 2^n (C11 union pun)
+    float y = p * scale.f;
+    return x0 == x0 ? y : x0;
 }
 
 // out [N, OC] (= or += with acc), inp [N, IC], w [OC, IC]   (out = inp w^T)
 void k_matmul(float *out, const float *inp, const float *w, int N, int IC, int OC, int acc);
-// dinp [N, IC] += dout w ; dw [OC, IC] += dout^T inp ; dout [N, OC]. Either output may be NULL.
+// dinp [N, IC] (+= with acc, else =) dout w ; dw [OC, IC] += dout^T inp ; dout [N, OC]. Either
+// output may be NULL.
 void k_matmul_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N,
-                  int IC, int OC);
+                  int IC, int OC, int acc);
 // out [N, C], rstd [N] (may be NULL), inp [N, C], w [C]
 void k_rmsnorm(float *out, float *rstd, const float *inp, const float *w, int N, int C, float eps);
-// dinp [N, C] +=, dw [C] += (may be NULL), dout [N, C], inp [N, C], w [C], rstd [N]
+// dinp [N, C] (+= with acc, else =), dw [C] += (may be NULL), dout [N, C], inp [N, C], w [C], rstd [N]
 void k_rmsnorm_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w,
-                   const float *rstd, int N, int C);
+                   const float *rstd, int N, int C, int acc);
 // x [N, H, D] rotated in place by the half-split rope at positions pos [N]; inverse=1 undoes it
 // (the backward of a rotation is the rotation by the negated angle).
 void k_rope(float *x, const int *pos, int N, int H, int D, float theta, int inverse);
 // h [N, F] = silu(g) * u ; g, u [N, F]
 void k_swiglu(float *h, const float *g, const float *u, size_t n);
-// dg, du [N, F] +=, dh [N, F], g, u [N, F]
+// dg, du [N, F] = (written, not accumulated), dh [N, F], g, u [N, F]
 void k_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n);
 // out [N, C] = embed[tok]
 void k_embed(float *out, const float *embed, const int *tok, int N, int C);

@@ -107,7 +107,7 @@ static size_t layout(const qwen3_config *c, qwen3_tensor *tab, int *n) {
 }
 
 // Points a params struct at a base allocation following the table order.
-static void bind(const qwen3_model *m, qwen3_params *p, float *base) {
+void qwen3_params_bind(const qwen3_model *m, qwen3_params *p, float *base) {
     const qwen3_tensor *t = m->tensors;
     int i = 0;
     p->embed = base + t[i++].offset;
@@ -142,7 +142,7 @@ int qwen3_model_init(qwen3_model *m, const qwen3_config *c) {
     (void)total;
     m->param_mem = mem_aligned(m->n_params * sizeof(float));
     if (!m->param_mem) goto fail;
-    bind(m, &m->w, m->param_mem);
+    qwen3_params_bind(m, &m->w, m->param_mem);
     return 0;
 fail:
     qwen3_model_free(m);
@@ -164,7 +164,7 @@ int qwen3_alloc_grads(qwen3_model *m) {
     if (m->grad_mem) return 0;
     m->grad_mem = mem_aligned(m->n_params * sizeof(float));
     if (!m->grad_mem) return err_wrap("allocating gradients");
-    bind(m, &m->g, m->grad_mem);
+    qwen3_params_bind(m, &m->g, m->grad_mem);
     return 0;
 }
 

@@ -80,6 +80,9 @@ void qwen3_zero_grads(qwen3_model *m);
 // HF init: normal(0, std) for linear and embedding weights (std 0.02), ones for norms.
 void qwen3_init_random(qwen3_model *m, uint64_t seed, float std);
 const qwen3_tensor *qwen3_find_tensor(const qwen3_model *m, const char *name);
+// Points p at `base`, an allocation of n_params floats laid out as the parameters; p->layers must
+// already hold n_layers entries.
+void qwen3_params_bind(const qwen3_model *m, qwen3_params *p, float *base);
 double qwen3_flops_per_token(const qwen3_config *c, int ctx);   // forward FLOPs per token
 
 // ---- batches and activations --------------------------------------------------------------
@@ -104,8 +107,14 @@ enum {
                                 // backward recomputes the layer's activations from it (one more
                                 // forward of the body per step, activations ~1/L of TRAIN's)
 };
-// `train`: one of QWEN3_ACTS_*.
+// `train`: one of QWEN3_ACTS_*. With several OpenMP threads and B >= 2 rows the rows are split into
+// lanes, one per thread, that run the whole model concurrently with single-threaded kernels (on a
+// few cores this beats splitting every product across threads); training lanes other than the
+// first keep a private gradient set (n_params floats each), added into the model's after backward.
 int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int train);
+// The most lanes later qwen3_acts_init calls may use (default: no limit beyond the thread count);
+// 1 turns lanes off (every product is then split across the threads instead).
+void qwen3_set_max_lanes(int n);
 void qwen3_acts_free(qwen3_acts *a);
 const float *qwen3_acts_hidden(const qwen3_acts *a);   // [B*T, C] final normed hidden state
 size_t qwen3_acts_bytes(const qwen3_acts *a);          // the activation allocation
