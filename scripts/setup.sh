@@ -11,7 +11,7 @@ want_test=0
 build_pkgs="gcc make libopenblas-openmp-dev libcjson-dev libpcre2-dev libutf8proc-dev libzstd-dev
   libsnappy-dev liblz4-dev zlib1g-dev libopenmpi-dev openmpi-bin gnuplot-nox"
 test_pkgs="python3-torch python3-numpy python3-faiss python3-protobuf python3-crc32c python3-sklearn
-  clang libclang-rt-14-dev nodejs npm"
+  clang libclang-rt-14-dev nodejs npm time"
 pkgs=$build_pkgs
 [ $want_test = 1 ] && pkgs="$pkgs $test_pkgs"
 
