@@ -257,6 +257,48 @@ static void test_lanes(void) {
     qwen3_model_free(&m);
 }
 
+// A PPO-like weight from the current log-probs: w = 0.1 * exp(logp) on positions with a target.
+static void ratio_weights(void *ctx, const float *logp, float *w) {
+    const int *tgt = ctx;
+    for (int i = 0; i < 2 * 24; i++) w[i] = tgt[i] >= 0 ? 0.1f * expf(logp[i]) : 0.0f;
+}
+
+// qwen3_forward_backward_fn (one forward of the layers) equals a forward for the log-probs followed
+// by forward_backward with the weights computed from them, bitwise, with and without lanes.
+static void test_weight_fn(void) {
+    qwen3_config cfg = tiny(32, 4, 2, 8, 64, 61, 3, 1);
+    qwen3_model m;
+    CHECK_OK(qwen3_model_init(&m, &cfg));
+    init_spread(&m, 12);
+    enum { B = 2, T = 24 };
+    int tok[B * T], pos[B * T], seg[B * T], tgt[B * T];
+    make_batch(B, T, cfg.vocab, 6, tok, pos, seg, tgt);
+    qwen3_batch b = {.B = B, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
+    float *g1 = malloc(m.n_params * sizeof(float)), lp1[B * T], lp2[B * T], w[B * T], l1, l2;
+    for (int lanes = 0; lanes <= 1; lanes++) {
+        qwen3_set_max_lanes(lanes ? 64 : 1);
+        qwen3_acts *a;
+        CHECK_OK(qwen3_acts_init(&a, &m, B, T, QWEN3_ACTS_RECOMPUTE));
+        CHECK_OK(qwen3_alloc_grads(&m));
+        qwen3_zero_grads(&m);
+        CHECK_OK(qwen3_forward(&m, a, &b, NULL, lp1));
+        ratio_weights(tgt, lp1, w);
+        qwen3_batch wb = b;
+        wb.weights = w;
+        CHECK_OK(qwen3_forward_backward(&m, a, &wb, &l1, NULL));
+        memcpy(g1, m.grad_mem, m.n_params * sizeof(float));
+        qwen3_zero_grads(&m);
+        CHECK_OK(qwen3_forward_backward_fn(&m, a, &b, ratio_weights, tgt, &l2, lp2));
+        CHECK(l1 == l2 && l1 != 0);
+        CHECK(memcmp(lp1, lp2, sizeof lp1) == 0);
+        CHECK(memcmp(g1, m.grad_mem, m.n_params * sizeof(float)) == 0);
+        qwen3_acts_free(a);
+    }
+    qwen3_set_max_lanes(64);
+    free(g1);
+    qwen3_model_free(&m);
+}
+
 // Full forward logits of one sequence.
 static void full_logits(const qwen3_model *m, const int *tok, int n, float *out) {
     qwen3_acts *a;
@@ -430,6 +472,7 @@ int main(void) {
     RUN(test_frozen);
     RUN(test_recompute);
     RUN(test_lanes);
+    RUN(test_weight_fn);
     RUN(test_weights);
     return test_summary("test_model");
 }

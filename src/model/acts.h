@@ -53,8 +53,11 @@ struct qwen3_acts {
 // One activation set over its rows, without lanes. chunk_floats bounds the logits chunk.
 int acts_alloc(qwen3_acts **out, const qwen3_model *m, int B, int T, int train, size_t chunk_floats);
 void acts_free_one(qwen3_acts *a);
-// Forward (and with g, the backward into the gradient set g) of batch b over this set's rows.
+// The stages of acts_run, in this order: the layers' forward, the chunked lm_head loss (with g,
+// fused with the lm_head backward), the layers' backward into g.
+enum { ACTS_BODY = 1, ACTS_LOSS = 2, ACTS_BACKWARD = 4, ACTS_ALL = 7 };
+// The chosen stages of batch b over this set's rows; g NULL: no gradients.
 // count_inv: the token-mean weight 1/(positions with a target in the whole batch).
 int acts_run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float count_inv,
-             float *loss, float *logp);
+             float *loss, float *logp, int stages);
 int acts_check_batch(const qwen3_model *m, const qwen3_acts *a, const qwen3_batch *b);

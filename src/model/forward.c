@@ -256,9 +256,9 @@ static void backward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch
 }
 
 int acts_run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float count_inv,
-             float *loss, float *logp) {
-    forward_body(m, a, b);
-    if (loss_pass(m, a, b, g, count_inv, loss, logp)) return ERR_FAIL;
-    if (g) backward_body(m, a, b, g);
+             float *loss, float *logp, int stages) {
+    if (stages & ACTS_BODY) forward_body(m, a, b);
+    if ((stages & ACTS_LOSS) && loss_pass(m, a, b, g, count_inv, loss, logp)) return ERR_FAIL;
+    if ((stages & ACTS_BACKWARD) && g) backward_body(m, a, b, g);
     return 0;
 }

@@ -124,12 +124,12 @@ static qwen3_batch batch_rows(const qwen3_batch *b, int r0, int rows) {
     return s;
 }
 
-// Forward (and with g, backward) over all rows; lanes 1.. accumulate into their own gradient sets.
+// The chosen stages (ACTS_*) over all rows; lanes 1.. accumulate into their own gradient sets.
 static int run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float *loss,
-               float *logp) {
+               float *logp, int stages) {
     if (acts_check_batch(m, a, b)) return ERR_FAIL;
     float inv = count_inverse(b);
-    if (!a->nlanes) return acts_run(m, a, b, g, inv, loss, logp);
+    if (!a->nlanes) return acts_run(m, a, b, g, inv, loss, logp, stages);
     enum { MAXL = 64 };
     int P = a->nlanes, rc[MAXL] = {0};
     float part[MAXL] = {0};
@@ -141,12 +141,12 @@ static int run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_
         int r0 = a->lane_row0[k];
         qwen3_batch s = batch_rows(b, r0, a->lane_row0[k + 1] - r0);
         rc[k] = acts_run(m, a->lane[k], &s, g ? &a->lane_g[k] : NULL, inv, &part[k],
-                         logp ? logp + (size_t)r0 * b->T : NULL);
+                         logp ? logp + (size_t)r0 * b->T : NULL, stages);
         if (rc[k]) snprintf(msg[k], sizeof msg[k], "%s", err_msg());
     }
     for (int k = 0; k < P; k++)
         if (rc[k]) return err_set("%s", msg[k]);
-    if (g) lanes_reduce(m, a);
+    if (g && (stages & ACTS_BACKWARD)) lanes_reduce(m, a);
     double total = 0.0;
     for (int k = 0; k < P; k++) total += part[k];
     if (loss) *loss = (float)total;
@@ -154,11 +154,33 @@ static int run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_
 }
 
 int qwen3_forward(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp) {
-    return run(m, a, b, NULL, loss, logp);
+    return run(m, a, b, NULL, loss, logp, ACTS_BODY | ACTS_LOSS);
 }
 
 int qwen3_forward_backward(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp) {
     if (!a->train) return err_set("qwen3_forward_backward needs activations allocated for training");
     if (qwen3_alloc_grads(m)) return ERR_FAIL;
-    return run(m, a, b, &m->g, loss, logp);
+    return run(m, a, b, &m->g, loss, logp, ACTS_ALL);
+}
+
+int qwen3_forward_backward_fn(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_weight_fn fill, void *ctx,
+                              float *loss, float *logp) {
+    if (!a->train) return err_set("qwen3_forward_backward_fn needs activations allocated for training");
+    if (!b->targets) return err_set("qwen3_forward_backward_fn needs targets");
+    if (qwen3_alloc_grads(m)) return ERR_FAIL;
+    size_t N = (size_t)b->B * b->T;
+    float *lp = logp ? logp : mem_alloc(N * sizeof(float)), *w = mem_alloc(N * sizeof(float));
+    int rc = !lp || !w ? err_wrap("allocating per-token weights") : 0;
+    // the body's forward and the log-probs, then the weights, then the weighted loss (its lm_head
+    // logits recomputed chunk by chunk) and the backward from the kept activations
+    if (!rc) rc = run(m, a, b, NULL, NULL, lp, ACTS_BODY | ACTS_LOSS);
+    if (!rc) {
+        fill(ctx, lp, w);
+        qwen3_batch wb = *b;
+        wb.weights = w;
+        rc = run(m, a, &wb, &m->g, loss, lp, ACTS_LOSS | ACTS_BACKWARD);
+    }
+    if (lp != logp) free(lp);
+    free(w);
+    return rc;
 }

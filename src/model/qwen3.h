@@ -126,6 +126,14 @@ int qwen3_forward(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, flo
 // Forward + backward of the loss: gradients ACCUMULATE into m->grad_mem (zero them first).
 // The lm_head backward is fused into the chunked loss pass (each logits chunk is used once).
 int qwen3_forward_backward(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp);
+// Forward, then per-token weights from the log-probs, then the backward of
+// sum_t weights[t] * -log p(targets[t]): for losses whose weights depend on the current log-probs
+// (policy-gradient ratios), with one forward of the layers instead of two. fill(ctx, logp,
+// weights) receives logp [B*T] (0 where target < 0) and writes weights [B*T]. Gradients accumulate
+// as in qwen3_forward_backward; *loss gets the weighted loss, logp (may be NULL) the log-probs.
+typedef void (*qwen3_weight_fn)(void *ctx, const float *logp, float *weights);
+int qwen3_forward_backward_fn(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_weight_fn fill, void *ctx,
+                              float *loss, float *logp);
 // Logits of n hidden rows: out [n, V], hidden [n, C] (after the final norm).
 void qwen3_logits(const qwen3_model *m, float *out, const float *hidden, int n);
 
