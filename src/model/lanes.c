@@ -14,6 +14,7 @@
 #include "model/acts.h"
 
 #define LOGIT_CHUNK_FLOATS ((size_t)64 << 20)   // logits of one chunk: at most 256 MiB per process
+#define LANE_GRAD_BYTES ((size_t)1 << 30)       // the most the lanes' extra gradient sets may take
 
 void qwen3_acts_free(qwen3_acts *a) {
     if (!a) return;
@@ -62,6 +63,9 @@ int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int tr
     int P = omp_in_parallel() ? 1 : omp_get_max_threads();
     P = P < B ? P : B;
     P = P < g_max_lanes ? P : g_max_lanes;
+    // training lanes 1.. each keep a gradient set: only while those stay within LANE_GRAD_BYTES
+    // (large models have products big enough to split across threads anyway)
+    if (train && P > 1 && (size_t)(P - 1) * m->n_params * sizeof(float) > LANE_GRAD_BYTES) P = 1;
     if (P > 1) return lanes_init(out, m, B, T, train, P);
     return acts_alloc(out, m, B, T, train, LOGIT_CHUNK_FLOATS);
 }
