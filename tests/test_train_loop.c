@@ -53,7 +53,7 @@ static void rig_init(rig *g, int tied, int micro, int accum, int freeze, int sta
     train_loader_config lc = {3, 100, 8, LEN, 1, 0, 99};
     CHECK_OK(train_loader_init(&g->l, &lc, (train_source){NULL, s_rows, s_fetch}));
     trainer_config tc = {LEN, micro, accum, {LR_COSINE, lr, lr / 10, 2, 40}, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0,
-                         freeze, start_row, 40, 47};
+                         freeze, start_row, 40, 47, 0};
     CHECK_OK(trainer_init(&g->t, &g->m, &g->l, &tc));
 }
 

@@ -2,6 +2,7 @@
 // over B rows of T tokens, and the entry points forward.c gives lanes.c.
 #pragma once
 #include "model/qwen3.h"
+#include "model/wgrad.h"
 
 typedef struct {
     float *x;      // [N, C] residual input of the layer
@@ -41,13 +42,13 @@ struct qwen3_acts {
     int chunk_rows;
     int *rows;          // [N]
     float *cx, *clg, *cdx;   // [R, C], [R, V], [R, C]
+    wgrad_ctx wg;       // how weight gradients are applied (a team's lane, or at once)
     // Lanes (src/model/lanes.c): with several threads and rows, the rows are split over child
     // activation sets run concurrently, one thread each; this set then only holds xf and pos.
     int nlanes;            // 0: this set computes its rows itself
     qwen3_acts **lane;     // [nlanes]
     int *lane_row0;        // [nlanes + 1] first row of each lane
-    float *lane_grad;      // [(nlanes - 1) * n_params]: lanes 1.. write gradients here (kept zero between steps)
-    qwen3_params *lane_g;  // [nlanes]: lane 0 -> the model's gradients, others -> lane_grad
+    wgrad_team *team;      // the lanes' weight-gradient team
 };
 
 // One activation set over its rows, without lanes. chunk_floats bounds the logits chunk.
@@ -61,3 +62,6 @@ enum { ACTS_BODY = 1, ACTS_LOSS = 2, ACTS_BACKWARD = 4, ACTS_ALL = 7 };
 int acts_run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float count_inv,
              float *loss, float *logp, int stages);
 int acts_check_batch(const qwen3_model *m, const qwen3_acts *a, const qwen3_batch *b);
+// When b has targets: allocates the logits chunk buffers (once; a team does it before its lanes
+// start) and returns the chunks its rows with a target need. 0 without targets, < 0 on failure.
+int acts_loss_chunks(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b);

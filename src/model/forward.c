@@ -9,6 +9,7 @@
 #include "base/mem.h"
 #include "model/acts.h"
 #include "model/kernels.h"
+#include "model/wgrad.h"
 
 int acts_alloc(qwen3_acts **out, const qwen3_model *m, int B, int T, int train, size_t chunk_floats) {
     const qwen3_config *c = &m->cfg;
@@ -18,7 +19,8 @@ int acts_alloc(qwen3_acts **out, const qwen3_model *m, int B, int T, int train, 
     if (train < QWEN3_ACTS_INFER || train > QWEN3_ACTS_RECOMPUTE) return err_set("bad activation mode %d", train);
     size_t nl = train == QWEN3_ACTS_TRAIN ? (size_t)c->n_layers : 1;
     size_t nx = train == QWEN3_ACTS_RECOMPUTE ? (size_t)c->n_layers - 1 : 0;   // inputs of layers 1..L-1
-    size_t scratch = train ? N * (3 * C + 3 * Q + 4 * K + 3 * F) : 0;
+    size_t slot_len = C > (size_t)c->head_dim ? C : (size_t)c->head_dim;
+    size_t scratch = train ? N * (3 * C + 3 * Q + 4 * K + 3 * F) + WG_SLOTS * slot_len : 0;
     size_t total = nl * per_layer + nx * N * C + 2 * N * C + N + scratch + 16 * (20 * nl + nx + 20);   // + alignment
     qwen3_acts *a = mem_calloc(1, sizeof *a);
     if (!a) return err_wrap("allocating activations");
@@ -58,6 +60,8 @@ int acts_alloc(qwen3_acts **out, const qwen3_model *m, int B, int T, int train, 
         TAKE(a->dq, N * Q); TAKE(a->dqr, N * Q); TAKE(a->datt, N * Q);
         TAKE(a->dk, N * K); TAKE(a->dkr, N * K); TAKE(a->dv, N * K);
         TAKE(a->dg, N * F); TAKE(a->du, N * F); TAKE(a->dh, N * F);
+        TAKE(a->wg.slots, WG_SLOTS * slot_len);
+        a->wg.slot_len = (int)slot_len;
     }
 #undef TAKE
     for (int i = 0; i < (int)N; i++) a->pos[i] = i % T;
@@ -128,29 +132,14 @@ static void forward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch 
     k_rmsnorm(a->xf, a->rf, a->xres, m->w.norm, a->N, m->cfg.dim, m->cfg.eps);
 }
 
-// Chunked lm_head + log-softmax over the positions with a target; with grad, also the lm_head
-// backward (dxf and the lm_head weight gradient) from the same logits chunk.
-static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g,
-                     float count_inv, float *loss, float *logp) {
-    int grad = g != NULL;
-    int N = a->N, C = m->cfg.dim, V = m->cfg.vocab;
-    if (logp) memset(logp, 0, (size_t)N * sizeof(float));
-    if (grad) memset(a->dxf, 0, (size_t)N * C * sizeof(float));
-    double total = 0.0;
-    if (!b->targets) {
-        if (loss) *loss = 0.0f;
-        return 0;
-    }
-    int nvalid = 0;
-    for (int i = 0; i < N; i++) nvalid += b->targets[i] >= 0;
-    if (!nvalid) {
-        if (loss) *loss = 0.0f;
-        return 0;
-    }
-    int R = (int)(a->chunk_floats / (size_t)V);
-    R = R < 8 ? 8 : R > 1024 ? 1024 : R;
-    R = R > N ? N : R;
+int acts_loss_chunks(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) {
+    int N = a->N, C = m->cfg.dim, V = m->cfg.vocab, nr = 0;
+    if (!b->targets) return 0;
+    for (int i = 0; i < N; i++) nr += b->targets[i] >= 0;
     if (!a->clg) {
+        int R = (int)(a->chunk_floats / (size_t)V);
+        R = R < 8 ? 8 : R > 1024 ? 1024 : R;
+        R = R > N ? N : R;
         a->chunk_rows = R;
         a->rows = mem_alloc((size_t)N * sizeof(int));
         a->cx = mem_alloc((size_t)R * C * sizeof(float));
@@ -162,43 +151,68 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
             return err_wrap("allocating the logits chunk (%d x %d)", R, V);
         }
     }
-    R = a->chunk_rows;
-    int *rows = a->rows;
+    return (nr + a->chunk_rows - 1) / a->chunk_rows;
+}
+
+// Log-softmax of one chunk's logits lg [n, V] in place; with grad they become the loss gradient
+// w * (softmax - onehot). Returns the chunk's weighted loss.
+static double chunk_softmax(float *lg, const int *rows, int n, int V, const qwen3_batch *b, float count_inv,
+                            float *logp, int grad) {
+    double part = 0.0;
+#pragma omp parallel for reduction(+ : part) schedule(static)
+    for (int r = 0; r < n; r++) {
+        int i = rows[r], t = b->targets[i];
+        float *z = lg + (size_t)r * V;
+        float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+        for (int j = 0; j < V; j++) mx = z[j] > mx ? z[j] : mx;
+        // exponentials are computed once and kept: the gradient is then one multiply per logit
+        float zt = z[t], sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < V; j++) sum += (z[j] = k_exp(z[j] - mx));
+        float lp = zt - mx - logf(sum);
+        float w = b->weights ? b->weights[i] : count_inv;
+        if (logp) logp[i] = lp;
+        part += -(double)w * lp;
+        if (grad) {
+            float f = w / sum;
+#pragma omp simd
+            for (int j = 0; j < V; j++) z[j] *= f;
+            z[t] -= w;
+        }
+    }
+    return part;
+}
+
+// Chunked lm_head + log-softmax over the positions with a target; with g, also the lm_head
+// backward (dxf and the lm_head weight gradient) from the same logits chunk. In a team every lane
+// walks the team's chunk count (empty chunks included) so that the phases line up.
+static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g,
+                     float count_inv, float *loss, float *logp) {
+    int grad = g != NULL;
+    int N = a->N, C = m->cfg.dim, V = m->cfg.vocab;
+    if (logp) memset(logp, 0, (size_t)N * sizeof(float));
+    if (grad) memset(a->dxf, 0, (size_t)N * C * sizeof(float));
+    if (loss) *loss = 0.0f;
+    int chunks = acts_loss_chunks(m, a, b);
+    if (chunks < 0) return ERR_FAIL;
+    wgrad_team *team = grad ? a->wg.team : NULL;
+    if (team) chunks = team->loss_chunks;
+    if (!chunks) return 0;
+    int R = a->chunk_rows, nr = 0, *rows = a->rows;
     float *xin = a->cx, *lg = a->clg, *dx = a->cdx;
-    int nr = 0;
     for (int i = 0; i < N; i++)
         if (b->targets[i] >= 0) rows[nr++] = i;
-    float *gW = grad ? g->lm_head : NULL;   // tied: lands in the embedding gradient
-    int row0 = m->grad_row_start;
-    for (int s = 0; s < nr; s += R) {
+    float *gW = grad && m->grad_row_start < V ? g->lm_head + (size_t)m->grad_row_start * C : NULL;
+    double total = 0.0;
+    for (int s = 0; s < chunks * R; s += R) {
         int n = nr - s < R ? nr - s : R;
+        n = n < 0 ? 0 : n;
         for (int r = 0; r < n; r++) memcpy(xin + (size_t)r * C, a->xf + (size_t)rows[s + r] * C, C * sizeof(float));
-        k_matmul(lg, xin, m->w.lm_head, n, C, V, 0);
-        double part = 0.0;
-#pragma omp parallel for reduction(+ : part) schedule(static)
-        for (int r = 0; r < n; r++) {
-            int i = rows[s + r], t = b->targets[i];
-            float *z = lg + (size_t)r * V;
-            float mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
-            for (int j = 0; j < V; j++) mx = z[j] > mx ? z[j] : mx;
-            // exponentials are computed once and kept: the gradient is then one multiply per logit
-            float zt = z[t], sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-            for (int j = 0; j < V; j++) sum += (z[j] = k_exp(z[j] - mx));
-            float lp = zt - mx - logf(sum);
-            float w = b->weights ? b->weights[i] : count_inv;
-            if (logp) logp[i] = lp;
-            part += -(double)w * lp;
-            if (grad) {   // d loss / d z = w * (softmax - onehot)
-                float f = w / sum;
-#pragma omp simd
-                for (int j = 0; j < V; j++) z[j] *= f;
-                z[t] -= w;
-            }
-        }
-        total += part;
-        if (grad) {
+        if (n) k_matmul(lg, xin, m->w.lm_head, n, C, V, 0);
+        total += chunk_softmax(lg, rows + s, n, V, b, count_inv, logp, grad);
+        if (!grad) continue;
+        if (n) {
             // dx [n, C] = dz [n, V] W [V, C]
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, C, V, 1.0f, lg, V, m->w.lm_head, C, 0.0f,
                         dx, C);
@@ -206,15 +220,17 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
                 float *d = a->dxf + (size_t)rows[s + r] * C;
                 for (int j = 0; j < C; j++) d[j] += dx[(size_t)r * C + j];
             }
-            // dW[row0:] [V-row0, C] += dz[:, row0:]^T xin
-            if (gW && row0 < V)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, V - row0, C, n, 1.0f, lg + row0, V, xin, C,
-                            1.0f, gW + (size_t)row0 * C, C);
         }
+        // dW[row0:] [V-row0, C] += dz[:, row0:]^T xin   (tied: lands in the embedding gradient)
+        wgrad_gemm(&a->wg, gW, lg + m->grad_row_start, V, xin, n, C, V - m->grad_row_start);
+        wgrad_phase(&a->wg);
     }
     if (loss) *loss = (float)total;
     return 0;
 }
+
+// Slots of wgrad_vec: the norm weights whose partial gradients wait for a phase.
+enum { SLOT_IN = 0, SLOT_POST = 1, SLOT_Q = 2, SLOT_K = 3 };
 
 static void backward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g) {
     const qwen3_config *c = &m->cfg;
@@ -222,22 +238,30 @@ static void backward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch
     int Q = nH * D, K = nKV * D, fz = m->freeze_layers;
     const int *pos = b->pos ? b->pos : a->pos;
     size_t sQ = (size_t)N * Q * sizeof(float), sK = (size_t)N * K * sizeof(float);
+    wgrad_ctx *wg = &a->wg;
     // dres: the gradient of the residual stream, written first here and accumulated by every layer
-    k_rmsnorm_bwd(a->dres, fz ? NULL : g->norm, a->dxf, a->xres, m->w.norm, a->rf, N, C, 0);
+    k_rmsnorm_bwd(a->dres, wgrad_vec(wg, fz ? NULL : g->norm, C, SLOT_IN), a->dxf, a->xres, m->w.norm, a->rf, N, C, 0);
     for (int l = c->n_layers - 1; l >= 0; l--) {
         const qwen3_layer *w = &m->w.layers[l];
-        qwen3_layer *gw = &g->layers[l];
+        qwen3_layer *gw = fz ? NULL : &g->layers[l];
         layer_acts *y = &a->la[l];
         // the last layer's activations are still in the shared buffers from the forward pass
         if (a->train == QWEN3_ACTS_RECOMPUTE && l + 1 < c->n_layers) layer_forward(m, a, b, l, 0);
         // mlp: x_next = xm + down(silu(gate(ln2)) * up(ln2)); dres flows to xm unchanged
-        k_matmul_bwd(a->dh, fz ? NULL : gw->w_down, a->dres, y->h, w->w_down, N, F, C, 0);
+        k_matmul_bwd(a->dh, NULL, a->dres, y->h, w->w_down, N, F, C, 0);
         k_swiglu_bwd(a->dg, a->du, a->dh, y->g, y->u, (size_t)N * F);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->w_gate, a->dg, y->ln2, w->w_gate, N, C, F, 0);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->w_up, a->du, y->ln2, w->w_up, N, C, F, 1);
-        k_rmsnorm_bwd(a->dres, fz ? NULL : gw->post_norm, a->dln, y->xm, w->post_norm, y->r2, N, C, 1);
+        k_matmul_bwd(a->dln, NULL, a->dg, y->ln2, w->w_gate, N, C, F, 0);
+        k_matmul_bwd(a->dln, NULL, a->du, y->ln2, w->w_up, N, C, F, 1);
+        if (gw) {
+            wgrad_gemm(wg, gw->w_down, a->dres, C, y->h, N, F, C);
+            wgrad_gemm(wg, gw->w_gate, a->dg, F, y->ln2, N, C, F);
+            wgrad_gemm(wg, gw->w_up, a->du, F, y->ln2, N, C, F);
+        }
+        wgrad_phase(wg);   // before dres changes: the down-projection gradient reads it
+        k_rmsnorm_bwd(a->dres, wgrad_vec(wg, gw ? gw->post_norm : NULL, C, SLOT_POST), a->dln, y->xm, w->post_norm,
+                      y->r2, N, C, 1);
         // attention: xm = x + o(att); its backward accumulates over tiles and heads into cleared dq/dk/dv
-        k_matmul_bwd(a->datt, fz ? NULL : gw->wo, a->dres, y->att, w->wo, N, Q, C, 0);
+        k_matmul_bwd(a->datt, NULL, a->dres, y->att, w->wo, N, Q, C, 0);
         memset(a->dq, 0, sQ);
         memset(a->dk, 0, sK);
         memset(a->dv, 0, sK);
@@ -245,14 +269,25 @@ static void backward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch
                         nKV, D);
         k_rope(a->dq, pos, N, nH, D, c->rope_theta, 1);
         k_rope(a->dk, pos, N, nKV, D, c->rope_theta, 1);
-        k_rmsnorm_bwd(a->dqr, fz ? NULL : gw->q_norm, a->dq, y->qr, w->q_norm, y->rq, N * nH, D, 0);
-        k_rmsnorm_bwd(a->dkr, fz ? NULL : gw->k_norm, a->dk, y->kr, w->k_norm, y->rk, N * nKV, D, 0);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->wq, a->dqr, y->ln1, w->wq, N, C, Q, 0);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->wk, a->dkr, y->ln1, w->wk, N, C, K, 1);
-        k_matmul_bwd(a->dln, fz ? NULL : gw->wv, a->dv, y->ln1, w->wv, N, C, K, 1);
-        k_rmsnorm_bwd(a->dres, fz ? NULL : gw->in_norm, a->dln, y->x, w->in_norm, y->r1, N, C, 1);
+        k_rmsnorm_bwd(a->dqr, wgrad_vec(wg, gw ? gw->q_norm : NULL, D, SLOT_Q), a->dq, y->qr, w->q_norm, y->rq, N * nH,
+                      D, 0);
+        k_rmsnorm_bwd(a->dkr, wgrad_vec(wg, gw ? gw->k_norm : NULL, D, SLOT_K), a->dk, y->kr, w->k_norm, y->rk,
+                      N * nKV, D, 0);
+        k_matmul_bwd(a->dln, NULL, a->dqr, y->ln1, w->wq, N, C, Q, 0);
+        k_matmul_bwd(a->dln, NULL, a->dkr, y->ln1, w->wk, N, C, K, 1);
+        k_matmul_bwd(a->dln, NULL, a->dv, y->ln1, w->wv, N, C, K, 1);
+        if (gw) {
+            wgrad_gemm(wg, gw->wo, a->dres, C, y->att, N, Q, C);
+            wgrad_gemm(wg, gw->wq, a->dqr, Q, y->ln1, N, C, Q);
+            wgrad_gemm(wg, gw->wk, a->dkr, K, y->ln1, N, C, K);
+            wgrad_gemm(wg, gw->wv, a->dv, K, y->ln1, N, C, K);
+        }
+        wgrad_phase(wg);   // before dres changes again and the next layer reuses the scratch
+        k_rmsnorm_bwd(a->dres, wgrad_vec(wg, gw ? gw->in_norm : NULL, C, SLOT_IN), a->dln, y->x, w->in_norm, y->r1,
+                      N, C, 1);
     }
-    k_embed_bwd(g->embed, a->dres, b->tokens, N, C, m->grad_row_start);
+    wgrad_embed(wg, g->embed, a->dres, b->tokens, N, C, m->grad_row_start);
+    wgrad_phase(wg);
 }
 
 int acts_run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float count_inv,

@@ -1,9 +1,9 @@
 // Row lanes: a batch of B rows split into P contiguous row ranges, each run through the whole
 // model by one thread with single-threaded kernels (the kernels' OpenMP regions nest inactive and
 // OpenBLAS runs serially inside a parallel region). Small products then run at the one-core rate
-// instead of paying a fork/join and a split per product. Training lanes 1.. write gradients into
-// private sets that are added, in lane order, into the model's gradients: the result does not
-// depend on thread timing.
+// instead of paying a fork/join and a split per product. In training the lanes form a team for the
+// weight gradients (wgrad.h): each gradient row is computed by one thread over every lane's rows,
+// in lane order, so no lane needs its own gradient set and the result does not depend on timing.
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,14 +14,11 @@
 #include "model/acts.h"
 
 #define LOGIT_CHUNK_FLOATS ((size_t)64 << 20)   // logits of one chunk: at most 256 MiB per process
-#define LANE_GRAD_BYTES ((size_t)1 << 30)       // the most the lanes' extra gradient sets may take
 
 void qwen3_acts_free(qwen3_acts *a) {
     if (!a) return;
     for (int k = 0; k < a->nlanes; k++) acts_free_one(a->lane[k]);
-    if (a->lane_g)
-        for (int k = 1; k < a->nlanes; k++) free(a->lane_g[k].layers);
-    free(a->lane), free(a->lane_row0), free(a->lane_grad), free(a->lane_g);
+    free(a->lane), free(a->lane_row0), free(a->team);
     acts_free_one(a);
 }
 
@@ -34,7 +31,8 @@ static int lanes_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int 
     a->mem = mem_aligned(N * C * sizeof(float));
     a->lane = mem_calloc((size_t)P, sizeof *a->lane);
     a->lane_row0 = mem_alloc((size_t)(P + 1) * sizeof(int));
-    if (!a->mem || !a->lane || !a->lane_row0) {
+    a->team = train ? mem_calloc(1, sizeof *a->team) : NULL;
+    if (!a->mem || !a->lane || !a->lane_row0 || (train && !a->team)) {
         qwen3_acts_free(a);
         return err_wrap("allocating activations for %d x %d tokens", B, T);
     }
@@ -63,9 +61,6 @@ int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int tr
     int P = omp_in_parallel() ? 1 : omp_get_max_threads();
     P = P < B ? P : B;
     P = P < g_max_lanes ? P : g_max_lanes;
-    // training lanes 1.. each keep a gradient set: only while those stay within LANE_GRAD_BYTES
-    // (large models have products big enough to split across threads anyway)
-    if (train && P > 1 && (size_t)(P - 1) * m->n_params * sizeof(float) > LANE_GRAD_BYTES) P = 1;
     if (P > 1) return lanes_init(out, m, B, T, train, P);
     return acts_alloc(out, m, B, T, train, LOGIT_CHUNK_FLOATS);
 }
@@ -74,40 +69,6 @@ const float *qwen3_acts_hidden(const qwen3_acts *a) { return a->xf; }
 
 size_t qwen3_acts_bytes(const qwen3_acts *a) {
     return a->mem_bytes;
-}
-
-// Gradient sets of lanes 1..P-1, allocated zeroed on the first backward and kept zero between steps.
-static int lanes_grads(const qwen3_model *m, qwen3_acts *a) {
-    if (a->lane_g) return 0;
-    int P = a->nlanes, L = m->cfg.n_layers;
-    a->lane_grad = mem_aligned((size_t)(P - 1) * m->n_params * sizeof(float));
-    a->lane_g = mem_calloc((size_t)P, sizeof *a->lane_g);
-    if (!a->lane_grad || !a->lane_g) return err_wrap("allocating %d lane gradient sets", P - 1);
-    memset(a->lane_grad, 0, (size_t)(P - 1) * m->n_params * sizeof(float));
-    a->lane_g[0] = m->g;
-    for (int k = 1; k < P; k++) {
-        a->lane_g[k].layers = mem_calloc((size_t)L, sizeof(qwen3_layer));
-        if (!a->lane_g[k].layers) return err_wrap("allocating lane gradients");
-        qwen3_params_bind(m, &a->lane_g[k], a->lane_grad + (size_t)(k - 1) * m->n_params);
-    }
-    a->mem_bytes += (size_t)(P - 1) * m->n_params * sizeof(float);
-    return 0;
-}
-
-// grad += lane 1 + lane 2 + ... (in that order), and the lane sets back to zero.
-static void lanes_reduce(const qwen3_model *m, qwen3_acts *a) {
-    size_t n = m->n_params;
-    int P = a->nlanes;
-    float *g = m->grad_mem, *lg = a->lane_grad;
-#pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        float s = g[i];
-        for (int k = 0; k < P - 1; k++) {
-            s += lg[(size_t)k * n + i];
-            lg[(size_t)k * n + i] = 0.0f;
-        }
-        g[i] = s;
-    }
 }
 
 static float count_inverse(const qwen3_batch *b) {
@@ -128,29 +89,63 @@ static qwen3_batch batch_rows(const qwen3_batch *b, int r0, int rows) {
     return s;
 }
 
-// The chosen stages (ACTS_*) over all rows; lanes 1.. accumulate into their own gradient sets.
+// The lanes one after another on this thread (a team cannot meet): gradients go straight into g.
+static int run_serial(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float inv,
+                      float *part, float *logp, int stages) {
+    for (int k = 0; k < a->nlanes; k++) {
+        int r0 = a->lane_row0[k];
+        qwen3_batch s = batch_rows(b, r0, a->lane_row0[k + 1] - r0);
+        a->lane[k]->wg.team = NULL;
+        if (acts_run(m, a->lane[k], &s, g, inv, &part[k], logp ? logp + (size_t)r0 * b->T : NULL, stages))
+            return ERR_FAIL;
+    }
+    return 0;
+}
+
+// The chosen stages (ACTS_*) over all rows, the lanes concurrently; with g their weight gradients
+// go through the team (wgrad.h).
 static int run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float *loss,
                float *logp, int stages) {
     if (acts_check_batch(m, a, b)) return ERR_FAIL;
     float inv = count_inverse(b);
-    if (!a->nlanes) return acts_run(m, a, b, g, inv, loss, logp, stages);
-    enum { MAXL = 64 };
-    int P = a->nlanes, rc[MAXL] = {0};
-    float part[MAXL] = {0};
-    char msg[MAXL][256];   // error messages are thread-local: a lane's is carried out by hand
-    if (P > MAXL) return err_set("at most %d lanes (threads)", MAXL);
-    if (g && lanes_grads(m, a)) return ERR_FAIL;
-#pragma omp parallel for num_threads(P) schedule(static, 1)
-    for (int k = 0; k < P; k++) {
-        int r0 = a->lane_row0[k];
-        qwen3_batch s = batch_rows(b, r0, a->lane_row0[k + 1] - r0);
-        rc[k] = acts_run(m, a->lane[k], &s, g ? &a->lane_g[k] : NULL, inv, &part[k],
-                         logp ? logp + (size_t)r0 * b->T : NULL, stages);
-        if (rc[k]) snprintf(msg[k], sizeof msg[k], "%s", err_msg());
+    if (!a->nlanes) {
+        a->wg.team = NULL;
+        return acts_run(m, a, b, g, inv, loss, logp, stages);
     }
+    int P = a->nlanes, rc[WG_MAX_LANES] = {0}, team_size = 0;
+    float part[WG_MAX_LANES] = {0};
+    char msg[WG_MAX_LANES][256];   // error messages are thread-local: a lane's is carried out by hand
+    if (P > WG_MAX_LANES) return err_set("at most %d lanes (threads)", WG_MAX_LANES);
+    wgrad_team *team = g ? a->team : NULL;
+    if (team) {
+        // every lane walks the same number of logits chunks; buffers exist before the lanes start
+        memset(team, 0, sizeof *team);
+        team->P = P;
+        for (int k = 0; k < P && (stages & ACTS_LOSS); k++) {
+            qwen3_batch s = batch_rows(b, a->lane_row0[k], a->lane_row0[k + 1] - a->lane_row0[k]);
+            int c = acts_loss_chunks(m, a->lane[k], &s);
+            if (c < 0) return ERR_FAIL;
+            team->loss_chunks = c > team->loss_chunks ? c : team->loss_chunks;
+        }
+    }
+#pragma omp parallel num_threads(P)
+    {
+        int k = omp_get_thread_num();
+#pragma omp single
+        team_size = omp_get_num_threads();
+        // a team needs every lane on its own thread (a nested call gets one thread: see below)
+        if (team_size == P) {
+            int r0 = a->lane_row0[k];
+            qwen3_batch s = batch_rows(b, r0, a->lane_row0[k + 1] - r0);
+            a->lane[k]->wg.team = team;
+            a->lane[k]->wg.lane = k;
+            rc[k] = acts_run(m, a->lane[k], &s, g, inv, &part[k], logp ? logp + (size_t)r0 * b->T : NULL, stages);
+            if (rc[k]) snprintf(msg[k], sizeof msg[k], "%s", err_msg());
+        }
+    }
+    if (team_size != P && run_serial(m, a, b, g, inv, part, logp, stages)) return ERR_FAIL;
     for (int k = 0; k < P; k++)
         if (rc[k]) return err_set("%s", msg[k]);
-    if (g && (stages & ACTS_BACKWARD)) lanes_reduce(m, a);
     double total = 0.0;
     for (int k = 0; k < P; k++) total += part[k];
     if (loss) *loss = (float)total;
