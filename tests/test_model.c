@@ -234,7 +234,7 @@ static void test_lanes(void) {
     int tok[B * T], pos[B * T], seg[B * T], tgt[B * T];
     make_batch(B, T, cfg.vocab, 4, tok, pos, seg, tgt);
     qwen3_batch b = {.B = B, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
-    float *g[2], loss[2], lp[2][B * T];
+    float *g[3], loss[3], lp[2][B * T];
     size_t bytes;
     for (int t = 0; t < 2; t++) {
         omp_set_num_threads(t ? 3 : 1);
@@ -245,15 +245,27 @@ static void test_lanes(void) {
         CHECK_OK(qwen3_forward(&m, a, &b, NULL, lp[t]));
         qwen3_acts_free(a);
     }
+    // 3 lanes called from inside a parallel region: they cannot meet as a team and run one after
+    // another on the calling thread
+    qwen3_acts *a3;
+    CHECK_OK(qwen3_acts_init(&a3, &m, B, T, QWEN3_ACTS_TRAIN));
+    g[2] = malloc(m.n_params * sizeof(float));
+    qwen3_zero_grads(&m);
+#pragma omp parallel num_threads(2)
+#pragma omp single
+    CHECK_OK(qwen3_forward_backward(&m, a3, &b, &loss[2], NULL));
+    memcpy(g[2], m.grad_mem, m.n_params * sizeof(float));
+    qwen3_acts_free(a3);
     omp_set_num_threads(t_threads);
-    double e = max_rel(g[1], g[0], m.n_params), el = 0;
+    double e = max_rel(g[1], g[0], m.n_params), es = max_rel(g[2], g[0], m.n_params), el = 0;
     for (int i = 0; i < B * T; i++) el = fmax(el, fabs(lp[1][i] - lp[0][i]));
-    printf("lanes: 3 lanes vs 1 thread: loss %.7f vs %.7f, gradients max rel %.2e, logp max abs %.2e\n", loss[1],
-           loss[0], e, el);
+    printf("lanes: 3 lanes vs 1 thread: loss %.7f vs %.7f, gradients max rel %.2e (lanes in turn %.2e), "
+           "logp max abs %.2e\n", loss[1], loss[0], e, es, el);
     CHECK(fabs(loss[1] - loss[0]) < 1e-5 * fabs(loss[0]));
-    CHECK(e < 1e-4);
+    CHECK(fabs(loss[2] - loss[0]) < 1e-5 * fabs(loss[0]));
+    CHECK(e < 1e-4 && es < 1e-4);
     CHECK(el < 1e-5);
-    free(g[0]), free(g[1]);
+    free(g[0]), free(g[1]), free(g[2]);
     qwen3_model_free(&m);
 }
 

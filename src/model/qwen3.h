@@ -109,10 +109,9 @@ enum {
 };
 // `train`: one of QWEN3_ACTS_*. With several OpenMP threads and B >= 2 rows the rows are split into
 // lanes, one per thread, that run the whole model concurrently with single-threaded kernels (on a
-// few cores this beats splitting every product across threads); training lanes other than the
-// first keep a private gradient set (n_params floats each), added into the model's after backward,
-// so training uses lanes only while those sets take at most 1 GiB (models up to ~268M parameters
-// on 2 threads).
+// few cores this beats splitting every product across threads); in backward the lanes meet twice
+// per layer and share out the weight-gradient products by output rows, so no extra memory is needed
+// for gradients and the result does not depend on thread timing.
 int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int train);
 // The most lanes later qwen3_acts_init calls may use (default: no limit beyond the thread count);
 // 1 turns lanes off (every product is then split across the threads instead).
