@@ -92,11 +92,12 @@ void k_rope(float *x, const int *pos, int N, int H, int D, float theta, int inve
     }
 }
 
-// The elementwise loops run over spans of at most SPAN elements, one span per OpenMP iteration:
-// a plain inner loop over restrict pointers is what the compiler vectorises (k_exp included).
+// The elementwise loops run over spans of at most SPAN elements, one span per OpenMP iteration,
+// with `omp simd` inner loops (k_exp included); h may be g itself (the KV-cache path does that).
 #define SPAN 4096
 
-static void swiglu_span(float *restrict h, const float *restrict g, const float *restrict u, size_t n) {
+static void swiglu_span(float *h, const float *g, const float *u, size_t n) {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         float s = 1.0f / (1.0f + k_exp(-g[i]));
         h[i] = g[i] * s * u[i];
@@ -112,8 +113,8 @@ void k_swiglu(float *h, const float *g, const float *u, size_t n) {
     }
 }
 
-static void swiglu_bwd_span(float *restrict dg, float *restrict du, const float *restrict dh,
-                            const float *restrict g, const float *restrict u, size_t n) {
+static void swiglu_bwd_span(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n) {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         float s = 1.0f / (1.0f + k_exp(-g[i]));
         dg[i] = dh[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
