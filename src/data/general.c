@@ -12,20 +12,19 @@
 #include "data/msg.h"
 #include "data/table.h"
 
-// Enumeration: additions a+b (a, b in 0..29), subtractions a-b (0 <= b <= a <= 29),
-// products a*b (1..12), then the facts (capital of a country; country of a capital).
-#define ADD_N (30 * 30)
-#define SUB_N (30 * 31 / 2)
-#define MUL_N (12 * 12)
+// Enumeration: the single-digit tables, additions a+b (a, b in 0..9), subtractions a-b
+// (0 <= b <= a <= 9), products a*b (1..9), then the facts (capital of a country; country of a
+// capital). Small enough that a 4-layer, 128-wide base model learns all of it in two minutes of
+// training, so later stages have a skill to lose and distillation one to restore. (Two-digit
+// arithmetic with held-out pairs measured generalisation instead, but the tiny base reached 8%
+// on it: no skill for the finding to track.)
+#define ARITH_MAX 10
+#define ADD_N (ARITH_MAX * ARITH_MAX)
+#define SUB_N (ARITH_MAX * (ARITH_MAX + 1) / 2)
+#define MUL_N ((ARITH_MAX - 1) * (ARITH_MAX - 1))
 #define FACT_N (2 * LEX_PLACES)
 
 int64_t general_count(void) { return ADD_N + SUB_N + MUL_N + FACT_N; }
-
-static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 void general_get(data_lang l, int64_t i, int variant, general_qa *qa) {
     int zh = l == LANG_ZH;
@@ -33,14 +32,14 @@ void general_get(data_lang l, int64_t i, int variant, general_qa *qa) {
     char op = 0;
     memset(qa, 0, sizeof *qa);
     if (i < ADD_N) {
-        a = (int)(i / 30), b = (int)(i % 30), op = '+';
+        a = (int)(i / ARITH_MAX), b = (int)(i % ARITH_MAX), op = '+';
     } else if (i < ADD_N + SUB_N) {
         int64_t k = i - ADD_N;
         for (a = 0; k > a; a++) k -= a + 1;
         b = (int)k, op = '-';
     } else if (i < ADD_N + SUB_N + MUL_N) {
         int64_t k = i - ADD_N - SUB_N;
-        a = 1 + (int)(k / 12), b = 1 + (int)(k % 12), op = '*';
+        a = 1 + (int)(k / (ARITH_MAX - 1)), b = 1 + (int)(k % (ARITH_MAX - 1)), op = '*';
     }
     if (op) {
         int r = op == '+' ? a + b : op == '-' ? a - b : a * b;
@@ -52,8 +51,6 @@ void general_get(data_lang l, int64_t i, int variant, general_qa *qa) {
         }
         snprintf(qa->answer, sizeof qa->answer, "%d", r);
         qa->skill = "arith";
-        // one in five arithmetic pairs is held out
-        qa->test = mix64((uint64_t)i * 0x9e3779b97f4a7c15ULL + 7) % 5 == 0;
         return;
     }
     int64_t k = i - ADD_N - SUB_N - MUL_N;
@@ -68,7 +65,6 @@ void general_get(data_lang l, int64_t i, int variant, general_qa *qa) {
         snprintf(qa->answer, sizeof qa->answer, "%s", lex_place(l, p));
     }
     qa->skill = "fact";
-    qa->test = 0;   // facts are knowledge: the test checks that training kept them
 }
 
 int general_score(const char *pred, const char *answer) {
@@ -90,6 +86,34 @@ int general_score(const char *pred, const char *answer) {
         break;
     }
     return n == strlen(answer) && !memcmp(s, answer, n);
+}
+
+static int general_write_row(dtab_writer *w, data_lang l, const char *kind, int64_t i, int variant, int with_answer) {
+    general_qa qa;
+    general_get(l, i, variant, &qa);
+    const char *sys = l == LANG_ZH ? "你是一个有帮助的助手，请直接给出答案。" : "You are a helpful assistant. Answer directly.";
+    cJSON *meta = cJSON_CreateObject();
+    cJSON_AddStringToObject(meta, "answer", qa.answer);
+    cJSON_AddStringToObject(meta, "skill", qa.skill);
+    char uuid[64];
+    snprintf(uuid, sizeof uuid, "general-%s-%lld", kind, (long long)i);
+    cJSON *row = msg_row(uuid, qa.skill[0] == 'a' ? "General_Arith" : "General_Fact", meta,
+                         msg_chat(sys, qa.question, with_answer ? qa.answer : NULL), NULL);
+    int rc = !row || dtab_writer_row(w, row);
+    cJSON_Delete(row);
+    return rc;
+}
+
+// Pair i: a training Chat row (wording `variant`) and a test prompt (arithmetic as "a+b=",
+// facts in their second wording; both wordings are among the trained ones).
+static int general_write_pair(dtab_writer *w[3], data_lang l, int64_t i, int variant, int64_t *n_train, int64_t *n_test) {
+    general_qa qa;
+    general_get(l, i, 0, &qa);
+    if (general_write_row(w[1], l, "sft", i, variant, 1)) return ERR_FAIL;
+    (*n_train)++;
+    if (general_write_row(w[2], l, "test", i, qa.skill[0] == 'a' ? 0 : 1, 0)) return ERR_FAIL;
+    (*n_test)++;
+    return 0;
 }
 
 int general_write(const char *dir, data_lang l, uint64_t seed, const char *ext, int64_t *n_train, int64_t *n_test) {
@@ -118,7 +142,6 @@ int general_write(const char *dir, data_lang l, uint64_t seed, const char *ext, 
         for (int64_t q = 0; q < n; q++) {
             general_qa qa;
             general_get(l, order[q], pass, &qa);
-            if (qa.test) continue;
             tl += (size_t)snprintf(text + tl, sizeof text - tl, zh ? "问：%s 答：%s\n" : "Q: %s A: %s\n", qa.question, qa.answer);
             if (++lines == 8 || (pass == 2 && q == n - 1)) {
                 char uuid[64];
@@ -134,41 +157,11 @@ int general_write(const char *dir, data_lang l, uint64_t seed, const char *ext, 
                 lines = 0;
             }
         }
+    // every pair is trained (one Chat row in a random wording) and asked again by the test in a
+    // fixed trained wording: the test measures memorised knowledge, which is what later stages
+    // can lose and distillation can restore
     for (int64_t i = 0; i < n; i++) {
-        general_qa qa;
-        general_get(l, i, (int)rng_below(&r, 6), &qa);
-        cJSON *meta = cJSON_CreateObject();
-        cJSON_AddStringToObject(meta, "answer", qa.answer);
-        cJSON_AddStringToObject(meta, "skill", qa.skill);
-        const char *sys = zh ? "你是一个有帮助的助手，请直接给出答案。" : "You are a helpful assistant. Answer directly.";
-        char uuid[64];
-        int rc;
-        if (!qa.test) {
-            snprintf(uuid, sizeof uuid, "general-sft-%lld", (long long)i);
-            cJSON *row = msg_row(uuid, qa.skill[0] == 'a' ? "General_Arith" : "General_Fact", meta,
-                                 msg_chat(sys, qa.question, qa.answer), NULL);
-            rc = !row || dtab_writer_row(w[1], row);
-            cJSON_Delete(row);
-            (*n_train)++;
-        } else {
-            cJSON_Delete(meta);
-            meta = NULL;
-        }
-        // the test: held-out arithmetic (never trained on), and every fact (knowledge retention)
-        if (qa.test || qa.skill[0] == 'f') {
-            general_qa tq;
-            general_get(l, i, qa.test ? 0 : 1, &tq);
-            cJSON *m2 = cJSON_CreateObject();
-            cJSON_AddStringToObject(m2, "answer", tq.answer);
-            cJSON_AddStringToObject(m2, "skill", tq.skill);
-            snprintf(uuid, sizeof uuid, "general-test-%lld", (long long)i);
-            cJSON *row = msg_row(uuid, tq.skill[0] == 'a' ? "General_Arith" : "General_Fact", m2,
-                                 msg_chat(sys, tq.question, NULL), NULL);
-            rc = !row || dtab_writer_row(w[2], row);
-            cJSON_Delete(row);
-            (*n_test)++;
-        } else rc = 0;
-        if (rc) {
+        if (general_write_pair(w, l, i, (int)rng_below(&r, 6), n_train, n_test)) {
             free(order);
             goto fail;
         }

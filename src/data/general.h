@@ -1,9 +1,9 @@
 // The general-text corpus of the synthetic world: the stand-in for "general ability". Two skills
-// that can be scored by exact match: small arithmetic ("12+7=" -> "19") and facts about a fixed
-// that can be scored by exact match: small arithmetic ("12+7=" -> "19") and facts about a fixed
-// fictional world (the capital of a country, and back). Arithmetic is split by a hash into a
-// training part and a held-out test part, so accuracy measures learning, not recall; facts are
-// all trained and all tested (knowledge that later training stages should keep).
+// that can be scored by exact match: the single-digit tables ("7×8=" -> "56") and facts about a
+// fixed fictional world (the capital of a country, and back). Both are knowledge: every pair is
+// trained and the test asks every pair again in one of its trained wordings, so the test measures
+// what a model knows and later stages can make it forget (the knowledge the reference's
+// distillation restores), not generalisation to unseen questions.
 #pragma once
 #include <stdint.h>
 
@@ -13,7 +13,6 @@ typedef struct {
     char question[160];
     char answer[64];
     const char *skill;   // "arith" | "fact"
-    int test;            // 1: held out (never in the training files)
 } general_qa;
 
 // Number of distinct question/answer pairs (the enumeration is fixed for a language).
