@@ -19,13 +19,14 @@ void rollout_group_free(rollout_group *g) {
     memset(g, 0, sizeof *g);
 }
 
-static float partial_hit(const int32_t *c, const int64_t *gt, int ngt) {
-    float best = 0;
+// Codes matched from the first one (0..3), best over the ground-truth SIDs.
+static int prefix_match(const int32_t *c, const int64_t *gt, int ngt) {
+    int best = 0;
     for (int i = 0; i < ngt; i++) {
         int64_t g = gt[i];
         int g2 = (int)(g % SID_CODES), g1 = (int)(g / SID_CODES % SID_CODES), g0 = (int)(g / SID_CODES / SID_CODES);
-        float s = (c[0] == g0) ? (c[1] == g1 ? (c[2] == g2 ? 100.0f : 10.0f) : 1.0f) : 0.0f;
-        best = s > best ? s : best;
+        int k = c[0] != g0 ? 0 : c[1] != g1 ? 1 : c[2] != g2 ? 2 : 3;
+        best = k > best ? k : best;
     }
     return best;
 }
@@ -42,7 +43,8 @@ static int alloc_group(rollout_group *g, int n) {
 
 // Writes the group's sequences: prompt, reasoning, suffix, beam b.
 static int fill_group(const lm *l, rollout_group *g, const tok_buf *prompt, const gen_output *think, const tok_buf *suffix,
-                      const beam_result *br, const int64_t *gt, int ngt) {
+                      const beam_result *br, const int64_t *gt, int ngt, rollout_reward kind) {
+    static const float partial[4] = {0, 1, 10, 100};
     int steps = br->steps;
     for (int b = 0; b < br->n; b++) {
         int n = (int)prompt->n + think->n + (int)suffix->n + steps, k = 0;
@@ -58,9 +60,9 @@ static int fill_group(const lm *l, rollout_group *g, const tok_buf *prompt, cons
         g->len[b] = n;
         int32_t codes[3];
         int ok = steps == 3 && sid_beam_codes(&l->sid, br->tokens + (size_t)b * steps, steps, codes);
-        float part = ok ? partial_hit(codes, gt, ngt) : 0;
-        g->partial[b] = part;
-        g->reward[b] = part == 100.0f;
+        int m = ok ? prefix_match(codes, gt, ngt) : 0;
+        g->partial[b] = partial[m];
+        g->reward[b] = kind == ROLLOUT_REWARD_PREFIX ? (float)m / 3.0f : (float)(m == 3);
         g->format[b] = ok && g->think_closed;
     }
     g->n = br->n;
@@ -96,7 +98,7 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
         g->think_closed = think ? reasoning.stopped : 1;
         rc = alloc_group(g, p->width);
     }
-    if (!rc) rc = fill_group(l, g, &prompt, &reasoning, &suffix, &br, gt, ngt);
+    if (!rc) rc = fill_group(l, g, &prompt, &reasoning, &suffix, &br, gt, ngt, p->reward);
     if (kv) qwen3_kv_free(kv);
     tok_buf_free(&prompt);
     tok_buf_free(&suffix);
