@@ -266,7 +266,7 @@ static void critic_update(rl_ctx *c, const policy_batch *b, const float *feats, 
 
 typedef struct {
     rl_loss_stats ls;
-    double grad_norm, lr, reward, pass, partial, format;
+    double grad_norm, lr, reward, pass, top1, partial, format;
     double update_s, logp_s, ref_s, bwd_s;   // update = old-logp + reference forwards + forward/backward + AdamW
     int64_t tokens, seq_tokens, seqs;         // trained tokens, every token the update's passes run over
     int skipped;
@@ -350,15 +350,17 @@ static void group_stats(const rl_rollouts *r, rl_step_stats *st) {
             n++;
         }
         st->pass += any;
+        st->top1 += g->n > 0 && g->partial[0] == 100.0f;   // the best beam hits: pass@1 on the training prompts
     }
     if (n > 0) st->reward /= n, st->partial /= n, st->format /= n;
-    if (r->ng > 0) st->pass /= r->ng;
+    if (r->ng > 0) st->pass /= r->ng, st->top1 /= r->ng;
 }
 
 static void log_step(rl_ctx *c, int64_t step, const rl_rollouts *r, const rl_step_stats *st) {
     post_run_scalar(&c->run, "rl/reward", step, st->reward);
     post_run_scalar(&c->run, "rl/hit_rate", step, st->reward);
     post_run_scalar(&c->run, "rl/pass_rate", step, st->pass);
+    post_run_scalar(&c->run, "rl/top1_hit", step, st->top1);
     post_run_scalar(&c->run, "rl/partial_hit", step, st->partial);
     post_run_scalar(&c->run, "rl/format_reward", step, st->format);
     post_run_scalar(&c->run, "rl/degenerate_groups", step, (double)r->degenerate);
@@ -378,12 +380,12 @@ static void log_step(rl_ctx *c, int64_t step, const rl_rollouts *r, const rl_ste
     post_run_scalar(&c->run, "perf/update_tokens_per_sec", step, st->update_s > 0 ? st->tokens / st->update_s : 0);
     post_run_scalar(&c->run, "perf/update_seq_tokens_per_sec", step, st->update_s > 0 ? st->seq_tokens / st->update_s : 0);
     post_run_line(&c->run,
-                  "{\"step\": %lld, \"reward\": %.5f, \"pass_rate\": %.4f, \"partial_hit\": %.3f, \"format\": %.4f, "
+                  "{\"step\": %lld, \"reward\": %.5f, \"pass_rate\": %.4f, \"top1_hit\": %.4f, \"partial_hit\": %.3f, \"format\": %.4f, "
                   "\"loss\": %.6g, \"kl\": %.6g, \"grad_norm\": %.5g, \"lr\": %.3g, \"degenerate\": %lld, "
                   "\"groups\": %d, \"prompts_seen\": %lld, \"skipped\": %d, \"rollout_s\": %.3f, \"update_s\": %.3f, "
                   "\"logp_s\": %.3f, \"ref_s\": %.3f, \"fwd_bwd_s\": %.3f, \"prompt_tokens\": %.0f, \"rollout_tokens\": %.0f, "
                   "\"update_seq_tokens\": %lld, \"trained_tokens\": %lld}",
-                  (long long)step, st->reward, st->pass, st->partial, st->format, st->ls.loss, st->ls.kl, st->grad_norm,
+                  (long long)step, st->reward, st->pass, st->top1, st->partial, st->format, st->ls.loss, st->ls.kl, st->grad_norm,
                   st->lr, (long long)r->degenerate, r->ng, (long long)r->prompts_seen, st->skipped, r->rollout_s,
                   st->update_s, st->logp_s, st->ref_s, st->bwd_s, pt, rt, (long long)st->seq_tokens, (long long)st->tokens);
 }
