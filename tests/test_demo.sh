@@ -56,6 +56,11 @@ OMP_NUM_THREADS=2 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" 
     --constrain "$out/sid/video_ad_pid2sid.parquet" > /dev/null 2>&1
 check "rl: another seed gives other weights (other prompts, other reasoning)" \
   "[ -d $out/rr3/step2 ] && ! cmp -s $out/rr1/step2/model.safetensors $out/rr3/step2/model.safetensors"
+build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rs" --steps 1 --width 4 --prompts 2 --group samples > /dev/null 2>&1
+check "rl --group samples runs" "[ -d $out/rs/step1 ]"
+build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rs2" --steps 1 --width 4 --prompts 1 --group samples \
+    --max-think 4 > /dev/null 2> "$out.err"
+check "rl: sampled groups with a reasoning budget are refused" "[ \$? = 1 ] && grep -q 'need --max-think 0' $out.err"
 build/onerec eval --model "$sft" --data "$out/data/benchmark" --out "$out/ej" --tasks rec_reason,item_understand --max-samples 2 --judge "$sft" > /dev/null 2>&1
 check "eval --judge scores the text tasks with a judge model" \
   "/usr/bin/python3 -c \"import json,sys; r=json.load(open('$out/ej/results.json'))['model']; sys.exit(0 if 1 <= r['rec_reason']['judge'] <= 5 and 0 <= r['item_understand']['judge'] <= 1 and 'judge_unparsable' in r['rec_reason'] else 1)\""

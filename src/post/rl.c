@@ -21,6 +21,7 @@ void rl_args_defaults(rl_args *a) {
     memset(a, 0, sizeof *a);
     a->algo_name = "grpo";
     a->reward_name = "hit";
+    a->group_name = "beams";
     a->steps = 100;
     a->prompts = 4;
     a->width = 32;
@@ -52,6 +53,12 @@ int rl_reward_parse(const char *s, int *out) {
     if (!strcmp(s, "hit")) *out = ROLLOUT_REWARD_HIT;
     else if (!strcmp(s, "prefix")) *out = ROLLOUT_REWARD_PREFIX;
     else return err_set("unknown reward \"%s\" (hit or prefix)", s);
+    return 0;
+}
+
+int rl_group_parse(const char *s, int *sample_sids) {
+    if (strcmp(s, "beams") && strcmp(s, "samples")) return err_set("unknown group \"%s\" (beams or samples)", s);
+    *sample_sids = !strcmp(s, "samples");
     return 0;
 }
 
@@ -107,7 +114,7 @@ static int collect(rl_ctx *c, int64_t step, rl_rollouts *r) {
         if (prompt_source_next(&c->src, &p)) return ERR_FAIL;
         rollout_params rp = {a->width, a->max_think, a->temperature, a->top_p, "/no_think",
                              c->has_trie ? &c->trie : NULL, (uint64_t)a->seed * 1000003u + (uint64_t)step * 997u + (uint64_t)draw,
-                             (rollout_reward)a->reward};
+                             (rollout_reward)a->reward, a->sample_sids};
         int ngt = 0;
         rollout_group *g = &r->g[r->ng];
         int rc = rollout_rec(&c->run.pol, p.msgs.msgs, p.msgs.n, p.answer, &rp, g, &ngt);

@@ -20,6 +20,8 @@ typedef struct {
     const sid_trie *trie;   // constrained beams (real items only); NULL: unconstrained
     uint64_t seed;
     rollout_reward reward;
+    int sample_sids;        // 1: the group is W sampled SIDs (temperature, top-p) instead of the W best
+                            // beams; needs max_think 0 and no trie
 } rollout_params;
 
 typedef struct {
