@@ -35,6 +35,32 @@ check "rl: missing data names the file" "[ \$? = 1 ] && grep -q nonexistent $out
 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl3" --steps 2 --width 4 --prompts 1 --save-every 1 > /dev/null 2>&1
 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rl3" --steps 3 --width 4 --prompts 1 --save-every 1 --resume-from "$out/rl3" > /dev/null 2>&1
 check "rl resumes from its latest checkpoint" "[ -d $out/rl3/step3 ] && [ \$(grep -c '\"step\": 3' $out/rl3/stdout.log) = 1 ]"
+# the same rl (sampled reasoning, KL) and distill with the same seed on 2 threads, twice: the same
+# weights and the same logged numbers (the times aside)
+for i in 1 2; do
+    OMP_NUM_THREADS=2 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rr$i" --steps 2 --width 16 \
+        --prompts 4 --max-think 6 --kl-coef 0.01 --lr 1e-3 --seed 5 --reward prefix \
+        --constrain "$out/sid/video_ad_pid2sid.parquet" > /dev/null 2>&1
+    OMP_NUM_THREADS=2 build/onerec distill --student "$sft" --teacher "$out/runs/base/step4" --data "$out/distill/train.parquet" \
+        --out "$out/dd$i" --steps 2 --prompts 2 --max-new 8 --lr 1e-3 --seed 5 > /dev/null 2>&1
+    sed -E 's/"[a-z_]+_s": [0-9.]+//g' "$out/rr$i/stdout.log" > "$out/rr$i.log"
+    sed -E 's/"[a-z_]+_s": [0-9.]+//g' "$out/dd$i/stdout.log" > "$out/dd$i.log"
+done
+# (the smoke model's prefix rewards differ within a group, so the runs do update the weights)
+check "rl twice with one seed: identical weights and logs" \
+  "grep -q '\"skipped\": 0' $out/rr1.log && cmp -s $out/rr1/step2/model.safetensors $out/rr2/step2/model.safetensors && cmp -s $out/rr1.log $out/rr2.log"
+check "distill twice with one seed: identical weights and logs" \
+  "[ -s $out/dd1.log ] && cmp -s $out/dd1/step2/model.safetensors $out/dd2/step2/model.safetensors && cmp -s $out/dd1.log $out/dd2.log"
+OMP_NUM_THREADS=2 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rr3" --steps 2 --width 16 \
+    --prompts 4 --max-think 6 --kl-coef 0.01 --lr 1e-3 --seed 6 --reward prefix \
+    --constrain "$out/sid/video_ad_pid2sid.parquet" > /dev/null 2>&1
+check "rl: another seed gives other weights (other prompts, other reasoning)" \
+  "[ -d $out/rr3/step2 ] && ! cmp -s $out/rr1/step2/model.safetensors $out/rr3/step2/model.safetensors"
+build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rs" --steps 1 --width 4 --prompts 2 --group samples > /dev/null 2>&1
+check "rl --group samples runs" "[ -d $out/rs/step1 ]"
+build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rs2" --steps 1 --width 4 --prompts 1 --group samples \
+    --max-think 4 > /dev/null 2> "$out.err"
+check "rl: sampled groups with a reasoning budget are refused" "[ \$? = 1 ] && grep -q 'need --max-think 0' $out.err"
 build/onerec eval --model "$sft" --data "$out/data/benchmark" --out "$out/ej" --tasks rec_reason,item_understand --max-samples 2 --judge "$sft" > /dev/null 2>&1
 check "eval --judge scores the text tasks with a judge model" \
   "/usr/bin/python3 -c \"import json,sys; r=json.load(open('$out/ej/results.json'))['model']; sys.exit(0 if 1 <= r['rec_reason']['judge'] <= 5 and 0 <= r['item_understand']['judge'] <= 1 and 'judge_unparsable' in r['rec_reason'] else 1)\""

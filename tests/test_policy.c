@@ -83,8 +83,48 @@ static void test_backward_micro_and_fd(void) {
     policy_batch_free(&b);
 }
 
+// Rows whose dlogp is all zero are left out of the backward: the gradient is that of the full batch.
+static void test_backward_skips_zero_rows(void) {
+    policy_batch b;
+    make_batch(&b);
+    size_t NT = (size_t)b.n * b.T;
+    float *d = mem_calloc(NT, sizeof(float));
+    for (size_t t = 0; t < NT; t++) d[t] = b.mask[t] * (float)((int)(t % 5) - 2) * 0.3f;
+    for (int t = 0; t < b.T; t++) d[(size_t)1 * b.T + t] = 0;   // row 1: nothing to learn
+    qwen3_zero_grads(&g_m);
+    CHECK_OK(policy_backward(&g_m, &b, d, 1));
+    float *g_skip = mem_alloc(g_m.n_params * sizeof(float));
+    memcpy(g_skip, g_m.grad_mem, g_m.n_params * sizeof(float));
+    // the same rows without row 1 in the batch at all
+    const int32_t *seqs[2] = {S0, S2};
+    int plen[2] = {3, 4}, len[2] = {7, 9};
+    uint8_t tr2[5] = {1, 0, 1, 1, 1};
+    const uint8_t *train[2] = {NULL, tr2};
+    policy_batch b2;
+    CHECK_OK(policy_batch_build(&b2, seqs, plen, len, train, 2, 0));
+    float *d2 = mem_calloc((size_t)2 * b2.T, sizeof(float));
+    memcpy(d2, d, (size_t)b.T * sizeof(float));
+    memcpy(d2 + b2.T, d + (size_t)2 * b.T, (size_t)b.T * sizeof(float));
+    qwen3_zero_grads(&g_m);
+    CHECK_OK(policy_backward(&g_m, &b2, d2, 1));
+    double md = 0, mx = 0;
+    for (size_t i = 0; i < g_m.n_params; i++) md = fmax(md, fabs(g_skip[i] - g_m.grad_mem[i])), mx = fmax(mx, fabs(g_skip[i]));
+    CHECK_MSG(md < 1e-6 && mx > 0, "skipping a zero row changed the gradient by %g (max %g)", md, mx);
+    // every row zero: no gradient at all
+    memset(d, 0, NT * sizeof(float));
+    qwen3_zero_grads(&g_m);
+    CHECK_OK(policy_backward(&g_m, &b, d, 2));
+    mx = 0;
+    for (size_t i = 0; i < g_m.n_params; i++) mx = fmax(mx, fabs(g_m.grad_mem[i]));
+    CHECK(mx == 0);
+    free(g_skip), free(d), free(d2);
+    policy_batch_free(&b);
+    policy_batch_free(&b2);
+}
+
 int main(void) {
     setup();
+    RUN(test_backward_skips_zero_rows);
     RUN(test_logp_matches_forward);
     RUN(test_backward_micro_and_fd);
     qwen3_model_free(&g_m);

@@ -169,8 +169,28 @@ static void test_hand_cases(void) {
     CHECK_FAILS_WITH(rl_policy_loss(&st, grad, z, z, NULL, z, z, off, 1, &p), "no response token");
 }
 
+// Prefix reward: group 0 has beams matching 3, 2, 2, 0 codes; group 1 matches 1 code in both.
+static void test_prefix_advantages(void) {
+    int m[6] = {3, 2, 2, 0, 1, 1}, g[6] = {0, 0, 0, 0, 1, 1}, k = -1;
+    float adv[18];
+    CHECK_OK(rl_prefix_advantages(adv, m, g, 6, 3, 1e-6f, &k));
+    // code 0: rewards {1,1,1,0} -> mean 0.75, std 0.5; code 2: {1,0,0,0} -> mean 0.25, std 0.5
+    CHECK_NEAR(adv[0], 0.5, 1e-4);
+    CHECK_NEAR(adv[3], -1.5, 1e-4);
+    CHECK_NEAR(adv[2 * 6 + 0], 1.5, 1e-4);
+    CHECK_NEAR(adv[2 * 6 + 1], -0.5, 1e-4);
+    // the beams with a right cluster (codes 0 and 1) but a wrong item are pushed up at codes 0 and
+    // 1 (code 1: {1,1,1,0}) and down at code 2 only
+    CHECK(adv[1] > 0 && adv[6 + 1] > 0 && adv[12 + 1] < 0);
+    // group 1 is degenerate: every code equal across its beams
+    CHECK(k == 2);
+    CHECK_NEAR(adv[4], 0, 1e-6);
+    CHECK_NEAR(adv[12 + 5], 0, 1e-6);
+}
+
 int main(void) {
     RUN(test_hand_cases);
+    RUN(test_prefix_advantages);
     RUN(test_against_torch);
     return test_summary("test_rl_loss");
 }

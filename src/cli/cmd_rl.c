@@ -9,6 +9,8 @@ int cmd_rl(int argc, char **argv) {
     rl_args_defaults(&a);
     const arg_spec specs[] = {
         {"algo", ARG_STR, &a.algo_name, "grpo (reference), dapo, gpg or ppo", 0},
+        {"reward", ARG_STR, &a.reward_name, "hit (reference: 1 when the SID is in the ground truth) or prefix (codes matched from the first / 3)", 0},
+        {"group", ARG_STR, &a.group_name, "beams (reference: the W best beams) or samples (W sampled SIDs, --temperature, --top-p)", 0},
         {"model", ARG_STR, &a.model_dir, "policy model dir (the SFT model, with itemic tokens)", 1},
         {"ref", ARG_STR, &a.ref_dir, "reference model for the KL term (default: --model)", 0},
         {"data", ARG_STR, &a.data, "RL prompts: a table with messages (data prepare rl: train)", 1},
@@ -45,7 +47,8 @@ int cmd_rl(int argc, char **argv) {
     int r = args_parse(argc, argv, specs, "onerec rl --model DIR --data TABLE --out DIR [--algo grpo|dapo|gpg|ppo]",
                        "RL on recommendation prompts: two-stage rollout, beams as a group, reward = SID hit.", NULL, 0, NULL);
     if (r) return r > 0 ? 0 : 2;
-    if (rl_algo_parse(a.algo_name, &a.algo)) return cli_fail("rl");
+    if (rl_algo_parse(a.algo_name, &a.algo) || rl_reward_parse(a.reward_name, &a.reward) ||
+        rl_group_parse(a.group_name, &a.sample_sids)) return cli_fail("rl");
     cJSON *j = args_to_json(specs);
     int rc = rl_run(&a, j);
     cJSON_Delete(j);

@@ -221,7 +221,7 @@ int distill_run(const distill_args *a, const cJSON *args_json) {
         post_state_read(state, &start, &epoch, &row);
     }
     cJSON_Delete(state);
-    if (!rc) rc = prompt_source_open(&src, a->data, epoch, row);
+    if (!rc) rc = prompt_source_open(&src, a->data, epoch, row, 0, 0);
     progress prog;
     progress_begin(&prog, "distill", a->steps - start, "steps");
     int64_t step = start;

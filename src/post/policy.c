@@ -92,7 +92,57 @@ int policy_logp(const qwen3_model *m, const policy_batch *b, const int32_t *toke
     return for_rows((qwen3_model *)m, b, tokens ? tokens : b->tokens, micro, logp, NULL);
 }
 
+// The rows of b whose dlogp is not all zero, copied into sub and sub_dlogp; returns their count.
+static int nonzero_rows(const policy_batch *b, const float *dlogp, policy_batch *sub, float **sub_dlogp) {
+    int T = b->T, k = 0;
+    memset(sub, 0, sizeof *sub);
+    *sub_dlogp = NULL;
+    uint8_t *keep = mem_calloc((size_t)b->n, 1);
+    if (!keep) return ERR_FAIL;
+    for (int i = 0; i < b->n; i++) {
+        for (int t = 0; t < T && !keep[i]; t++) keep[i] = dlogp[(size_t)i * T + t] != 0;
+        k += keep[i];
+    }
+    if (k == b->n || k == 0) {
+        free(keep);
+        return k;
+    }
+    size_t NT = (size_t)k * T;
+    sub->n = k, sub->T = T;
+    sub->tokens = mem_alloc(NT * sizeof(int32_t)), sub->targets = mem_alloc(NT * sizeof(int32_t));
+    sub->mask = mem_alloc(NT * sizeof(float)), sub->offsets = mem_alloc(((size_t)k + 1) * sizeof(int64_t));
+    *sub_dlogp = mem_alloc(NT * sizeof(float));
+    if (!sub->tokens || !sub->targets || !sub->mask || !sub->offsets || !*sub_dlogp) {
+        free(keep), policy_batch_free(sub), free(*sub_dlogp);
+        return ERR_FAIL;
+    }
+    for (int i = 0, j = 0; i < b->n; i++) {
+        if (!keep[i]) continue;
+        size_t from = (size_t)i * T, to = (size_t)j * T;
+        memcpy(sub->tokens + to, b->tokens + from, (size_t)T * sizeof(int32_t));
+        memcpy(sub->targets + to, b->targets + from, (size_t)T * sizeof(int32_t));
+        memcpy(sub->mask + to, b->mask + from, (size_t)T * sizeof(float));
+        memcpy(*sub_dlogp + to, dlogp + from, (size_t)T * sizeof(float));
+        sub->offsets[j] = (int64_t)to;
+        j++;
+    }
+    sub->offsets[k] = (int64_t)NT;
+    free(keep);
+    return k;
+}
+
 int policy_backward(qwen3_model *m, const policy_batch *b, const float *dlogp, int micro) {
     if (!m->grad_mem && qwen3_alloc_grads(m)) return ERR_FAIL;
-    return for_rows(m, b, b->tokens, micro, NULL, dlogp);
+    // a row whose every dlogp is 0 adds nothing to the gradient (a degenerate RL group without a
+    // KL term): it is left out of the forward/backward
+    policy_batch sub;
+    float *sub_dlogp;
+    int k = nonzero_rows(b, dlogp, &sub, &sub_dlogp);
+    if (k < 0) return ERR_FAIL;
+    if (k == 0) return 0;
+    if (k == b->n) return for_rows(m, b, b->tokens, micro, NULL, dlogp);
+    int rc = for_rows(m, &sub, sub.tokens, micro, NULL, sub_dlogp);
+    policy_batch_free(&sub);
+    free(sub_dlogp);
+    return rc;
 }

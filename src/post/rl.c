@@ -20,6 +20,8 @@
 void rl_args_defaults(rl_args *a) {
     memset(a, 0, sizeof *a);
     a->algo_name = "grpo";
+    a->reward_name = "hit";
+    a->group_name = "beams";
     a->steps = 100;
     a->prompts = 4;
     a->width = 32;
@@ -45,6 +47,19 @@ void rl_args_defaults(rl_args *a) {
     a->vclip = 0.5f;
     a->critic_lr = 1e-3f;
     a->seed = 42;
+}
+
+int rl_reward_parse(const char *s, int *out) {
+    if (!strcmp(s, "hit")) *out = ROLLOUT_REWARD_HIT;
+    else if (!strcmp(s, "prefix")) *out = ROLLOUT_REWARD_PREFIX;
+    else return err_set("unknown reward \"%s\" (hit or prefix)", s);
+    return 0;
+}
+
+int rl_group_parse(const char *s, int *sample_sids) {
+    if (strcmp(s, "beams") && strcmp(s, "samples")) return err_set("unknown group \"%s\" (beams or samples)", s);
+    *sample_sids = !strcmp(s, "samples");
+    return 0;
 }
 
 int rl_algo_parse(const char *s, rl_algo *out) {
@@ -98,7 +113,8 @@ static int collect(rl_ctx *c, int64_t step, rl_rollouts *r) {
         prompt_item p;
         if (prompt_source_next(&c->src, &p)) return ERR_FAIL;
         rollout_params rp = {a->width, a->max_think, a->temperature, a->top_p, "/no_think",
-                             c->has_trie ? &c->trie : NULL, (uint64_t)a->seed * 1000003u + (uint64_t)step * 997u + (uint64_t)draw};
+                             c->has_trie ? &c->trie : NULL, (uint64_t)a->seed * 1000003u + (uint64_t)step * 997u + (uint64_t)draw,
+                             (rollout_reward)a->reward, a->sample_sids};
         int ngt = 0;
         rollout_group *g = &r->g[r->ng];
         int rc = rollout_rec(&c->run.pol, p.msgs.msgs, p.msgs.n, p.answer, &rp, g, &ngt);
@@ -172,8 +188,32 @@ static int critic_values(rl_ctx *c, const policy_batch *b, float *values, float 
     return 0;
 }
 
+// Prefix reward (rl_prefix_advantages) on the tokens: the last three trained positions of a
+// sequence are its SID codes, earlier ones its reasoning (the mean of the beam's code advantages).
+static int prefix_advantages(const rl_rollouts *r, const policy_batch *b, const int *group, float *adv, int *degenerate) {
+    int n = b->n, T = b->T;
+    float *aj = mem_alloc((size_t)n * 3 * sizeof(float));
+    int *m = mem_alloc((size_t)n * sizeof(int)), rc = aj && m ? 0 : ERR_FAIL;
+    for (int i = 0, k = 0; !rc && i < r->ng; i++)
+        for (int j = 0; j < r->g[i].n; j++, k++) {
+            float p = r->g[i].partial[j];
+            m[k] = p >= 100 ? 3 : p >= 10 ? 2 : p >= 1 ? 1 : 0;
+        }
+    if (!rc) rc = rl_prefix_advantages(aj, m, group, n, 3, 1e-6f, degenerate);
+    for (int s = 0; !rc && s < n; s++) {
+        float mean = (aj[s] + aj[n + s] + aj[2 * (size_t)n + s]) / 3;
+        int j = 3;
+        for (int t = T - 1; t >= 0; t--) {
+            size_t o = (size_t)s * T + t;
+            adv[o] = b->mask[o] <= 0 ? 0 : j > 0 ? aj[(size_t)(--j) * n + s] : mean;
+        }
+    }
+    free(aj), free(m);
+    return rc;
+}
+
 // Sequence advantages broadcast to tokens (GRPO, DAPO, GPG), or GAE (PPO).
-static int advantages(rl_ctx *c, const policy_batch *b, const float *reward, const int *group, float *adv,
+static int advantages(rl_ctx *c, const rl_rollouts *r, const policy_batch *b, const float *reward, const int *group, float *adv,
                       int *degenerate, float **feats_out, float **values_out, float **returns_out) {
     int n = b->n, T = b->T;
     size_t NT = (size_t)n * T;
@@ -195,6 +235,7 @@ static int advantages(rl_ctx *c, const policy_batch *b, const float *reward, con
         *degenerate = 0;
         return rc;
     }
+    if (c->a->reward == ROLLOUT_REWARD_PREFIX) return prefix_advantages(r, b, group, adv, degenerate);
     float *sa = mem_alloc((size_t)n * sizeof(float));
     if (!sa) return ERR_FAIL;
     int rc = c->a->algo == RL_GPG ? rl_gpg_advantages(sa, reward, group, n, degenerate)
@@ -232,10 +273,41 @@ static void critic_update(rl_ctx *c, const policy_batch *b, const float *feats, 
 
 typedef struct {
     rl_loss_stats ls;
-    double grad_norm, lr, update_s, reward, pass, partial, format;
-    int64_t tokens, seqs;
+    double grad_norm, lr, reward, pass, top1, partial, format;
+    double update_s, logp_s, ref_s, bwd_s;   // update = old-logp + reference forwards + forward/backward + AdamW
+    int64_t tokens, seq_tokens, seqs;         // trained tokens, every token the update's passes run over
     int skipped;
 } rl_step_stats;
+
+// The policy's own log-probs are needed only for the KL term (one update per rollout batch, so
+// the ratio is 1 and the clipped loss's gradient is -A/N whatever they are) and for GPG's and
+// PPO's logged loss; without a reference pass GRPO and DAPO skip that forward.
+static int needs_logp(const rl_ctx *c) {
+    return (c->run.has_ref && c->a->kl_coef != 0) || c->a->algo == RL_GPG || c->a->algo == RL_PPO;
+}
+
+static int policy_loss(rl_ctx *c, const policy_batch *b, const float *logp, const float *ref, const float *adv,
+                       float *grad, rl_step_stats *st) {
+    const rl_args *a = c->a;
+    if (a->algo == RL_GPG) return rl_gpg_loss(&st->ls, grad, logp, adv, b->mask, b->offsets, b->n, RL_AGG_TOKEN_MEAN);
+    rl_loss_params lp = {a->clip_low, a->clip_high, a->clip_c, ref ? a->kl_coef : 0, RL_AGG_TOKEN_MEAN};
+    return rl_policy_loss(&st->ls, grad, logp, logp, ref, adv, b->mask, b->offsets, b->n, &lp);
+}
+
+static int apply_update(rl_ctx *c, int64_t step, const policy_batch *b, const float *grad, const float *feats,
+                        const float *values, const float *ret, rl_step_stats *st) {
+    const rl_args *a = c->a;
+    double t0 = time_now();
+    qwen3_zero_grads(&c->run.pol.model);
+    int rc = policy_backward(&c->run.pol.model, b, grad, a->micro);
+    lr_schedule sch = {LR_COSINE, a->lr, a->min_lr, a->warmup, a->steps};
+    st->lr = lr_at(&sch, step - 1);
+    train_update_cfg uc = {st->lr, 0.9f, 0.95f, 1e-8f, a->weight_decay, a->max_grad_norm};
+    if (!rc) rc = train_update(&c->run.pol.model, &uc, step, &st->grad_norm);
+    if (!rc && a->algo == RL_PPO) critic_update(c, b, feats, values, ret);
+    st->bwd_s = time_now() - t0;
+    return rc;
+}
 
 static int update(rl_ctx *c, int64_t step, const rl_rollouts *r, rl_step_stats *st) {
     const rl_args *a = c->a;
@@ -243,40 +315,31 @@ static int update(rl_ctx *c, int64_t step, const rl_rollouts *r, rl_step_stats *
     float *reward = NULL, *adv = NULL, *logp = NULL, *ref = NULL, *grad = NULL;
     float *feats = NULL, *values = NULL, *ret = NULL;
     int *group = NULL, degenerate = 0;
-    double t0 = time_now();
+    double t0 = time_now(), t1 = t0;
     memset(&b, 0, sizeof b);
     int rc = flatten(c, r, &b, &reward, &group);
     size_t NT = (size_t)b.n * b.T;
     if (!rc) {
         adv = mem_alloc(NT * sizeof(float)), logp = mem_calloc(NT, sizeof(float)), grad = mem_alloc(NT * sizeof(float));
-        rc = adv && logp && grad ? policy_logp(&c->run.pol.model, &b, NULL, a->micro, logp) : ERR_FAIL;
+        rc = adv && logp && grad ? 0 : ERR_FAIL;
+        if (!rc && needs_logp(c)) rc = policy_logp(&c->run.pol.model, &b, NULL, a->micro, logp);
+        st->logp_s = time_now() - t1;
     }
     if (!rc && c->run.has_ref && a->kl_coef != 0) {
+        t1 = time_now();
         ref = mem_calloc(NT, sizeof(float));
         rc = ref ? policy_logp(&c->run.ref, &b, NULL, a->micro, ref) : ERR_FAIL;
+        st->ref_s = time_now() - t1;
     }
-    if (!rc) rc = advantages(c, &b, reward, group, adv, &degenerate, &feats, &values, &ret);
-    if (!rc) {
-        if (a->algo == RL_GPG) {
-            rc = rl_gpg_loss(&st->ls, grad, logp, adv, b.mask, b.offsets, b.n, RL_AGG_TOKEN_MEAN);
-        } else {
-            rl_loss_params lp = {a->clip_low, a->clip_high, a->clip_c, ref ? a->kl_coef : 0, RL_AGG_TOKEN_MEAN};
-            rc = rl_policy_loss(&st->ls, grad, logp, logp, ref, adv, b.mask, b.offsets, b.n, &lp);
-        }
-    }
+    if (!rc) rc = advantages(c, r, &b, reward, group, adv, &degenerate, &feats, &values, &ret);
+    if (!rc) rc = policy_loss(c, &b, logp, ref, adv, grad, st);
     st->seqs = b.n;
     for (size_t t = 0; t < NT; t++) st->tokens += b.mask[t] > 0;
+    for (int i = 0; i < r->ng; i++)
+        for (int j = 0; j < r->g[i].n; j++) st->seq_tokens += r->g[i].len[j];
     // nothing to learn when every group is degenerate: skip the update rather than decay the weights
     st->skipped = !rc && a->algo != RL_PPO && degenerate == b.n;
-    if (!rc && !st->skipped) {
-        qwen3_zero_grads(&c->run.pol.model);
-        rc = policy_backward(&c->run.pol.model, &b, grad, a->micro);
-        lr_schedule sch = {LR_COSINE, a->lr, a->min_lr, a->warmup, a->steps};
-        st->lr = lr_at(&sch, step - 1);
-        train_update_cfg uc = {st->lr, 0.9f, 0.95f, 1e-8f, a->weight_decay, a->max_grad_norm};
-        if (!rc) rc = train_update(&c->run.pol.model, &uc, step, &st->grad_norm);
-        if (!rc && a->algo == RL_PPO) critic_update(c, &b, feats, values, ret);
-    }
+    if (!rc && !st->skipped) rc = apply_update(c, step, &b, grad, feats, values, ret, st);
     st->update_s = time_now() - t0;
     policy_batch_free(&b);
     free(reward), free(group), free(adv), free(logp), free(ref), free(grad), free(feats), free(values), free(ret);
@@ -294,15 +357,17 @@ static void group_stats(const rl_rollouts *r, rl_step_stats *st) {
             n++;
         }
         st->pass += any;
+        st->top1 += g->n > 0 && g->partial[0] == 100.0f;   // the best beam hits: pass@1 on the training prompts
     }
     if (n > 0) st->reward /= n, st->partial /= n, st->format /= n;
-    if (r->ng > 0) st->pass /= r->ng;
+    if (r->ng > 0) st->pass /= r->ng, st->top1 /= r->ng;
 }
 
 static void log_step(rl_ctx *c, int64_t step, const rl_rollouts *r, const rl_step_stats *st) {
     post_run_scalar(&c->run, "rl/reward", step, st->reward);
     post_run_scalar(&c->run, "rl/hit_rate", step, st->reward);
     post_run_scalar(&c->run, "rl/pass_rate", step, st->pass);
+    post_run_scalar(&c->run, "rl/top1_hit", step, st->top1);
     post_run_scalar(&c->run, "rl/partial_hit", step, st->partial);
     post_run_scalar(&c->run, "rl/format_reward", step, st->format);
     post_run_scalar(&c->run, "rl/degenerate_groups", step, (double)r->degenerate);
@@ -313,17 +378,23 @@ static void log_step(rl_ctx *c, int64_t step, const rl_rollouts *r, const rl_ste
     post_run_scalar(&c->run, "rl/clip_frac", step, st->ls.clip_frac);
     post_run_scalar(&c->run, "training/grad_norm", step, st->grad_norm);
     post_run_scalar(&c->run, "training/learning_rate", step, st->lr);
-    double rt = 0;
-    for (int i = 0; i < r->ng; i++)
+    double rt = 0, pt = 0;   // generated tokens (reasoning + suffix + SID per beam), prompt tokens prefilled
+    for (int i = 0; i < r->ng; i++) {
+        pt += r->g[i].plen;
         for (int j = 0; j < r->g[i].n; j++) rt += r->g[i].len[j] - r->g[i].plen;
+    }
     post_run_scalar(&c->run, "perf/rollout_tokens_per_sec", step, r->rollout_s > 0 ? rt / r->rollout_s : 0);
     post_run_scalar(&c->run, "perf/update_tokens_per_sec", step, st->update_s > 0 ? st->tokens / st->update_s : 0);
+    post_run_scalar(&c->run, "perf/update_seq_tokens_per_sec", step, st->update_s > 0 ? st->seq_tokens / st->update_s : 0);
     post_run_line(&c->run,
-                  "{\"step\": %lld, \"reward\": %.5f, \"pass_rate\": %.4f, \"partial_hit\": %.3f, \"format\": %.4f, "
+                  "{\"step\": %lld, \"reward\": %.5f, \"pass_rate\": %.4f, \"top1_hit\": %.4f, \"partial_hit\": %.3f, \"format\": %.4f, "
                   "\"loss\": %.6g, \"kl\": %.6g, \"grad_norm\": %.5g, \"lr\": %.3g, \"degenerate\": %lld, "
-                  "\"groups\": %d, \"skipped\": %d, \"rollout_s\": %.2f, \"update_s\": %.2f}",
-                  (long long)step, st->reward, st->pass, st->partial, st->format, st->ls.loss, st->ls.kl, st->grad_norm,
-                  st->lr, (long long)r->degenerate, r->ng, st->skipped, r->rollout_s, st->update_s);
+                  "\"groups\": %d, \"prompts_seen\": %lld, \"skipped\": %d, \"rollout_s\": %.3f, \"update_s\": %.3f, "
+                  "\"logp_s\": %.3f, \"ref_s\": %.3f, \"fwd_bwd_s\": %.3f, \"prompt_tokens\": %.0f, \"rollout_tokens\": %.0f, "
+                  "\"update_seq_tokens\": %lld, \"trained_tokens\": %lld}",
+                  (long long)step, st->reward, st->pass, st->top1, st->partial, st->format, st->ls.loss, st->ls.kl, st->grad_norm,
+                  st->lr, (long long)r->degenerate, r->ng, (long long)r->prompts_seen, st->skipped, r->rollout_s,
+                  st->update_s, st->logp_s, st->ref_s, st->bwd_s, pt, rt, (long long)st->seq_tokens, (long long)st->tokens);
 }
 
 static cJSON *state_json(rl_ctx *c, int64_t step) {
@@ -370,7 +441,10 @@ int rl_run(const rl_args *a, const cJSON *args_json) {
     }
     cJSON_Delete(state);
     if (!rc) rc = open_trie(&c);
-    if (!rc) rc = prompt_source_open(&c.src, a->data, epoch, row);
+    // prompts in a seeded order: beams are deterministic, so without it the seed would change
+    // nothing when the reasoning is not sampled, and a table written task after task would feed
+    // one task only
+    if (!rc) rc = prompt_source_open(&c.src, a->data, epoch, row, 1, (uint64_t)a->seed);
     progress prog;
     progress_begin(&prog, "rl", a->steps - start, "steps");
     int64_t step = start;

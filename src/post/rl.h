@@ -9,8 +9,11 @@
 typedef enum { RL_GRPO = 0, RL_DAPO = 1, RL_GPG = 2, RL_PPO = 3 } rl_algo;
 
 typedef struct {
-    char *model_dir, *ref_dir, *data, *out, *resume_from, *algo_name, *constrain_pid2sid;
+    char *model_dir, *ref_dir, *data, *out, *resume_from, *algo_name, *constrain_pid2sid, *reward_name;
     rl_algo algo;
+    int reward;                 // rollout_reward: hit (reference) or prefix
+    char *group_name;           // beams (reference) or samples
+    int sample_sids;
     int steps, prompts, width, max_think, micro, save_every, log_every, warmup;
     double lr, min_lr, max_grad_norm;
     float weight_decay, clip_low, clip_high, clip_c, kl_coef, temperature, top_p;
@@ -21,6 +24,8 @@ typedef struct {
 
 void rl_args_defaults(rl_args *a);
 int rl_algo_parse(const char *s, rl_algo *out);
+int rl_reward_parse(const char *s, int *out);   // hit | prefix
+int rl_group_parse(const char *s, int *sample_sids);   // beams | samples
 int rl_run(const rl_args *a, const cJSON *args_json);
 
 typedef struct {

@@ -74,6 +74,25 @@ int rl_grpo_advantages(float *adv, const float *rewards, const int *group, int n
     return 0;
 }
 
+int rl_prefix_advantages(float *adv, const int *matched, const int *group, int n, int ncodes, float eps, int *degenerate) {
+    if (n <= 0 || ncodes <= 0) return err_set("prefix advantages: empty batch");
+    float *r = mem_alloc((size_t)n * sizeof(float));
+    if (!r) return ERR_FAIL;
+    int rc = 0;
+    for (int j = 0; !rc && j < ncodes; j++) {
+        for (int i = 0; i < n; i++) r[i] = matched[i] > j;
+        rc = rl_grpo_advantages(adv + (size_t)j * n, r, group, n, 1, eps);
+    }
+    free(r);
+    if (degenerate) *degenerate = 0;
+    for (int i = 0; !rc && degenerate && i < n; i++) {
+        int zero = 1;
+        for (int j = 0; j < ncodes; j++) zero &= adv[(size_t)j * n + i] == 0;
+        *degenerate += zero;
+    }
+    return rc;
+}
+
 int rl_group_informative(int *keep, const float *rewards, const int *group, int n) {
     for (int i = 0; i < n; i++) {
         keep[i] = 0;

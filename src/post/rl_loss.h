@@ -37,6 +37,13 @@ int rl_grpo_advantages(float *adv, const float *rewards, const int *group, int n
 // are all equal (their advantage is 0). Returns k through *degenerate. adv [n]
 int rl_gpg_advantages(float *adv, const float *rewards, const int *group, int n, int *degenerate);
 // Marks groups whose rewards are all equal (DAPO's dynamic sampling drops them). keep [n]
+// Prefix reward with token-level credit: code j of a response is rewarded 1 when its codes 0..j are
+// a ground-truth SID's prefix (matched[i] > j; matched = codes matched from the first, 0..ncodes)
+// and normalised as GRPO against code j of the group's other responses. A response whose first
+// codes name a right cluster but whose last code misses is pushed away from that code only, not
+// from the cluster (a sequence reward would push down all its codes). adv [ncodes][n];
+// *degenerate counts responses whose every code advantage is 0.
+int rl_prefix_advantages(float *adv, const int *matched, const int *group, int n, int ncodes, float eps, int *degenerate);
 int rl_group_informative(int *keep, const float *rewards, const int *group, int n);
 // DAPO overlong penalty added to a reward: 0 up to max_len - cache, then linearly down to -1 at max_len.
 float rl_overlong_penalty(int length, int max_len, int cache_len);

@@ -19,13 +19,14 @@ void rollout_group_free(rollout_group *g) {
     memset(g, 0, sizeof *g);
 }
 
-static float partial_hit(const int32_t *c, const int64_t *gt, int ngt) {
-    float best = 0;
+// Codes matched from the first one (0..3), best over the ground-truth SIDs.
+static int prefix_match(const int32_t *c, const int64_t *gt, int ngt) {
+    int best = 0;
     for (int i = 0; i < ngt; i++) {
         int64_t g = gt[i];
         int g2 = (int)(g % SID_CODES), g1 = (int)(g / SID_CODES % SID_CODES), g0 = (int)(g / SID_CODES / SID_CODES);
-        float s = (c[0] == g0) ? (c[1] == g1 ? (c[2] == g2 ? 100.0f : 10.0f) : 1.0f) : 0.0f;
-        best = s > best ? s : best;
+        int k = c[0] != g0 ? 0 : c[1] != g1 ? 1 : c[2] != g2 ? 2 : 3;
+        best = k > best ? k : best;
     }
     return best;
 }
@@ -42,7 +43,8 @@ static int alloc_group(rollout_group *g, int n) {
 
 // Writes the group's sequences: prompt, reasoning, suffix, beam b.
 static int fill_group(const lm *l, rollout_group *g, const tok_buf *prompt, const gen_output *think, const tok_buf *suffix,
-                      const beam_result *br, const int64_t *gt, int ngt) {
+                      const beam_result *br, const int64_t *gt, int ngt, rollout_reward kind) {
+    static const float partial[4] = {0, 1, 10, 100};
     int steps = br->steps;
     for (int b = 0; b < br->n; b++) {
         int n = (int)prompt->n + think->n + (int)suffix->n + steps, k = 0;
@@ -58,13 +60,42 @@ static int fill_group(const lm *l, rollout_group *g, const tok_buf *prompt, cons
         g->len[b] = n;
         int32_t codes[3];
         int ok = steps == 3 && sid_beam_codes(&l->sid, br->tokens + (size_t)b * steps, steps, codes);
-        float part = ok ? partial_hit(codes, gt, ngt) : 0;
-        g->partial[b] = part;
-        g->reward[b] = part == 100.0f;
+        int m = ok ? prefix_match(codes, gt, ngt) : 0;
+        g->partial[b] = partial[m];
+        g->reward[b] = kind == ROLLOUT_REWARD_PREFIX ? (float)m / 3.0f : (float)(m == 3);
         g->format[b] = ok && g->think_closed;
     }
     g->n = br->n;
     return 0;
+}
+
+// The group as W sampled SIDs after prompt + suffix (each sample its own copy of the prompt in the
+// cache), written as a beam_result so that fill_group serves both.
+static int sample_sids(const qwen3_model *m, const tok_buf *prompt, const tok_buf *suffix, const rollout_params *p,
+                       beam_result *br) {
+    int W = p->width, n = (int)(prompt->n + suffix->n);
+    int32_t *full = mem_alloc((size_t)n * sizeof(int32_t));
+    const int32_t **prompts = mem_alloc((size_t)W * sizeof(int32_t *));
+    int *plen = mem_alloc((size_t)W * sizeof(int));
+    gen_output *out = mem_calloc((size_t)W, sizeof(gen_output));
+    br->tokens = mem_calloc((size_t)W * 3, sizeof(int32_t));
+    qwen3_kv *kv = NULL;
+    int rc = full && prompts && plen && out && br->tokens ? 0 : ERR_FAIL;
+    if (!rc) {
+        memcpy(full, prompt->ids, prompt->n * sizeof(int32_t));
+        memcpy(full + prompt->n, suffix->ids, suffix->n * sizeof(int32_t));
+        for (int i = 0; i < W; i++) prompts[i] = full, plen[i] = n;
+        rc = qwen3_kv_init(&kv, m, gen_kv_tokens_sample(n * W, W, 3));
+    }
+    gen_params gp = {.max_new = 3, .sample = {p->temperature, 0, p->top_p, 1.0f}, .seed = p->seed};
+    if (!rc) rc = gen_sample_batch(m, kv, prompts, plen, W, &gp, out);
+    for (int i = 0; !rc && i < W; i++)
+        for (int j = 0; j < out[i].n && j < 3; j++) br->tokens[(size_t)i * 3 + j] = out[i].tokens[j];
+    if (!rc) br->n = W, br->steps = 3;
+    for (int i = 0; out && i < W; i++) gen_output_free(&out[i]);
+    if (kv) qwen3_kv_free(kv);
+    free(full), free(prompts), free(plen), free(out);
+    return rc;
 }
 
 int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, const rollout_params *p,
@@ -88,15 +119,17 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
     sid_constraint sc = {p->trie, &l->sid};
     beam_params bp = {p->width, 3, p->trie ? sid_constraint_allowed : NULL, &sc};
     qwen3_kv *kv = NULL;
-    if (!rc) rc = qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)prompt.n, 1, p->max_think + (int)suffix.n) + gen_kv_tokens_beam(0, p->width, 3));
-    if (!rc) rc = gen_two_stage(&l->model, kv, prompt.ids, (int)prompt.n, &gp, suffix.ids, (int)suffix.n, &bp, &reasoning, &br);
+    if (!rc && p->sample_sids && (think || p->trie)) rc = err_set("sampled SID groups need --max-think 0 and no --constrain");
+    if (!rc && p->sample_sids) rc = sample_sids(&l->model, &prompt, &suffix, p, &br);
+    else if (!rc) rc = qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)prompt.n, 1, p->max_think + (int)suffix.n) + gen_kv_tokens_beam(0, p->width, 3));
+    if (!rc && !p->sample_sids) rc = gen_two_stage(&l->model, kv, prompt.ids, (int)prompt.n, &gp, suffix.ids, (int)suffix.n, &bp, &reasoning, &br);
     if (!rc) {
         g->plen = (int)prompt.n;
         g->think_tokens = reasoning.n;
         g->think_closed = think ? reasoning.stopped : 1;
         rc = alloc_group(g, p->width);
     }
-    if (!rc) rc = fill_group(l, g, &prompt, &reasoning, &suffix, &br, gt, ngt);
+    if (!rc) rc = fill_group(l, g, &prompt, &reasoning, &suffix, &br, gt, ngt, p->reward);
     if (kv) qwen3_kv_free(kv);
     tok_buf_free(&prompt);
     tok_buf_free(&suffix);

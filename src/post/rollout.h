@@ -7,6 +7,11 @@
 #include "rec/lm.h"
 #include "rec/trie.h"
 
+typedef enum {
+    ROLLOUT_REWARD_HIT = 0,   // 1 when the SID is in the ground truth (the reference's)
+    ROLLOUT_REWARD_PREFIX = 1 // codes matched from the first, best over the ground truth, / 3
+} rollout_reward;
+
 typedef struct {
     int width;              // beams = group size (32)
     int max_think;          // reasoning tokens at most (reference 1024)
@@ -14,6 +19,9 @@ typedef struct {
     const char *soft_switch;   // "/no_think" (default) or "/think" on the last user turn; NULL: none
     const sid_trie *trie;   // constrained beams (real items only); NULL: unconstrained
     uint64_t seed;
+    rollout_reward reward;
+    int sample_sids;        // 1: the group is W sampled SIDs (temperature, top-p) instead of the W best
+                            // beams; needs max_think 0 and no trie
 } rollout_params;
 
 typedef struct {
@@ -22,7 +30,7 @@ typedef struct {
     int32_t **seqs;         // [n] prompt + reasoning + suffix + SID tokens
     int *len;               // [n]
     uint8_t **train;        // [n] per response token: 1 when it carries loss (not the forced suffix)
-    float *reward;          // [n] 1: the SID is in the ground truth
+    float *reward;          // [n] by rollout_params.reward
     float *partial;         // [n] 100 full hit, 10 first two codes, 1 first code, 0
     float *format;          // [n] 1: reasoning closed by </think> and a well-formed SID
     int think_tokens;       // sampled reasoning length
