@@ -43,10 +43,20 @@ int adamw_step(qwen3_model *m, const adamw_config *c, int step) {
 }
 
 double qwen3_grad_norm(const qwen3_model *m) {
-    double s = 0.0;
     if (!m->grad_mem) return 0.0;
-#pragma omp parallel for reduction(+ : s) schedule(static)
-    for (size_t i = 0; i < m->n_params; i++) s += (double)m->grad_mem[i] * m->grad_mem[i];
+    // fixed pieces summed in piece order: the same result for any thread count or timing
+    enum { PIECES = 64 };
+    double part[PIECES] = {0};
+    size_t n = m->n_params;
+#pragma omp parallel for schedule(static)
+    for (int k = 0; k < PIECES; k++) {
+        size_t lo = n * k / PIECES, hi = n * (k + 1) / PIECES;
+        double s = 0.0;
+        for (size_t i = lo; i < hi; i++) s += (double)m->grad_mem[i] * m->grad_mem[i];
+        part[k] = s;
+    }
+    double s = 0.0;
+    for (int k = 0; k < PIECES; k++) s += part[k];
     return sqrt(s);
 }
 

@@ -158,8 +158,8 @@ int acts_loss_chunks(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b) 
 // w * (softmax - onehot). Returns the chunk's weighted loss.
 static double chunk_softmax(float *lg, const int *rows, int n, int V, const qwen3_batch *b, float count_inv,
                             float *logp, int grad) {
-    double part = 0.0;
-#pragma omp parallel for reduction(+ : part) schedule(static)
+    double rowloss[1024];   // n <= 1024 (the chunk rows); summed in row order, whatever the threads
+#pragma omp parallel for schedule(static)
     for (int r = 0; r < n; r++) {
         int i = rows[r], t = b->targets[i];
         float *z = lg + (size_t)r * V;
@@ -173,7 +173,7 @@ static double chunk_softmax(float *lg, const int *rows, int n, int V, const qwen
         float lp = zt - mx - logf(sum);
         float w = b->weights ? b->weights[i] : count_inv;
         if (logp) logp[i] = lp;
-        part += -(double)w * lp;
+        rowloss[r] = -(double)w * lp;
         if (grad) {
             float f = w / sum;
 #pragma omp simd
@@ -181,6 +181,8 @@ static double chunk_softmax(float *lg, const int *rows, int n, int V, const qwen
             z[t] -= w;
         }
     }
+    double part = 0.0;
+    for (int r = 0; r < n; r++) part += rowloss[r];
     return part;
 }
 
