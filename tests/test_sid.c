@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "rec/constrain.h"
 #include "rec/sid.h"
 #include "rec/trie.h"
 #include "test.h"
@@ -237,6 +238,40 @@ static void test_trie(void) {
     free(codes);
 }
 
+// Banned SIDs (a user's history): the SIDs shown in a token sequence are found (whole SIDs only,
+// deduplicated, sorted), and the constraint never offers the last code that would complete one,
+// while every other allowed code stays; earlier levels are unaffected.
+static void test_banned_sids(void) {
+    sid_vocab v = {1000, 3, 8};
+    int32_t codes[] = {1, 2, 3, 1, 2, 5, 1, 4, 0, 6, 2, 3};
+    sid_trie t;
+    CHECK_OK(sid_trie_build(&t, codes, 4, 3));
+    int32_t b = (int32_t)sid_begin_id(&v), e = (int32_t)sid_end_id(&v);
+#define TOK(l, c) (int32_t)sid_token_id(&v, l, c)
+    // text, <1,2,3>, text, <6,2,3>, a truncated SID, <1,2,3> again
+    int32_t ids[] = {7, b, TOK(0, 1), TOK(1, 2), TOK(2, 3), e, 9, b, TOK(0, 6), TOK(1, 2), TOK(2, 3), e,
+                     b, TOK(0, 1), TOK(1, 4), e, b, TOK(0, 1), TOK(1, 2), TOK(2, 3), e};
+    uint64_t *keys;
+    int64_t nk;
+    CHECK_OK(sid_keys_in_tokens(&keys, &nk, ids, (int64_t)(sizeof ids / sizeof ids[0]), &v));
+    int32_t s123[3] = {1, 2, 3}, s623[3] = {6, 2, 3};
+    CHECK(nk == 2 && keys[0] == sid_key(s123, 3, 8) && keys[1] == sid_key(s623, 3, 8));
+    sid_constraint open = {.trie = &t, .vocab = &v}, ban = {.trie = &t, .vocab = &v, .banned = keys, .n_banned = nk};
+    int32_t out[16], p12[2] = {TOK(0, 1), TOK(1, 2)}, p62[2] = {TOK(0, 6), TOK(1, 2)};
+    CHECK(sid_constraint_allowed(&open, p12, 2, out, 16) == 2);
+    CHECK(sid_constraint_allowed(&ban, p12, 2, out, 16) == 1 && out[0] == TOK(2, 5));
+    CHECK(sid_constraint_allowed(&ban, p62, 2, out, 16) == 0);
+    CHECK(sid_constraint_allowed(&ban, p12, 1, out, 16) == sid_constraint_allowed(&open, p12, 1, out, 16));
+    CHECK(sid_constraint_allowed(&ban, p12, 0, out, 16) == 2);   // first codes 1 and 6
+#undef TOK
+    uint64_t *none;
+    int32_t text[] = {5, 6, 7};
+    CHECK_OK(sid_keys_in_tokens(&none, &nk, text, 3, &v));
+    CHECK(nk == 0 && none == NULL);
+    free(keys);
+    sid_trie_free(&t);
+}
+
 int main(void) {
     RUN(test_token_ids);
     RUN(test_strings);
@@ -246,5 +281,6 @@ int main(void) {
     RUN(test_balance_small);
     RUN(test_balance_random);
     RUN(test_trie);
+    RUN(test_banned_sids);
     return test_summary("test_sid");
 }

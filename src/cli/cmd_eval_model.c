@@ -15,7 +15,7 @@ int cmd_eval_model(int argc, char **argv) {
     char *model = NULL, *data = NULL, *out = NULL, *name = "model", *general = NULL, *tasks = NULL, *json = NULL, *md = NULL;
     char *judge = NULL, *baselines = NULL;
     int64_t max_samples = 0, general_samples = 0;
-    int constrain = 0, width = 32, text_tokens = 64;
+    int constrain = 0, width = 32, text_tokens = 64, exclude_history = 0;
     arg_spec specs[] = {
         {"model", ARG_STR, &model, "HF model dir with itemic tokens", 1},
         {"data", ARG_STR, &data, "benchmark dir ({task}/{task}_test.parquet, sid2pid.json, product_sid2pid.json)", 1},
@@ -25,6 +25,8 @@ int cmd_eval_model(int argc, char **argv) {
         {"max-samples", ARG_I64, &max_samples, "samples per task at most (0: all)", 0},
         {"width", ARG_INT, &width, "beam width (the reference: 32)", 0},
         {"constrain", ARG_BOOL, &constrain, "beams restricted to real items (a SID trie; the reference has none)", 0},
+        {"exclude-history", ARG_BOOL, &exclude_history,
+         "with --constrain: no beam completes a SID the prompt shows (the user's history), as the baselines", 0},
         {"text-tokens", ARG_INT, &text_tokens, "new tokens for item_understand / rec_reason", 0},
         {"judge", ARG_STR, &judge, "judge model dir: also score item_understand (info points) and rec_reason (1-5)", 0},
         {"general", ARG_STR, &general, "general_test table: also score general skill (exact match)", 0},
@@ -37,6 +39,10 @@ int cmd_eval_model(int argc, char **argv) {
                        "RecIF-Bench with a model: beam search over items (SID and PID mode), label_pred AUC, text scores.",
                        NULL, 0, NULL);
     if (r) return r > 0 ? 0 : 2;
+    if (exclude_history && !constrain) {
+        fprintf(stderr, "onerec eval: --exclude-history needs --constrain (it removes items from the SID trie)\n");
+        return 2;
+    }
     char *list[16];
     int nt = 0;
     char *copy = tasks ? mem_strdup(tasks) : NULL;
@@ -45,6 +51,7 @@ int cmd_eval_model(int argc, char **argv) {
     int none = tasks && !strcmp(tasks, "none");
     o.tasks = tasks ? (const char *const *)list : NULL, o.ntasks = none ? 0 : nt;
     o.max_samples = max_samples, o.general_samples = general_samples, o.width = width, o.constrain = constrain;
+    o.exclude_history = exclude_history;
     o.max_text_tokens = text_tokens;
     results_table res;
     int rc = json ? results_load(&res, json) : results_init(&res);

@@ -93,7 +93,8 @@ int bench_run_model(const bench_run_opts *o, results_table *r) {
     int rc = load_map(&video, o->bench_dir, "sid2pid.json");
     if (!rc) rc = load_map(&product, o->bench_dir, "product_sid2pid.json");
     if (!rc && o->constrain) rc = trie_from_map(&tv, &video) || trie_from_map(&tp, &product);
-    recif_predict_opts po = {o->width, o->max_text_tokens, o->max_samples, o->constrain ? &tv : NULL, o->constrain ? &tp : NULL};
+    recif_predict_opts po = {o->width, o->max_text_tokens, o->max_samples, o->constrain ? &tv : NULL,
+                             o->constrain ? &tp : NULL, o->exclude_history};
     const char *const *tasks = o->tasks ? o->tasks : ALL_TASKS;
     int ntasks = o->tasks ? o->ntasks : 8;
     for (int i = 0; !rc && i < ntasks; i++) {

@@ -13,6 +13,7 @@ typedef struct {
     int ntasks;
     int64_t max_samples, general_samples;
     int width, constrain, max_text_tokens;
+    int exclude_history;   // with constrain: no beam completes a SID shown in the prompt
 } bench_run_opts;
 
 int bench_run_model(const bench_run_opts *o, results_table *r);

@@ -25,6 +25,9 @@ typedef struct {
     int64_t max_samples;            // 0: all
     const sid_trie *trie_video;     // constraint for video/ad-space tasks; NULL: unconstrained
     const sid_trie *trie_product;   // constraint for product tasks; NULL: unconstrained
+    // with a constraint: beams never complete a SID the prompt already shows (the user's history),
+    // as the baselines exclude history items (the synthetic world never repeats an item for a user)
+    int exclude_history;
 } recif_predict_opts;
 
 typedef struct {

@@ -68,7 +68,7 @@ int recommend_items(lm *l, const rec_request *q, rec_item *out, int *n, int *unk
     sid_trie t = {0};
     int width = q->k > 32 ? q->k : 32;
     if (!rc && q->constrain) rc = sid_trie_build(&t, dom->codes, dom->n, 3);
-    sid_constraint sc = {&t, &l->sid};
+    sid_constraint sc = {.trie = &t, .vocab = &l->sid};
     beam_params bp = {width, 3, q->constrain ? sid_constraint_allowed : NULL, &sc};
     beam_result br = {0};
     qwen3_kv *kv = NULL;

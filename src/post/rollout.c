@@ -116,7 +116,7 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
     int32_t stop = l->think_end;
     gen_params gp = {.max_new = p->max_think, .sample = {p->temperature, 0, p->top_p, 1.0f},
                      .stop_ids = &stop, .n_stop = stop >= 0, .seed = p->seed};
-    sid_constraint sc = {p->trie, &l->sid};
+    sid_constraint sc = {.trie = p->trie, .vocab = &l->sid};
     beam_params bp = {p->width, 3, p->trie ? sid_constraint_allowed : NULL, &sc};
     qwen3_kv *kv = NULL;
     if (!rc && p->sample_sids && (think || p->trie)) rc = err_set("sampled SID groups need --max-think 0 and no --constrain");

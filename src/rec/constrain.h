@@ -9,10 +9,17 @@
 typedef struct {
     const sid_trie *trie;
     const sid_vocab *vocab;
+    // SIDs never to complete (e.g. the items already in the user's history): sorted sid_key
+    // values (sid.h, with vocab->k); NULL / 0 for none
+    const uint64_t *banned;
+    int64_t n_banned;
 } sid_constraint;
 
 // beam_allowed_fn over a sid_constraint (ctx): the tokens that extend `prefix` (depth itemic
-// tokens, one per layer) towards a SID in the trie; 0 when the prefix is not one.
+// tokens, one per layer) towards a SID in the trie and not banned; 0 when the prefix is not one.
 int sid_constraint_allowed(void *ctx, const int32_t *prefix, int depth, int32_t *out, int max);
+// The distinct whole SIDs (begin, one code per layer, end) inside a token sequence, as sorted
+// sid_key values: *out malloc'd (NULL when none), *n their count. Other tokens are skipped.
+int sid_keys_in_tokens(uint64_t **out, int64_t *n, const int32_t *ids, int64_t n_ids, const sid_vocab *v);
 // The codes of n beam tokens (one per layer, in layer order): 1, or 0 when they are not a SID.
 int sid_beam_codes(const sid_vocab *v, const int32_t *tokens, int n, int32_t *codes);
