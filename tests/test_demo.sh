@@ -29,6 +29,15 @@ build/onerec recommend --model "$rl" --history "1,2,3" --pid2sid "$out/sid/video
 check "recommend: 5 real items" "[ \$(tail -n +2 $out.rec | awk '\$2 >= 0' | wc -l) = 5 ]"
 build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/e2" --tasks nosuch > /dev/null 2> "$out.err"
 check "eval: unknown task is an error" "[ \$? = 1 ] && grep -q 'unknown task' $out.err"
+build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/exh" --tasks video,product --constrain --exclude-history \
+    --max-samples 3 > /dev/null 2>&1
+check "eval --constrain --exclude-history: real items only" \
+  "/usr/bin/python3 -c \"import json,sys; r=json.load(open('$out/exh/results.json'))['model']; sys.exit(0 if all(r[t]['invalid_beam_rate'] == 0 for t in ['video','product']) else 1)\""
+build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/exh2" --tasks video --exclude-history > /dev/null 2> "$out.err"
+check "eval: --exclude-history without --constrain is refused" "[ \$? = 2 ] && grep -q 'needs --constrain' $out.err"
+build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rlx" --steps 1 --width 2 --prompts 1 --exclude-history \
+    > /dev/null 2> "$out.err"
+check "rl: --exclude-history without --constrain is refused" "[ \$? = 1 ] && grep -q 'needs --constrain' $out.err"
 build/onerec rl --model "$sft" --data /nonexistent.parquet --out "$out/rl2" --steps 1 --width 2 --prompts 1 > /dev/null 2> "$out.err"
 check "rl: missing data names the file" "[ \$? = 1 ] && grep -q nonexistent $out.err"
 # resume: 2 steps with a checkpoint at 1, then continue to 3 from the output dir

@@ -23,6 +23,8 @@ int cmd_rl(int argc, char **argv) {
         {"temperature", ARG_FLOAT, &a.temperature, "reasoning sampling temperature", 0},
         {"top-p", ARG_FLOAT, &a.top_p, "reasoning nucleus mass", 0},
         {"constrain", ARG_STR, &a.constrain_pid2sid, "pid2sid table: beams restricted to real items", 0},
+        {"exclude-history", ARG_BOOL, &a.exclude_history,
+         "with --constrain: no beam completes a SID the prompt shows (the user's history)", 0},
         {"lr", ARG_DOUBLE, &a.lr, "learning rate", 0},
         {"min-lr", ARG_DOUBLE, &a.min_lr, "final learning rate (cosine)", 0},
         {"warmup", ARG_INT, &a.warmup, "warmup steps", 0},

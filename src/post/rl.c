@@ -114,7 +114,7 @@ static int collect(rl_ctx *c, int64_t step, rl_rollouts *r) {
         if (prompt_source_next(&c->src, &p)) return ERR_FAIL;
         rollout_params rp = {a->width, a->max_think, a->temperature, a->top_p, "/no_think",
                              c->has_trie ? &c->trie : NULL, (uint64_t)a->seed * 1000003u + (uint64_t)step * 997u + (uint64_t)draw,
-                             (rollout_reward)a->reward, a->sample_sids};
+                             (rollout_reward)a->reward, a->sample_sids, a->exclude_history};
         int ngt = 0;
         rollout_group *g = &r->g[r->ng];
         int rc = rollout_rec(&c->run.pol, p.msgs.msgs, p.msgs.n, p.answer, &rp, g, &ngt);
@@ -423,6 +423,7 @@ int rl_run(const rl_args *a, const cJSON *args_json) {
     memset(&c, 0, sizeof c);
     c.a = a;
     if (a->prompts < 1 || a->width < 1 || a->steps < 1) return err_set("--prompts, --width and --steps must be >= 1");
+    if (a->exclude_history && !a->constrain_pid2sid) return err_set("--exclude-history needs --constrain");
     if (a->width > 256) return err_set("--width %d is above 256", a->width);
     int64_t start = 0, epoch = 0, row = 0;
     cJSON *state = NULL;

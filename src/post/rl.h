@@ -14,6 +14,7 @@ typedef struct {
     int reward;                 // rollout_reward: hit (reference) or prefix
     char *group_name;           // beams (reference) or samples
     int sample_sids;
+    int exclude_history;        // with --constrain: beams never complete a SID of the prompt
     int steps, prompts, width, max_think, micro, save_every, log_every, warmup;
     double lr, min_lr, max_grad_norm;
     float weight_decay, clip_low, clip_high, clip_c, kl_coef, temperature, top_p;

@@ -22,6 +22,7 @@ typedef struct {
     rollout_reward reward;
     int sample_sids;        // 1: the group is W sampled SIDs (temperature, top-p) instead of the W best
                             // beams; needs max_think 0 and no trie
+    int exclude_history;    // with a trie: no beam completes a SID the prompt shows (the history)
 } rollout_params;
 
 typedef struct {
