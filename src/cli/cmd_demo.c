@@ -88,7 +88,8 @@ static int run_stage(demo *d, const char *name, char *const *argv) {
 #define I(x) mem_printf("%d", (int)(x))
 
 // Dataset config JSON (reference section 5.4) for a list of file_list.json / tables.
-static int write_dataset(demo *d, const char *name, const char *const *sources, int n, int think, int itemic_lo, int itemic_hi) {
+static int write_dataset(demo *d, const char *name, const char *const *sources, int n, int think, int itemic_lo, int itemic_hi,
+                         int assistant_only) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "name", "chat_completion_parquet");
     cJSON *s = cJSON_AddArrayToObject(j, "sources");
@@ -99,7 +100,7 @@ static int write_dataset(demo *d, const char *name, const char *const *sources, 
     cJSON_AddNumberToObject(j, "cut_to_pad", 1);
     cJSON_AddNumberToObject(j, "local_shuffle_buffer_size", 1000);
     cJSON_AddBoolToObject(j, "add_think_pattern", think);
-    cJSON_AddBoolToObject(j, "only_assistant_loss", 1);
+    cJSON_AddBoolToObject(j, "only_assistant_loss", assistant_only);
     if (itemic_hi > itemic_lo) {   // which targets count as itemic in the loss split (inclusive)
         cJSON *r = cJSON_AddArrayToObject(j, "itemic_id_range");
         cJSON_AddItemToArray(r, cJSON_CreateNumber(itemic_lo));
@@ -220,9 +221,14 @@ static int model_stages(demo *d) {
     char *W = P(d, "world");
     const char *gen[2] = {mem_printf("%s/general/general_pretrain.parquet", W), mem_printf("%s/general/general_sft.parquet", W)};
     const char *pre[1] = {P(d, "shards/pretrain/file_list.json")}, *sft[1] = {P(d, "shards/sft/file_list.json")};
-    if (!rc) rc = file_mkdirs(P(d, "config")) || write_dataset(d, "base", gen, 2, 1, 0, 0) ||
-                  write_dataset(d, "pretrain", pre, 1, 1, base_len, base_len + 3 * z->codebook + 1) ||
-                  write_dataset(d, "sft", sft, 1, 1, base_len, base_len + 3 * z->codebook + 1);
+    // the report's stage-1 check: the benchmark prompts of the test users (history SIDs, profiles,
+    // captions' questions), every token a target; none of these rows is trained on
+    const char *held[3] = {P(d, "data/benchmark/video/video_test.parquet"), P(d, "data/benchmark/interactive/interactive_test.parquet"),
+                           P(d, "data/benchmark/item_understand/item_understand_test.parquet")};
+    int ilo = base_len, ihi = base_len + 3 * z->codebook + 1;
+    if (!rc) rc = file_mkdirs(P(d, "config")) || write_dataset(d, "base", gen, 2, 1, 0, 0, 1) ||
+                  write_dataset(d, "pretrain", pre, 1, 1, ilo, ihi, 1) || write_dataset(d, "sft", sft, 1, 1, ilo, ihi, 1) ||
+                  write_dataset(d, "heldout", held, 3, 0, ilo, ihi, 0);
     if (!rc) rc = run_stage(d, "base_init", ARGV("init", "--config", P(d, "config/model.json"), "--out", P(d, "models/base_init"),
                                                  "--seed", mem_printf("%lld", (long long)d->seed), "--tokenizer", P(d, "tok")));
     if (!rc) rc = train_stage(d, "base_pretrain", P(d, "models/base_init"), "runs/base", "base", z->base_steps, "2e-3", "2e-4", NULL, NULL);
