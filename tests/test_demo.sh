@@ -18,6 +18,16 @@ check "constrained beams name only real items" \
   "/usr/bin/python3 -c \"import json,sys; r=json.load(open('$out/results.json'))['rl_constrained']; sys.exit(0 if all(r[t]['invalid_beam_rate'] == 0 for t in ['video','ad','product']) else 1)\""
 check "the report lists the commands" "grep -q 'onerec rl --algo grpo' $out/report.md"
 check "RL logged its reward" "grep -q '\"reward\"' $out/runs/rl/stdout.log"
+check "the stage-1 finding is scored on the held-out set" "grep -q 'held-out itemic-token loss [0-9.]* -> [0-9.]*, text-token loss [0-9.]* -> ' $out/report.md"
+# the held-out split, pooled, is the trainer's own held-out loss of the same rows (before stage 1)
+build/onerec train --model_dir "$out/models/base_itemic" --output_dir "$out/heldout_check" --dataset_config "$out/config/pretrain.json" \
+  --eval_dataset_config "$out/config/heldout.json" --eval_rows 64 --num_training_steps 1 --learning_rate 1e-9 --min_lr 0 > /dev/null 2>&1
+check "held-out itemic/text losses pool to the trainer's eval loss" "/usr/bin/python3 -c \"
+import re,sys
+m=re.search(r'held-out itemic-token loss ([0-9.]+) -> [0-9.]+, text-token loss ([0-9.]+) -> [0-9.]+ \\(([0-9]+) itemic and ([0-9]+) text', open('$out/report.md').read())
+li,lt,ni,nt=float(m[1]),float(m[2]),int(m[3]),int(m[4])
+ev=float(open('$out/heldout_check/eval.tsv').readline().split()[1])
+sys.exit(0 if ni > 0 and nt > 0 and abs((li*ni+lt*nt)/(ni+nt)-ev) < 2e-3 else 1)\""
 check "plots" "[ -s $out/plots/loss_sft.png ] || [ -s $out/plots/loss_sft.dat ]"
 # the commands a user runs on the demo's models
 sft="$out/runs/sft/step4"; rl="$out/runs/rl/step2"

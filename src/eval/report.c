@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "eval/heldout.h"
 #include "eval/results.h"
 #include "formats/tfevents.h"
 
@@ -150,8 +151,33 @@ static void beats_baseline(FILE *md, const results_table *r, const char *baselin
     finding(md, have && beats, text, have ? det : "no results");
 }
 
-static void findings(FILE *md, const char *dir, const results_table *r) {
-    fprintf(md, "## The reference's findings at small scale\n\n");
+// Stage 1 on a fixed held-out set (DIR/config/heldout.json: benchmark prompts of the test users,
+// every token a target), before (models/base_itemic) and after (runs/stage1/<latest>). Returns 0
+// when scored, nonzero when the demo has no such set (older output dirs): the caller falls back.
+static int stage1_heldout(const char *dir, heldout_result *h0, heldout_result *h1) {
+    char *cfg = mem_printf("%s/config/heldout.json", dir), *before = mem_printf("%s/models/base_itemic", dir);
+    char *lp = mem_printf("%s/runs/stage1/latest", dir), *latest = NULL;
+    size_t n = 0;
+    if (lp && file_exists(lp) && file_read_all(lp, &latest, &n)) latest = NULL;
+    if (latest) latest[strcspn(latest, "\r\n")] = 0;
+    char *after = latest ? mem_printf("%s/runs/stage1/%s", dir, latest) : NULL;
+    int rc = cfg && after && file_exists(cfg) ? 0 : 1;
+    if (!rc) rc = heldout_loss(before, cfg, 64, h0) || heldout_loss(after, cfg, 64, h1);
+    if (rc && after && file_exists(cfg)) log_warn("stage 1 held-out losses: %s (the check falls back to training steps)", err_msg());
+    free(cfg), free(before), free(lp), free(latest), free(after);
+    return rc;
+}
+
+static void stage1_finding(FILE *md, const char *dir) {
+    char buf[512];
+    heldout_result h0, h1;
+    if (!stage1_heldout(dir, &h0, &h1)) {
+        snprintf(buf, sizeof buf, "held-out itemic-token loss %.3f -> %.3f, text-token loss %.3f -> %.3f (%lld itemic and %lld text "
+                 "targets of the test users' benchmark prompts, the same tokens before and after)", h0.itemic, h1.itemic, h0.text,
+                 h1.text, (long long)h1.n_itemic, (long long)h1.n_text);
+        finding(md, h1.itemic < h0.itemic && h1.text <= 1.05 * h0.text, "stage 1 lowers the itemic loss while the text loss does not rise", buf);
+        return;
+    }
     static double x[20000], yi[20000], yt[20000];
     char *s1 = mem_printf("%s/runs/stage1", dir);
     int ni = run_series(s1, "training/itemic_token_loss", x, yi, 20000), nt = run_series(s1, "training/text_token_loss", x, yt, 20000);
@@ -159,11 +185,16 @@ static void findings(FILE *md, const char *dir, const results_table *r) {
     double i0, i1, t0, t1;
     ends(yi, ni, 10, &i0, &i1);
     ends(yt, nt, 10, &t0, &t1);
-    char buf[512];
     snprintf(buf, sizeof buf, "itemic-token loss %.3f -> %.3f, text-token loss %.3f -> %.3f (means of the first and last 10 steps)", i0, i1, t0, t1);
     // "stays": stage 1 must not hurt text; the text loss may fall (the new rows' initial share of the
     // softmax is trained away), it must not rise by more than 5%
     finding(md, ni > 0 && i1 < i0 && (nt == 0 || t1 <= 1.05 * t0), "stage 1 lowers the itemic loss while the text loss does not rise", buf);
+}
+
+static void findings(FILE *md, const char *dir, const results_table *r) {
+    fprintf(md, "## The reference's findings at small scale\n\n");
+    stage1_finding(md, dir);
+    char buf[512];
     beats_baseline(md, r, "popularity");
     beats_baseline(md, r, "sasrec");
     double g2 = get(r, "base", "general", "accuracy"), gs = get(r, "sft", "general", "accuracy"), gd = get(r, "distill", "general", "accuracy");
