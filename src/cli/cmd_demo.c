@@ -280,7 +280,7 @@ static int eval_stages(demo *d) {
     // the reference has no constrained decoding; the same RL model with beams restricted to real items
     if (!rc) rc = run_stage(d, "eval_rl_constrained",
                             ARGV("eval", "--model", final_step(d, "runs/rl", z->rl_steps), "--data", P(d, "data/benchmark"),
-                                 "--tasks", "video,ad,product,interactive,label_cond", "--constrain", "--max-samples",
+                                 "--tasks", "video,ad,product,interactive,label_cond", "--constrain", "--exclude-history", "--max-samples",
                                  I(z->eval_samples), "--name", "rl_constrained", "--baselines", P(d, "baselines.json"),
                                  "--out", P(d, "eval/rl_constrained")));
     (void)results;

@@ -133,21 +133,25 @@ static void finding(FILE *md, int holds, const char *text, const char *detail) {
 }
 
 // "The final model beats <baseline> on Recall@32" of the three next-item tasks, PID mode (the
-// baselines rank item ids), each task's numbers in the detail.
+// baselines rank item ids), each task's numbers in the detail. The model is scored under the
+// baselines' protocol: real items only, none from the user's history (`rl_constrained`, eval
+// --constrain --exclude-history); its free beams (`rl`) are shown beside.
 static void beats_baseline(FILE *md, const results_table *r, const char *baseline) {
     const char *tasks[3] = {"video", "ad", "product"};
     int beats = 1, have = 0;
-    char det[1024] = "", text[128];
+    char det[1024] = "", text[200];
     for (int k = 0; k < 3; k++) {
-        double m = get(r, "rl", tasks[k], "pid_recall@32"), b = get(r, baseline, tasks[k], "recall@32");
+        double m = get(r, "rl_constrained", tasks[k], "pid_recall@32"), b = get(r, baseline, tasks[k], "recall@32");
+        double f = get(r, "rl", tasks[k], "pid_recall@32");
         if (isnan(m) || isnan(b)) continue;
         have = 1;
         beats &= m > b;
         size_t l = strlen(det);
-        snprintf(det + l, sizeof det - l, "%s%s %.4f vs %.4f", l ? "; " : "", tasks[k], m, b);
+        snprintf(det + l, sizeof det - l, "%s%s %.4f vs %.4f (free beams %.4f)", l ? "; " : "", tasks[k], m, b, f);
     }
-    snprintf(text, sizeof text, "the final model beats %s on Recall@32 of video, ad and product (PID mode)",
-             strcmp(baseline, "sasrec") ? baseline : "SASRec");
+    snprintf(text, sizeof text,
+             "the final model beats %s on Recall@32 of video, ad and product (PID mode; real items, history "
+             "excluded, as the baselines)", strcmp(baseline, "sasrec") ? baseline : "SASRec");
     finding(md, have && beats, text, have ? det : "no results");
 }
 
@@ -201,9 +205,14 @@ static void findings(FILE *md, const char *dir, const results_table *r) {
     snprintf(buf, sizeof buf, "general accuracy: base %.3f, after SFT %.3f, after distillation %.3f (stage 2 %.3f)", g2, gs, gd,
              get(r, "stage2", "general", "accuracy"));
     finding(md, gs < g2 && gd - gs >= 0.5 * (g2 - gs), "SFT lowers general skill and distillation restores most of it", buf);
+    // a rise counts when it exceeds two standard errors of the difference of two proportions over
+    // the task's samples (at ~200 samples and pass@1 ~0.1 that is ~0.06): one run's noise is not a rise
     double pd = get(r, "distill", "video", "pass@1"), pr = get(r, "rl", "video", "pass@1");
-    snprintf(buf, sizeof buf, "video pass@1 before RL %.4f, after %.4f", pd, pr);
-    finding(md, pr > pd, "RL raises pass@1", buf);
+    double n = get(r, "rl", "video", "samples");
+    double se = n > 0 ? sqrt(pd * (1 - pd) / n + pr * (1 - pr) / n) : NAN;
+    snprintf(buf, sizeof buf, "video pass@1 before RL %.4f, after %.4f (%.0f samples; a rise must exceed 2 standard errors, %.4f)",
+             pd, pr, n, 2 * se);
+    finding(md, !isnan(se) && pr - pd > 2 * se, "RL raises pass@1", buf);
     fprintf(md, "\nWhere a finding does not hold, the README's notes on the demo say why.\n\n");
 }
 
