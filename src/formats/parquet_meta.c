@@ -233,7 +233,8 @@ int pq_meta_parse(pq_meta *m, const uint8_t *p, size_t n, int64_t file_size) {
         if (id == 2 && ty == TT_LIST) {
             int et;
             int64_t cnt = tr_list(&t, &et);
-            if (et != TT_STRUCT || cnt < 1) { t.bad = 1; break; }
+            // a second schema list (a corrupt footer repeating field 2) is malformed, not a leak
+            if (et != TT_STRUCT || cnt < 1 || m->schema) { t.bad = 1; break; }
             m->schema = mem_calloc((size_t)cnt, sizeof *m->schema);
             if (!m->schema) return ERR_FAIL;
             m->nschema = (int)cnt;

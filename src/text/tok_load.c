@@ -555,8 +555,12 @@ int tokenizer_to_json(const tokenizer *t, char **json) {
         cJSON_AddBoolToObject(o, "normalized", a->normalized);
         cJSON_AddBoolToObject(o, "special", a->special);
     }
-    if (!arr || (cJSON_HasObjectItem(root, "added_tokens") ? !cJSON_ReplaceItemInObjectCaseSensitive(root, "added_tokens", arr)
-                                                           : !cJSON_AddItemToObject(root, "added_tokens", arr))) {
+    // keys are case-sensitive (cJSON_HasObjectItem is not: a key "addeD_tokens" made the replace
+    // fail and the array leak)
+    int have = cJSON_GetObjectItemCaseSensitive(root, "added_tokens") != NULL;
+    if (!arr || (have ? !cJSON_ReplaceItemInObjectCaseSensitive(root, "added_tokens", arr)
+                      : !cJSON_AddItemToObject(root, "added_tokens", arr))) {
+        cJSON_Delete(arr);
         cJSON_Delete(root);
         return err_set("serialising %s: out of memory", t->where);
     }

@@ -12,6 +12,13 @@ if ! clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -fsanitize=fuzzer,address,undefin
         tests/fuzz/fuzz_parquet.c $src -o "$out/fuzz_parquet" -lzstd -lsnappy -llz4 -lz -lm 2>"$out/build.log"; then
     cat "$out/build.log"; echo "fuzz_parquet: 0 passed, 1 failed"; exit 1
 fi
+# inputs the fuzzer once failed on (tests/fuzz/regress/parquet: the reproducers libFuzzer wrote,
+# kept as found) must all pass before new fuzzing
+for f in tests/fuzz/regress/parquet/*; do
+    if ! "$out/fuzz_parquet" "$f" >"$out/regress.log" 2>&1; then
+        grep -A25 -m1 "ERROR\|runtime error" "$out/regress.log"; echo "fuzz_parquet: 0 passed, 1 failed ($f)"; exit 1
+    fi
+done
 corpus=$out/corpus_parquet
 mkdir -p "$corpus"
 make -s build/tests/test_parquet >/dev/null 2>&1 && build/tests/test_parquet --write-fixtures "$out/seeds" small >/dev/null 2>&1

