@@ -250,10 +250,10 @@ static void backward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch
         // the last layer's activations are still in the shared buffers from the forward pass
         if (a->train == QWEN3_ACTS_RECOMPUTE && l + 1 < c->n_layers) layer_forward(m, a, b, l, 0);
         // mlp: x_next = xm + down(silu(gate(ln2)) * up(ln2)); dres flows to xm unchanged
-        k_matmul_bwd(a->dh, NULL, a->dres, y->h, w->w_down, N, F, C, 0);
+        k_matmul_bwd(a->dh, a->dres, w->w_down, N, F, C, 0);
         k_swiglu_bwd(a->dg, a->du, a->dh, y->g, y->u, (size_t)N * F);
-        k_matmul_bwd(a->dln, NULL, a->dg, y->ln2, w->w_gate, N, C, F, 0);
-        k_matmul_bwd(a->dln, NULL, a->du, y->ln2, w->w_up, N, C, F, 1);
+        k_matmul_bwd(a->dln, a->dg, w->w_gate, N, C, F, 0);
+        k_matmul_bwd(a->dln, a->du, w->w_up, N, C, F, 1);
         if (gw) {
             wgrad_gemm(wg, gw->w_down, a->dres, C, y->h, N, F, C);
             wgrad_gemm(wg, gw->w_gate, a->dg, F, y->ln2, N, C, F);
@@ -263,7 +263,7 @@ static void backward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch
         k_rmsnorm_bwd(a->dres, wgrad_vec(wg, gw ? gw->post_norm : NULL, C, SLOT_POST), a->dln, y->xm, w->post_norm,
                       y->r2, N, C, 1);
         // attention: xm = x + o(att); its backward accumulates over tiles and heads into cleared dq/dk/dv
-        k_matmul_bwd(a->datt, NULL, a->dres, y->att, w->wo, N, Q, C, 0);
+        k_matmul_bwd(a->datt, a->dres, w->wo, N, Q, C, 0);
         memset(a->dq, 0, sQ);
         memset(a->dk, 0, sK);
         memset(a->dv, 0, sK);
@@ -275,9 +275,9 @@ static void backward_body(const qwen3_model *m, qwen3_acts *a, const qwen3_batch
                       D, 0);
         k_rmsnorm_bwd(a->dkr, wgrad_vec(wg, gw ? gw->k_norm : NULL, D, SLOT_K), a->dk, y->kr, w->k_norm, y->rk,
                       N * nKV, D, 0);
-        k_matmul_bwd(a->dln, NULL, a->dqr, y->ln1, w->wq, N, C, Q, 0);
-        k_matmul_bwd(a->dln, NULL, a->dkr, y->ln1, w->wk, N, C, K, 1);
-        k_matmul_bwd(a->dln, NULL, a->dv, y->ln1, w->wv, N, C, K, 1);
+        k_matmul_bwd(a->dln, a->dqr, w->wq, N, C, Q, 0);
+        k_matmul_bwd(a->dln, a->dkr, w->wk, N, C, K, 1);
+        k_matmul_bwd(a->dln, a->dv, w->wv, N, C, K, 1);
         if (gw) {
             wgrad_gemm(wg, gw->wo, a->dres, C, y->att, N, Q, C);
             wgrad_gemm(wg, gw->wq, a->dqr, Q, y->ln1, N, C, Q);

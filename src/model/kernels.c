@@ -12,14 +12,10 @@ void k_matmul(float *out, const float *inp, const float *w, int N, int IC, int O
                 acc ? 1.0f : 0.0f, out, OC);
 }
 
-void k_matmul_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N,
-                  int IC, int OC, int acc) {
-    if (dinp)   // [N, IC] (+)= [N, OC] [OC, IC]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC,
-                    acc ? 1.0f : 0.0f, dinp, IC);
-    if (dw)     // [OC, IC] += [OC, N] [N, IC]
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, OC, inp, IC, 1.0f,
-                    dw, IC);
+void k_matmul_bwd(float *dinp, const float *dout, const float *w, int N, int IC, int OC, int acc) {
+    // [N, IC] (+)= [N, OC] [OC, IC]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC, acc ? 1.0f : 0.0f,
+                dinp, IC);
 }
 
 void k_rmsnorm(float *out, float *rstd, const float *inp, const float *w, int N, int C, float eps) {
@@ -136,17 +132,12 @@ void k_embed(float *out, const float *embed, const int *tok, int N, int C) {
     for (int i = 0; i < N; i++) memcpy(out + (size_t)i * C, embed + (size_t)tok[i] * C, C * sizeof(float));
 }
 
-void k_embed_bwd(float *dembed, const float *dout, const int *tok, int N, int C, int row0) {
+void k_embed_bwd(float *dembed, const float *dout, const int *tok, int N, int C, int row0, int part, int nparts) {
     // serial: the same token may repeat and rows would race; N*C is small next to the GEMMs
     for (int i = 0; i < N; i++) {
-        if (tok[i] < row0) continue;
+        if (tok[i] < row0 || tok[i] % nparts != part) continue;
         float *d = dembed + (size_t)tok[i] * C;
         const float *s = dout + (size_t)i * C;
         for (int j = 0; j < C; j++) d[j] += s[j];
     }
-}
-
-void k_add(float *out, const float *a, size_t n) {
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) out[i] += a[i];
 }

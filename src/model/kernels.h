@@ -33,10 +33,9 @@ static inline float k_exp(float x) {
 
 // out [N, OC] (= or += with acc), inp [N, IC], w [OC, IC]   (out = inp w^T)
 void k_matmul(float *out, const float *inp, const float *w, int N, int IC, int OC, int acc);
-// dinp [N, IC] (+= with acc, else =) dout w ; dw [OC, IC] += dout^T inp ; dout [N, OC]. Either
-// output may be NULL.
-void k_matmul_bwd(float *dinp, float *dw, const float *dout, const float *inp, const float *w, int N,
-                  int IC, int OC, int acc);
+// The input gradient of k_matmul: dinp [N, IC] (+= with acc, else =) dout w ; dout [N, OC]. The
+// weight gradient is wgrad_gemm's (model/wgrad.h): at once, or shared out among row lanes.
+void k_matmul_bwd(float *dinp, const float *dout, const float *w, int N, int IC, int OC, int acc);
 // out [N, C], rstd [N] (may be NULL), inp [N, C], w [C]
 void k_rmsnorm(float *out, float *rstd, const float *inp, const float *w, int N, int C, float eps);
 // dinp [N, C] (+= with acc, else =), dw [C] += (may be NULL), dout [N, C], inp [N, C], w [C], rstd [N]
@@ -51,9 +50,9 @@ void k_swiglu(float *h, const float *g, const float *u, size_t n);
 void k_swiglu_bwd(float *dg, float *du, const float *dh, const float *g, const float *u, size_t n);
 // out [N, C] = embed[tok]
 void k_embed(float *out, const float *embed, const int *tok, int N, int C);
-// dembed [V, C] += dout rows at tok (rows < row0 skipped)
-void k_embed_bwd(float *dembed, const float *dout, const int *tok, int N, int C, int row0);
-void k_add(float *out, const float *a, size_t n);   // out += a
+// dembed [V, C] += dout rows at tok: only tokens >= row0 with tok % nparts == part (a row lane's
+// share of the embedding rows; part 0 of 1 for all)
+void k_embed_bwd(float *dembed, const float *dout, const int *tok, int N, int C, int row0, int part, int nparts);
 
 // Attention over packed rows, per sample block. q [N, nH, D], k/v [N, nKV, D] (N = B*T, rows of
 // T), out [N, nH, D], lse [N, nH] (log-sum-exp of the scaled scores, kept for backward).

@@ -61,6 +61,7 @@ int qwen3_acts_init(qwen3_acts **out, const qwen3_model *m, int B, int T, int tr
     int P = omp_in_parallel() ? 1 : omp_get_max_threads();
     P = P < B ? P : B;
     P = P < g_max_lanes ? P : g_max_lanes;
+    P = P < WG_MAX_LANES ? P : WG_MAX_LANES;
     if (P > 1) return lanes_init(out, m, B, T, train, P);
     return acts_alloc(out, m, B, T, train, LOGIT_CHUNK_FLOATS);
 }
@@ -89,17 +90,14 @@ static qwen3_batch batch_rows(const qwen3_batch *b, int r0, int rows) {
     return s;
 }
 
-// The lanes one after another on this thread (a team cannot meet): gradients go straight into g.
-static int run_serial(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_params *g, float inv,
-                      float *part, float *logp, int stages) {
-    for (int k = 0; k < a->nlanes; k++) {
-        int r0 = a->lane_row0[k];
-        qwen3_batch s = batch_rows(b, r0, a->lane_row0[k + 1] - r0);
-        a->lane[k]->wg.team = NULL;
-        if (acts_run(m, a->lane[k], &s, g, inv, &part[k], logp ? logp + (size_t)r0 * b->T : NULL, stages))
-            return ERR_FAIL;
-    }
-    return 0;
+// Lane k's rows of b through the chosen stages; its weight gradients go through `team` (NULL: at once).
+static int run_lane(const qwen3_model *m, qwen3_acts *a, int k, const qwen3_batch *b, qwen3_params *g, float inv,
+                    float *part, float *logp, int stages, wgrad_team *team) {
+    int r0 = a->lane_row0[k];
+    qwen3_batch s = batch_rows(b, r0, a->lane_row0[k + 1] - r0);
+    a->lane[k]->wg.team = team;
+    a->lane[k]->wg.lane = k;
+    return acts_run(m, a->lane[k], &s, g, inv, part, logp ? logp + (size_t)r0 * b->T : NULL, stages);
 }
 
 // The chosen stages (ACTS_*) over all rows, the lanes concurrently; with g their weight gradients
@@ -112,10 +110,9 @@ static int run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_
         a->wg.team = NULL;
         return acts_run(m, a, b, g, inv, loss, logp, stages);
     }
-    int P = a->nlanes, rc[WG_MAX_LANES] = {0}, team_size = 0;
+    int P = a->nlanes, rc[WG_MAX_LANES] = {0}, team_size = 0;   // qwen3_acts_init caps P
     float part[WG_MAX_LANES] = {0};
     char msg[WG_MAX_LANES][256];   // error messages are thread-local: a lane's is carried out by hand
-    if (P > WG_MAX_LANES) return err_set("at most %d lanes (threads)", WG_MAX_LANES);
     wgrad_team *team = g ? a->team : NULL;
     if (team) {
         // every lane walks the same number of logits chunks; buffers exist before the lanes start
@@ -135,15 +132,13 @@ static int run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_
         team_size = omp_get_num_threads();
         // a team needs every lane on its own thread (a nested call gets one thread: see below)
         if (team_size == P) {
-            int r0 = a->lane_row0[k];
-            qwen3_batch s = batch_rows(b, r0, a->lane_row0[k + 1] - r0);
-            a->lane[k]->wg.team = team;
-            a->lane[k]->wg.lane = k;
-            rc[k] = acts_run(m, a->lane[k], &s, g, inv, &part[k], logp ? logp + (size_t)r0 * b->T : NULL, stages);
+            rc[k] = run_lane(m, a, k, b, g, inv, &part[k], logp, stages, team);
             if (rc[k]) snprintf(msg[k], sizeof msg[k], "%s", err_msg());
         }
     }
-    if (team_size != P && run_serial(m, a, b, g, inv, part, logp, stages)) return ERR_FAIL;
+    // the lanes one after another on this thread: gradients go straight into g
+    for (int k = 0; team_size != P && k < P; k++)
+        if (run_lane(m, a, k, b, g, inv, &part[k], logp, stages, NULL)) return ERR_FAIL;
     for (int k = 0; k < P; k++)
         if (rc[k]) return err_set("%s", msg[k]);
     double total = 0.0;

@@ -36,19 +36,13 @@ void wgrad_embed(wgrad_ctx *c, float *dembed, const float *d, const int *tok, in
         add_job(c, (wgrad_job){.kind = WG_EMBED, .dw = dembed, .dout = d, .tok = tok, .N = N, .IC = C, .row0 = row0});
         return;
     }
-    k_embed_bwd(dembed, d, tok, N, C, row0);
+    k_embed_bwd(dembed, d, tok, N, C, row0, 0, 1);
 }
 
 // Rows [r0, r1) of job j (embedding jobs: the tokens this thread owns, tok % P == me).
 static void run_slice(const wgrad_job *j, int r0, int r1, int me, int P) {
     if (j->kind == WG_EMBED) {
-        for (int i = 0; i < j->N; i++) {
-            int t = j->tok[i];
-            if (t < j->row0 || t % P != me) continue;
-            float *dst = j->dw + (size_t)t * j->IC;
-            const float *src = j->dout + (size_t)i * j->IC;
-            for (int k = 0; k < j->IC; k++) dst[k] += src[k];
-        }
+        k_embed_bwd(j->dw, j->dout, j->tok, j->N, j->IC, j->row0, me, P);
         return;
     }
     if (r1 <= r0) return;
