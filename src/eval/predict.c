@@ -79,21 +79,18 @@ static int predict_ranking(predict_ctx *c, const tok_buf *prompt, cJSON *res) {
     if (!l->has_sid) return err_set("the model has no itemic tokens (run `onerec vocab expand`)");
     if (l->sid.layers != 3) return err_set("RecIF-Bench scores 3-code SIDs; this model has %d layers", l->sid.layers);
     sid_constraint sc = {.trie = c->trie, .vocab = &l->sid};
-    uint64_t *banned = NULL;   // with exclude_history: the SIDs the prompt shows, never recommended
-    if (c->trie && c->o->exclude_history &&
-        sid_keys_in_tokens(&banned, &sc.n_banned, prompt->ids, (int64_t)prompt->n, &l->sid))
+    // with exclude_history: the SIDs the prompt shows are never recommended
+    if (c->trie && c->o->exclude_history && sid_constraint_ban_shown(&sc, prompt->ids, (int64_t)prompt->n))
         return ERR_FAIL;
-    sc.banned = banned;
     beam_params bp = {c->o->width, l->sid.layers, c->trie ? sid_constraint_allowed : NULL, &sc};
     qwen3_kv *kv;
-    if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam((int)prompt->n, bp.width, bp.steps))) {
-        free(banned);
-        return ERR_FAIL;
-    }
     beam_result r;
-    int rc = gen_beam(&l->model, kv, prompt->ids, (int)prompt->n, &bp, &r);
-    qwen3_kv_free(kv);
-    free(banned);
+    int rc = qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam((int)prompt->n, bp.width, bp.steps));
+    if (!rc) {
+        rc = gen_beam(&l->model, kv, prompt->ids, (int)prompt->n, &bp, &r);
+        qwen3_kv_free(kv);
+    }
+    sid_constraint_free(&sc);
     if (rc) return ERR_FAIL;
     cJSON *pred = cJSON_AddArrayToObject(res, "pred");
     for (int b = 0; b < r.n; b++) {

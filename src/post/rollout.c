@@ -117,10 +117,7 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
     gen_params gp = {.max_new = p->max_think, .sample = {p->temperature, 0, p->top_p, 1.0f},
                      .stop_ids = &stop, .n_stop = stop >= 0, .seed = p->seed};
     sid_constraint sc = {.trie = p->trie, .vocab = &l->sid};
-    uint64_t *banned = NULL;
-    if (!rc && p->trie && p->exclude_history)
-        rc = sid_keys_in_tokens(&banned, &sc.n_banned, prompt.ids, (int64_t)prompt.n, &l->sid);
-    sc.banned = banned;
+    if (!rc && p->trie && p->exclude_history) rc = sid_constraint_ban_shown(&sc, prompt.ids, (int64_t)prompt.n);
     beam_params bp = {p->width, 3, p->trie ? sid_constraint_allowed : NULL, &sc};
     qwen3_kv *kv = NULL;
     if (!rc && p->sample_sids && (think || p->trie)) rc = err_set("sampled SID groups need --max-think 0 and no --constrain");
@@ -135,7 +132,7 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
     }
     if (!rc) rc = fill_group(l, g, &prompt, &reasoning, &suffix, &br, gt, ngt, p->reward);
     if (kv) qwen3_kv_free(kv);
-    free(banned);
+    sid_constraint_free(&sc);
     tok_buf_free(&prompt);
     tok_buf_free(&suffix);
     gen_output_free(&reasoning);

@@ -40,6 +40,15 @@ int sid_constraint_allowed(void *ctx, const int32_t *prefix, int depth, int32_t 
     return m;
 }
 
+int sid_constraint_ban_shown(sid_constraint *c, const int32_t *ids, int64_t n_ids) {
+    return sid_keys_in_tokens(&c->banned, &c->n_banned, ids, n_ids, c->vocab);
+}
+
+void sid_constraint_free(sid_constraint *c) {
+    free(c->banned);
+    c->banned = NULL, c->n_banned = 0;
+}
+
 int sid_keys_in_tokens(uint64_t **out, int64_t *n, const int32_t *ids, int64_t n_ids, const sid_vocab *v) {
     *out = NULL, *n = 0;
     int L = v->layers;

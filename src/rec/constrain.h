@@ -10,10 +10,15 @@ typedef struct {
     const sid_trie *trie;
     const sid_vocab *vocab;
     // SIDs never to complete (e.g. the items already in the user's history): sorted sid_key
-    // values (sid.h, with vocab->k); NULL / 0 for none
-    const uint64_t *banned;
+    // values (sid.h, with vocab->k); NULL / 0 for none. Owned when set by sid_constraint_ban_shown.
+    uint64_t *banned;
     int64_t n_banned;
 } sid_constraint;
+
+// Bans every whole SID shown in the token sequence (a prompt's history): sets c->banned, owned by
+// c until sid_constraint_free.
+int sid_constraint_ban_shown(sid_constraint *c, const int32_t *ids, int64_t n_ids);
+void sid_constraint_free(sid_constraint *c);
 
 // beam_allowed_fn over a sid_constraint (ctx): the tokens that extend `prefix` (depth itemic
 // tokens, one per layer) towards a SID in the trie and not banned; 0 when the prefix is not one.
