@@ -12,6 +12,7 @@
 #include "train/dataset.h"
 #include "train/loader.h"
 #include "train/source.h"
+#include "train/trainer.h"
 
 typedef struct {
     qwen3_model m;
@@ -41,44 +42,17 @@ static void ctx_close(heldout_ctx *c) {
     if (c->have_model) qwen3_model_free(&c->m);
 }
 
-// Adds one packed row's target log-probs to the itemic / text sums.
-static void add_row(const pack_row *row, const float *logp, int L, int32_t lo, int32_t hi, double sum[2], int64_t n[2]) {
-    for (int i = 0; i < L; i++) {
-        int32_t y = row->labels[i];
-        if (y < 0) continue;
-        int k = y >= lo && y <= hi ? 0 : 1;
-        sum[k] -= logp[i], n[k]++;
-    }
-}
-
 static int score_rows(heldout_ctx *c, int max_rows, heldout_result *out) {
-    int L = c->dc.max_length;
-    int32_t lo = c->dc.itemic_lo, hi = c->dc.itemic_hi;
     train_loader_config lc = {c->dc.nfiles, 1, 0, c->dc.max_sample_length, c->dc.cut_to_pad, c->dc.full_attention, 0};
     train_loader l;
     if (train_loader_init(&l, &lc, train_data_source(c->data))) return ERR_FAIL;
-    pack_row row;
-    qwen3_acts *a = NULL;
-    float *logp = mem_alloc(sizeof(float) * (size_t)L);
-    int have_row = logp && !pack_row_init(&row, L, train_data_pad_id(c->data)), rc = have_row ? 0 : ERR_FAIL;
-    if (!rc) rc = qwen3_acts_init(&a, &c->m, 1, L, QWEN3_ACTS_INFER);
-    double sum[2] = {0, 0};
-    int64_t n[2] = {0, 0};
-    while (!rc && out->rows < max_rows) {
-        int got = train_loader_next_row(&l, &row);
-        if (got < 0) rc = ERR_FAIL;
-        if (got <= 0) break;
-        qwen3_batch b = {1, L, row.ids, row.pos, row.seg, row.labels, NULL};
-        float lo_ = 0;
-        rc = qwen3_forward(&c->m, a, &b, &lo_, logp);
-        if (!rc) add_row(&row, logp, L, lo, hi, sum, n), out->rows++;
-    }
-    out->itemic = n[0] ? sum[0] / (double)n[0] : NAN;
-    out->text = n[1] ? sum[1] / (double)n[1] : NAN;
-    out->n_itemic = n[0], out->n_text = n[1];
-    qwen3_acts_free(a);
-    if (have_row) pack_row_free(&row);
-    free(logp);
+    train_score s;
+    int rc = train_score_rows(&c->m, &l, c->dc.max_length, train_data_pad_id(c->data), max_rows, 0, 1, c->dc.itemic_lo,
+                              c->dc.itemic_hi, &s);
+    out->itemic = s.n[0] ? s.nll[0] / (double)s.n[0] : NAN;
+    out->text = s.n[1] ? s.nll[1] / (double)s.n[1] : NAN;
+    out->n_itemic = s.n[0], out->n_text = s.n[1];
+    out->rows = s.rows;
     train_loader_free(&l);
     return rc;
 }

@@ -210,34 +210,46 @@ int trainer_step(trainer *t, trainer_stats *st) {
     return 1;
 }
 
-int trainer_eval(trainer *t, train_loader *l, int max_rows, double *loss, int64_t *ntok) {
-    int L = t->L, world = dist_size(), rank = dist_rank();
+int train_score_rows(const qwen3_model *m, train_loader *l, int L, int32_t pad, int max_rows, int rank, int world,
+                     int32_t lo, int32_t hi, train_score *s) {
+    memset(s, 0, sizeof *s);
     qwen3_acts *a = NULL;
     pack_row row;
-    if (pack_row_init(&row, L, 0)) return ERR_FAIL;
-    if (qwen3_acts_init(&a, t->m, 1, L, 0)) {
+    if (pack_row_init(&row, L, pad)) return ERR_FAIL;
+    if (qwen3_acts_init(&a, m, 1, L, QWEN3_ACTS_INFER)) {
         pack_row_free(&row);
         return ERR_FAIL;
     }
     float *logp = mem_alloc(sizeof(float) * (size_t)L);
-    double red[2] = {0, 0};
     int rc = logp ? 0 : ERR_FAIL;
     for (int k = 0; !rc && k < max_rows; k++) {
         int got = train_loader_next_row(l, &row);
         if (got < 0) rc = ERR_FAIL;
         if (got <= 0) break;
-        if (k % world != rank) continue;   // rows split over ranks, summed below
+        if (k % world != rank) continue;   // rows split over ranks, summed by the caller
         qwen3_batch b = {1, L, row.ids, row.pos, row.seg, row.labels, NULL};
-        float lo;
-        if (qwen3_forward(t->m, a, &b, &lo, logp)) rc = ERR_FAIL;
-        for (int i = 0; i < L && !rc; i++)
-            if (row.labels[i] >= 0) red[0] -= logp[i], red[1] += 1;
+        float loss;
+        if (qwen3_forward(m, a, &b, &loss, logp)) rc = ERR_FAIL;
+        for (int i = 0; i < L && !rc; i++) {
+            int32_t y = row.labels[i];
+            if (y < 0) continue;
+            int c = y >= lo && y <= hi ? 0 : 1;
+            s->nll[c] -= logp[i], s->n[c]++;
+        }
+        if (!rc) s->rows++;
     }
-    if (!rc && dist_allreduce_sum_f64(red, 2)) rc = ERR_FAIL;
-    *loss = red[1] > 0 ? red[0] / red[1] : NAN;
-    *ntok = (int64_t)red[1];
     free(logp);
     qwen3_acts_free(a);
     pack_row_free(&row);
+    return rc;
+}
+
+int trainer_eval(trainer *t, train_loader *l, int max_rows, double *loss, int64_t *ntok) {
+    train_score s;
+    int rc = train_score_rows(t->m, l, t->L, 0, max_rows, dist_rank(), dist_size(), 1, 0, &s);
+    double red[2] = {s.nll[1], (double)s.n[1]};
+    if (!rc && dist_allreduce_sum_f64(red, 2)) rc = ERR_FAIL;
+    *loss = red[1] > 0 ? red[0] / red[1] : NAN;
+    *ntok = (int64_t)red[1];
     return rc;
 }
