@@ -6,7 +6,6 @@
 
 #include "base/err.h"
 #include "base/file.h"
-#include "base/mem.h"
 #include "model/qwen3.h"
 #include "text/tokenizer.h"
 #include "train/dataset.h"
