@@ -12,7 +12,7 @@ BUILD := build
 OPT := -O3 -march=native
 ifeq ($(SAN),1)
   BUILD := build-san
-  OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  OPT := -O1 -march=native -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   SANFLAGS := -fsanitize=address,undefined
 endif
 CPPFLAGS := -Isrc -I/usr/include/x86_64-linux-gnu/openblas-openmp $(CPPFLAGS_MPI) -MMD -MP

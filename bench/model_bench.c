@@ -1,7 +1,8 @@
 // Speed of the C Qwen3 for bench/train_step.sh and bench/prefill.sh: tokens/s of a full training
 // step (forward, backward, AdamW) or of a forward pass with the loss, on random weights, plus the
 // measured sgemm rate for MFU. --recompute: with gradient checkpointing;
-// --no-lanes: every product split across the threads instead of one row lane per thread. Tokens are a fixed formula shared with scripts/qwen3_ref.py bench.
+// --no-lanes: every product split across the threads instead of one row lane per thread;
+// --blas: every product on OpenBLAS instead of our own kernel (src/model/gemm.c). Tokens are a fixed formula shared with scripts/qwen3_ref.py bench.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "model/gemm.h"
 #include "model/qwen3.h"
 
 static double sgemm_gflops(void) {
@@ -37,6 +39,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--forward-only")) { fwd = 1; continue; }
         if (!strcmp(argv[i], "--recompute")) { recompute = 1; continue; }
         if (!strcmp(argv[i], "--no-lanes")) { qwen3_set_max_lanes(1); continue; }
+        if (!strcmp(argv[i], "--blas")) { gemm_set_blas_only(1); continue; }
         size_t f = 0;
         while (f < sizeof flags / sizeof flags[0] && strcmp(argv[i], flags[f].name)) f++;
         if (f == sizeof flags / sizeof flags[0] || i + 1 >= argc) {

@@ -1,6 +1,5 @@
 // Qwen3 forward over packed rows, the chunked lm_head loss (fused with its backward when
 // training), and the backward through every layer.
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "model/acts.h"
+#include "model/gemm.h"
 #include "model/kernels.h"
 #include "model/wgrad.h"
 
@@ -216,8 +216,7 @@ static int loss_pass(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, 
         if (!grad) continue;
         if (n) {
             // dx [n, C] = dz [n, V] W [V, C]
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, C, V, 1.0f, lg, V, m->w.lm_head, C, 0.0f,
-                        dx, C);
+            gemm_f32(GEMM_NN, dx, C, lg, V, m->w.lm_head, C, n, C, V, 0);
             for (int r = 0; r < n; r++) {
                 float *d = a->dxf + (size_t)rows[s + r] * C;
                 for (int j = 0; j < C; j++) d[j] += dx[(size_t)r * C + j];

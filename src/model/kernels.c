@@ -1,21 +1,19 @@
 // Elementwise and GEMM kernels of the Qwen3 model (see kernels.h for shapes).
 #include "model/kernels.h"
+#include "model/gemm.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 void k_matmul(float *out, const float *inp, const float *w, int N, int IC, int OC, int acc) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, IC, 1.0f, inp, IC, w, IC,
-                acc ? 1.0f : 0.0f, out, OC);
+    gemm_f32(GEMM_NT, out, OC, inp, IC, w, IC, N, OC, IC, acc);
 }
 
 void k_matmul_bwd(float *dinp, const float *dout, const float *w, int N, int IC, int OC, int acc) {
     // [N, IC] (+)= [N, OC] [OC, IC]
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, IC, OC, 1.0f, dout, OC, w, IC, acc ? 1.0f : 0.0f,
-                dinp, IC);
+    gemm_f32(GEMM_NN, dinp, IC, dout, OC, w, IC, N, IC, OC, acc);
 }
 
 void k_rmsnorm(float *out, float *rstd, const float *inp, const float *w, int N, int C, float eps) {

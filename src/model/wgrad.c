@@ -1,9 +1,9 @@
 // Weight gradients applied at once or as a team's jobs split by output rows (see wgrad.h).
 #include "model/wgrad.h"
 
-#include <cblas.h>
 #include <string.h>
 
+#include "model/gemm.h"
 #include "model/kernels.h"
 
 enum { WG_GEMM, WG_VEC, WG_EMBED };
@@ -20,7 +20,7 @@ void wgrad_gemm(wgrad_ctx *c, float *dw, const float *dout, int ld_dout, const f
                                .ld_dout = ld_dout});
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, IC, N, 1.0f, dout, ld_dout, inp, IC, 1.0f, dw, IC);
+    gemm_f32(GEMM_TN, dw, IC, dout, ld_dout, inp, IC, OC, IC, N, 1);
 }
 
 float *wgrad_vec(wgrad_ctx *c, float *dw, int n, int slot) {
@@ -50,8 +50,8 @@ static void run_slice(const wgrad_job *j, int r0, int r1, int me, int P) {
         for (int r = r0; r < r1; r++) j->dw[r] += j->dout[r];
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1 - r0, j->IC, j->N, 1.0f, j->dout + r0, j->ld_dout,
-                j->inp, j->IC, 1.0f, j->dw + (size_t)r0 * j->IC, j->IC);
+    gemm_f32(GEMM_TN, j->dw + (size_t)r0 * j->IC, j->IC, j->dout + r0, j->ld_dout, j->inp, j->IC, r1 - r0, j->IC,
+             j->N, 1);
 }
 
 void wgrad_phase(wgrad_ctx *c) {
