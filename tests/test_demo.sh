@@ -47,7 +47,7 @@ build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/exh2" -
 check "eval: --exclude-history without --constrain is refused" "[ \$? = 2 ] && grep -q 'needs --constrain' $out.err"
 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rlx" --steps 1 --width 2 --prompts 1 --exclude-history \
     > /dev/null 2> "$out.err"
-check "rl: --exclude-history without --constrain is refused" "[ \$? = 1 ] && grep -q 'needs --constrain' $out.err"
+check "rl: --exclude-history without --constrain is refused" "[ \$? = 2 ] && grep -q 'needs --constrain' $out.err"
 build/onerec rl --model "$sft" --data /nonexistent.parquet --out "$out/rl2" --steps 1 --width 2 --prompts 1 > /dev/null 2> "$out.err"
 check "rl: missing data names the file" "[ \$? = 1 ] && grep -q nonexistent $out.err"
 # resume: 2 steps with a checkpoint at 1, then continue to 3 from the output dir
