@@ -24,10 +24,7 @@ typedef struct {
 static int ctx_open(heldout_ctx *c, const char *model_dir, const char *dataset_config) {
     if (qwen3_load_dir(&c->m, model_dir)) return err_wrap("held-out loss: model %s", model_dir);
     c->have_model = 1;
-    char *tp = path_join(model_dir, "tokenizer.json");
-    int rc = tp ? tokenizer_load(&c->tok, tp) : ERR_FAIL;
-    free(tp);
-    if (rc) return err_wrap("held-out loss: the tokenizer of %s", model_dir);
+    if (tokenizer_load_dir(&c->tok, model_dir)) return err_wrap("held-out loss: the tokenizer of %s", model_dir);
     if (train_dataset_config_load(&c->dc, dataset_config)) return err_wrap("held-out loss");
     c->have_dc = 1;
     train_data_config tdc = {c->dc.files, c->dc.nfiles, c->tok, c->dc.add_think_pattern, c->dc.only_assistant_loss};

@@ -38,10 +38,8 @@ void distill_args_defaults(distill_args *a) {
 
 // The teacher knows ids below its tokenizer length; they must mean the same tokens in the student.
 static int check_vocab(const post_run *r, const char *teacher_dir, int32_t *teacher_len) {
-    char *p = path_join(teacher_dir, "tokenizer.json");
     tokenizer *t = NULL;
-    int rc = p ? tokenizer_load(&t, p) : ERR_FAIL;
-    free(p);
+    int rc = tokenizer_load_dir(&t, teacher_dir);
     if (rc) return err_wrap("teacher");
     int32_t n = tokenizer_vocab_size(t);
     if (n > r->ref.cfg.vocab) rc = err_set("teacher %s: its tokenizer has %d tokens but the embedding %d rows", teacher_dir, n, r->ref.cfg.vocab);

@@ -32,10 +32,7 @@ static void find_sid_vocab(lm *l) {
 int lm_open(lm *l, const char *dir) {
     memset(l, 0, sizeof *l);
     if (qwen3_load_dir(&l->model, dir)) return ERR_FAIL;
-    char *tp = path_join(dir, "tokenizer.json");
-    int rc = tp ? tokenizer_load(&l->tok, tp) : ERR_FAIL;
-    free(tp);
-    if (rc) {
+    if (tokenizer_load_dir(&l->tok, dir)) {
         qwen3_model_free(&l->model);
         return err_wrap("model dir %s", dir);
     }

@@ -482,6 +482,15 @@ int tokenizer_load(tokenizer **t, const char *path) {
     return rc;
 }
 
+int tokenizer_load_dir(tokenizer **t, const char *dir) {
+    *t = NULL;
+    char *p = path_join(dir, "tokenizer.json");
+    if (!p) return err_wrap("model dir %s", dir);
+    int rc = tokenizer_load(t, p);
+    free(p);
+    return rc;
+}
+
 void tokenizer_free(tokenizer *t) {
     if (!t) return;
     for (int32_t i = 0; i < t->nid; i++) free(t->id_str[i]), free(t->id_bytes[i]);

@@ -34,6 +34,8 @@ void tok_buf_free(tok_buf *b);
 int tok_buf_push(tok_buf *b, int32_t id, uint32_t off);
 
 int tokenizer_load(tokenizer **t, const char *path);
+// DIR/tokenizer.json (an HF model dir's tokenizer).
+int tokenizer_load_dir(tokenizer **t, const char *dir);
 // `where` names the source in messages (a path, "<memory>").
 int tokenizer_load_json(tokenizer **t, const char *json, size_t len, const char *where);
 void tokenizer_free(tokenizer *t);

@@ -261,13 +261,10 @@ int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_st
     if (c.dc.max_length < 2) { err_set("max_length %d is too short", c.dc.max_length); goto done; }
     int64_t start;
     if (load_model(&c, &state, &start)) goto done;
-    char *tp = path_join(a->model_dir, "tokenizer.json");
-    if (!tp || tokenizer_load(&c.tok, tp)) {
-        free(tp);
+    if (tokenizer_load_dir(&c.tok, a->model_dir)) {
         err_wrap("the trainer needs the model's tokenizer");
         goto done;
     }
-    free(tp);
     if (a->use_tie_weights && !c.m.cfg.tied)
         log_warn("--use_tie_weights: %s has untied lm_head weights; they stay untied", a->model_dir);
     train_data_config tdc = {c.dc.files, c.dc.nfiles, c.tok, c.dc.add_think_pattern, c.dc.only_assistant_loss};
