@@ -23,3 +23,12 @@ void args_print_help(const arg_spec *specs, const char *usage, const char *summa
 cJSON *args_to_json(const arg_spec *specs);
 // Print "onerec <cmd>: error: <err_msg()>" and return the exit code 1.
 int cli_fail(const char *cmd);
+
+// The optimizer flags of the post-training commands (rl, distill), for an args struct `a` with the
+// fields lr, min_lr, warmup, weight_decay and max_grad_norm. (train keeps the reference's names.)
+#define ARG_SPECS_OPTIMIZER(a)                                                        \
+    {"lr", ARG_DOUBLE, &(a).lr, "learning rate", 0},                                  \
+    {"min-lr", ARG_DOUBLE, &(a).min_lr, "final learning rate (cosine)", 0},           \
+    {"warmup", ARG_INT, &(a).warmup, "warmup steps", 0},                              \
+    {"weight-decay", ARG_FLOAT, &(a).weight_decay, "AdamW weight decay", 0},          \
+    {"max-grad-norm", ARG_DOUBLE, &(a).max_grad_norm, "gradient clipping", 0}
