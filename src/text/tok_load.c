@@ -485,7 +485,7 @@ int tokenizer_load(tokenizer **t, const char *path) {
 int tokenizer_load_dir(tokenizer **t, const char *dir) {
     *t = NULL;
     char *p = path_join(dir, "tokenizer.json");
-    if (!p) return err_wrap("model dir %s", dir);
+    if (!p) return ERR_FAIL;   // out of memory, said by mem_printf; callers name the dir
     int rc = tokenizer_load(t, p);
     free(p);
     return rc;
