@@ -170,8 +170,8 @@ static void gemm_own(int op, float *c, int ldc, const float *a, int lda, const f
         return;
     }
     _Alignas(64) float bp[KC * NR];
-    // columns in blocks of NC: a block of c stays in cache across the depth blocks (a vocabulary-wide
-    // c would otherwise go to memory and back once per depth block)
+    // columns in blocks of NC: a block of c stays in cache across the depth blocks (a wider c, up to
+    // BIG_DIM columns, would otherwise go to memory and back once per depth block)
     for (int nb = 0; nb < N; nb += NC) {
         int ne = N - nb < NC ? N : nb + NC;
         for (int k0 = 0; k0 < K; k0 += KC) {

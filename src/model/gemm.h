@@ -1,6 +1,6 @@
 // fp32 matrix products of the model (internal to src/model). With AVX-512 and a single-threaded
 // caller (a row lane, or one thread in all) they run on our own kernel; otherwise, and for products
-// too small to pay for packing, on OpenBLAS. Row-major throughout; acc: 0 writes c, 1 adds to it.
+// too small to pay for packing or vocabulary-wide (see gemm_uses_own), on OpenBLAS. Row-major throughout; acc: 0 writes c, 1 adds to it.
 #pragma once
 
 enum { GEMM_NT, GEMM_NN, GEMM_TN };
