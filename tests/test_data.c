@@ -312,6 +312,48 @@ static void test_convert_hand_checked(void) {
     caption_map_free(&c.cap);
 }
 
+// --windows: window k ends k * stride items before the history's end, in hist + targets; its answer
+// is the next `targets` items; benchmark rows keep the reference's single sample.
+static void test_convert_windows(void) {
+    conv_ctx c;
+    small_ctx(&c);
+    c.win = (conv_windows){.count = 4, .stride = 2, .history = 3, .targets = 2};
+    recif_user u;
+    make_user(&u, 6);   // hist 1..6, targets 500, 501, 999 (no SID), 503, ...
+    collect col = {0};
+    conv_stats st = {0};
+    CHECK_OK(conv_user(&c, &u, 0, collect_sink, &col, &st));
+    // ends 6, 4, 2 (a window ending at 0 has no history)
+    CHECK_MSG(col.n[TASK_VIDEO_REC] == 3, "%d windows", col.n[TASK_VIDEO_REC]);
+    const int64_t want_hist[3][3] = {{4, 5, 6}, {2, 3, 4}, {1, 2, -1}}, want_ans[3][2] = {{500, 501}, {5, 6}, {3, 4}};
+    for (int k = 0; k < 3 && col.n[TASK_VIDEO_REC] == 3; k++) {
+        char want[1024] = "";
+        for (int i = 0; i < 3; i++)
+            if (want_hist[k][i] > 0) strcat(want, sid_of(want_hist[k][i]));
+        CHECK_MSG(strstr(msg_text(col.rows[TASK_VIDEO_REC][k], "user"), want) != NULL, "window %d history", k);
+        CHECK(count_str(msg_text(col.rows[TASK_VIDEO_REC][k], "user"), "<|sid_begin|>") == (k == 2 ? 2 : 3));
+        strcat(strcpy(want, sid_of(want_ans[k][0])), sid_of(want_ans[k][1]));
+        CHECK_MSG(!strcmp(msg_text(col.rows[TASK_VIDEO_REC][k], "assistant"), want), "window %d answer", k);
+    }
+    collect_free(&col);
+    // the benchmark row: the same history cap, answer targets[:10] (9 with a SID)
+    col.want_bench = 1;
+    CHECK_OK(conv_user(&c, &u, 1, collect_sink, &col, &st));
+    CHECK(col.n[TASK_VIDEO_REC] == 1);
+    if (col.n[TASK_VIDEO_REC] == 1) {
+        cJSON *meta = cJSON_Parse(cJSON_GetObjectItem(col.rows[TASK_VIDEO_REC][0], "metadata")->valuestring);
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(meta, "answer_pid")) == 9);
+        CHECK(strstr(msg_text(col.rows[TASK_VIDEO_REC][0], "user"), sid_of(4)) != NULL);
+        CHECK(strstr(msg_text(col.rows[TASK_VIDEO_REC][0], "user"), sid_of(3)) == NULL);
+        cJSON_Delete(meta);
+    }
+    collect_free(&col);
+    recif_user_free(&u);
+    sid_map_free(&c.va);
+    sid_map_free(&c.prod);
+    caption_map_free(&c.cap);
+}
+
 static void test_raw_reader_bad_rows(void) {
     // a release table with one good row, one with mismatched flags, one with a string history
     recif_user u;
@@ -465,6 +507,7 @@ int main(void) {
     RUN(test_table_roundtrip_and_check);
     RUN(test_table_parquet);
     RUN(test_convert_hand_checked);
+    RUN(test_convert_windows);
     RUN(test_raw_reader_bad_rows);
     RUN(test_sid_map);
     RUN(test_prompts_and_general);

@@ -163,7 +163,7 @@ static void test_synth_and_convert_end_to_end(void) {
     cJSON *wj = json_load_file(path);
     CHECK(wj && cJSON_GetObjectItem(cJSON_GetObjectItem(wj, "oracle_recall@32"), "video"));
     cJSON_Delete(wj);
-    conv_options o = {out, NULL, conv, LANG_ZH, 42, ".jsonl"};
+    conv_options o = {out, NULL, conv, LANG_ZH, 42, ".jsonl", conv_windows_reference()};
     conv_stats st;
     CHECK_OK(conv_run(&o, &st));
     CHECK(st.users_read == 400 && st.users_test == rep.test_users && st.items_without_sid == 0);
@@ -264,7 +264,7 @@ static void test_synth_and_convert_end_to_end(void) {
     CHECK(sp && cJSON_GetArraySize(sp) == (int)(c.videos + c.ads));
     cJSON_Delete(sp);
     // convert reports a missing side file clearly
-    conv_options o2 = {out, g_dir, conv, LANG_ZH, 42, ".jsonl"};
+    conv_options o2 = {out, g_dir, conv, LANG_ZH, 42, ".jsonl", conv_windows_reference()};
     CHECK_FAILS_WITH(conv_run(&o2, &st), "video_ad_pid2sid");
 }
 

@@ -20,8 +20,13 @@ static const char *format_ext(const char *format) {
 static int data_convert(int argc, char **argv) {
     char *raw = NULL, *out = NULL, *lang = "zh", *sid_dir = NULL, *format = NULL;
     int64_t seed = 42;
+    conv_windows win = conv_windows_reference();
     const arg_spec specs[] = {
         {"raw", ARG_STR, &raw, "directory with onerec_bench_release, pid2caption, *_pid2sid", 1},
+        {"windows", ARG_INT, &win.count, "video_rec samples per training user, windows ending `--window-stride` items apart (1: the reference's one)", 0},
+        {"window-stride", ARG_INT, &win.stride, "items between the ends of two windows", 0},
+        {"window-history", ARG_INT, &win.history, "history items per window (the reference: 512)", 0},
+        {"window-targets", ARG_INT, &win.targets, "answer items per window, 1..10 (the reference: 10)", 0},
         {"out", ARG_STR, &out, "output directory", 1},
         {"sid-dir", ARG_STR, &sid_dir, "take video_ad_pid2sid / product_pid2sid from here instead", 0},
         {"lang", ARG_STR, &lang, "prompt language: zh or en", 0},
@@ -33,7 +38,12 @@ static int data_convert(int argc, char **argv) {
                         "Converts RecIF raw data into the 11 task tables (split 0 users) and the\n"
                         "RecIF-Bench test sets (split 1 users).", NULL, 0, NULL);
     if (rc) return rc > 0 ? 0 : 2;
-    conv_options o = {raw, sid_dir, out, LANG_ZH, (uint64_t)seed, format_ext(format)};
+    if (win.count < 1 || win.stride < 1 || win.history < 1 || win.targets < 1 || win.targets > CONV_TARGETS) {
+        fprintf(stderr, "onerec data convert: --windows, --window-stride and --window-history must be >= 1 and "
+                        "--window-targets in 1..%d\n", CONV_TARGETS);
+        return 2;
+    }
+    conv_options o = {raw, sid_dir, out, LANG_ZH, (uint64_t)seed, format_ext(format), win};
     if ((o.ext && !o.ext[0]) || lex_parse_lang(lang, &o.lang)) return cli_fail("data convert");
     conv_stats st;
     if (conv_run(&o, &st)) return cli_fail("data convert");

@@ -195,6 +195,39 @@ static int rec_task(emitter *e, task_id t, const char *a0, const char *a1, const
     return rc;
 }
 
+// video_rec samples: window w ends `w * stride` items before the end of the history, in the
+// sequence hist + target; its answer is the items after its end. Benchmark users get one sample
+// whose history has the same cap as the training windows (the model's context) and whose answer
+// is the reference's target[:10]. h is scratch.
+static int video_rec_windows(emitter *e, sbuf *h) {
+    const recif_user *u = e->u;
+    conv_windows w = e->c->win.count > 0 ? e->c->win : conv_windows_reference();
+    if (e->bench) w.count = 1, w.targets = CONV_TARGETS;
+    int nh = u->hist_video.n, rc = 0;
+    if (w.count == 1) {   // no copy needed: the history's last items -> the targets
+        i64vec tgt = u->target_video;
+        if (tgt.n > w.targets) tgt.n = w.targets;
+        if (add_sids(&e->c->va, h, u->hist_video.v, nh - w.history, nh, e->st, NULL) > 0)
+            rc = rec_task(e, TASK_VIDEO_REC, sb_str(h), "", &e->c->va, &tgt);
+        return rc;
+    }
+    i64vec seq = {0};
+    for (int i = 0; i < nh; i++) rc = rc || i64vec_push(&seq, u->hist_video.v[i]);
+    for (int i = 0; i < u->target_video.n; i++) rc = rc || i64vec_push(&seq, u->target_video.v[i]);
+    if (rc) rc = err_set("out of memory building video_rec windows");
+    for (int k = 0; !rc && k < w.count; k++) {
+        int end = nh - k * w.stride;
+        if (end < 1) break;
+        int n = seq.n - end < w.targets ? seq.n - end : w.targets;
+        i64vec tgt = {.v = seq.v + end, .n = n, .cap = n};
+        sb_reset(h);
+        if (add_sids(&e->c->va, h, seq.v, end - w.history, end, e->st, NULL) > 0)
+            rc = rec_task(e, TASK_VIDEO_REC, sb_str(h), "", &e->c->va, &tgt);
+    }
+    i64vec_free(&seq);
+    return rc;
+}
+
 int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink, void *sink_ctx, conv_stats *st) {
     emitter e = {.c = c, .u = u, .bench = bench, .sink = sink, .sink_ctx = sink_ctx, .st = st};
     rng_seed_stream(&e.r, c->seed, (uint64_t)u->uid * 2 + (uint64_t)bench);
@@ -215,9 +248,7 @@ int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink,
         sb_reset(&h);
     }
     // video_rec
-    if (add_sids(va, &h, hv, nh - CONV_VIDEO_HIST, nh, st, NULL) > 0 &&
-        (rc = rec_task(&e, TASK_VIDEO_REC, sb_str(&h), "", va, &u->target_video)))
-        goto done;
+    if ((rc = video_rec_windows(&e, &h))) goto done;
     // ad_rec: long-view videos + ad clicks
     sb_reset(&h);
     int nl = u->hist_longview.n, na = u->hist_ad.n;

@@ -20,9 +20,25 @@
 #define CONV_ITEM_BENCH 500     // item_understand benchmark items
 #define CONV_ITEM_LINES 10      // item_understand pretrain: lines per Segments row
 
+// video_rec training samples per split-0 user. The reference makes one (hist[-512:] -> target[:10]);
+// a next-item model such as SASRec learns from every position of the sequence, so `count` > 1 adds
+// samples whose history ends earlier in hist + target, `stride` items apart (window 0 is the
+// reference's sample when history = CONV_VIDEO_HIST and targets = CONV_TARGETS).
+typedef struct {
+    int count;      // windows per user (1: the reference's single sample)
+    int stride;     // items between window ends
+    int history;    // history items per window (the last ones before its end); benchmark rows too
+    int targets;    // answer items per window (the next ones)
+} conv_windows;
+
+static inline conv_windows conv_windows_reference(void) {
+    return (conv_windows){.count = 1, .stride = 1, .history = CONV_VIDEO_HIST, .targets = CONV_TARGETS};
+}
+
 typedef struct {
     data_lang lang;
     uint64_t seed;
+    conv_windows win;
     sid_map va;         // videos and ads
     sid_map prod;       // products
     caption_map cap;    // pid -> caption
@@ -57,6 +73,7 @@ typedef struct {
     data_lang lang;
     uint64_t seed;
     const char *ext;         // output extension (NULL: dtab_default_ext())
+    conv_windows win;        // video_rec windows of training users (conv_windows_reference())
 } conv_options;
 
 // The whole `data convert`: out/pretrain/*, out/sft/*, out/benchmark/{task}/{task}_test*,

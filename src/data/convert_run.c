@@ -130,6 +130,7 @@ int conv_run(const conv_options *o, conv_stats *st) {
     conv_ctx c = {0};
     c.lang = o->lang;
     c.seed = o->seed;
+    c.win = o->win;
     sinks s = {0};
     recif_raw rr = {0};
     recif_user u = {0};
