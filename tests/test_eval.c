@@ -78,8 +78,7 @@ static void test_score_file(void) {
              "{\"task\": \"item_understand\", \"pred\": \"我喜欢猫\", \"answer\": \"我很喜欢狗\"}\n",
              sid_b, sid_b, sid_a, (long long)sid_pack(1, 1, 1), sid_c);
     CHECK_OK(file_write_atomic(p, text, strlen(text)));
-    sid2pid map;
-    CHECK_OK(sid2pid_init(&map, 4));
+    sid2pid map = {0};
     CHECK_OK(sid2pid_offer(&map, sid_pack(2, 2, 2), 20, 5));
     CHECK_OK(sid2pid_offer(&map, sid_pack(1, 1, 1), 10, 5));
     CHECK_OK(sid2pid_offer(&map, sid_pack(3, 3, 3), 31, 5));   // SID right, item wrong: a PID-mode miss

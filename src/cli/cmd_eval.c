@@ -7,7 +7,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "cli/args.h"
-#include "eval/metrics.h"
+#include "eval/metrics_rank.h"
 #include "eval/recif.h"
 #include "eval/results.h"
 

@@ -10,7 +10,6 @@
 #include "base/mem.h"
 #include "eval/general.h"
 #include "eval/judge.h"
-#include "eval/metrics.h"
 #include "eval/predict.h"
 #include "eval/recif.h"
 
@@ -18,18 +17,11 @@ static const char *ALL_TASKS[] = {"video", "ad", "product", "interactive", "labe
 
 // A trie over every SID of a sid2pid map (its packed keys), for constrained beams.
 static int trie_from_map(sid_trie *t, const sid2pid *m) {
-    int32_t *codes = mem_alloc((size_t)(m->n ? m->n : 1) * 3 * sizeof(int32_t));
+    const int L = SID_PACK_LAYERS;
+    int32_t *codes = mem_alloc((size_t)(m->n ? m->n : 1) * L * sizeof(int32_t));
     if (!codes) return ERR_FAIL;
-    int64_t n = 0;
-    for (int64_t i = 0; i < m->cap; i++) {
-        int64_t k = m->keys[i];
-        if (k < 0) continue;
-        codes[n * 3] = (int32_t)(k / SID_CODES / SID_CODES);
-        codes[n * 3 + 1] = (int32_t)(k / SID_CODES % SID_CODES);
-        codes[n * 3 + 2] = (int32_t)(k % SID_CODES);
-        n++;
-    }
-    int rc = sid_trie_build(t, codes, n, 3);
+    for (int64_t i = 0; i < m->n; i++) sid_key_split(codes + i * L, (uint64_t)m->sids[i], L, SID_PACK_K);
+    int rc = sid_trie_build(t, codes, m->n, L);
     free(codes);
     return rc;
 }

@@ -7,9 +7,9 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "data/table.h"
-#include "eval/metrics.h"
 #include "rec/constrain.h"
 #include "rec/generate.h"
+#include "rec/sid.h"
 #include "text/chat_json.h"
 
 recif_task_kind recif_task_kind_of(const char *task) {
@@ -66,10 +66,10 @@ static int flush_text(predict_ctx *c) {
     return rc;
 }
 
-// A beam's tokens as a packed SID (eval/metrics.h), or -1 when it is not a well-formed SID.
+// A beam's tokens as a packed SID (sid_pack), or -1 when it is not a well-formed SID.
 static int64_t beam_sid(const sid_vocab *v, const int32_t *toks, int n) {
     int32_t codes[3];
-    if (n != 3 || !sid_beam_codes(v, toks, n, codes) || codes[0] >= SID_CODES || codes[1] >= SID_CODES || codes[2] >= SID_CODES)
+    if (n != 3 || !sid_beam_codes(v, toks, n, codes) || codes[0] >= SID_PACK_K || codes[1] >= SID_PACK_K || codes[2] >= SID_PACK_K)
         return -1;
     return sid_pack(codes[0], codes[1], codes[2]);
 }

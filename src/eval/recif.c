@@ -9,6 +9,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "eval/metrics_auc.h"
 
 // Reads "<s_X_" digits ">" at p for layer letter X; returns the code or -1, advancing *p.
 static int read_code(const char **p, char letter) {
@@ -17,7 +18,7 @@ static int read_code(const char **p, char letter) {
     s += 5;
     int v = 0, nd = 0;
     while (*s >= '0' && *s <= '9' && nd < 6) v = v * 10 + (*s++ - '0'), nd++;
-    if (!nd || *s != '>' || v >= SID_CODES) return -1;
+    if (!nd || *s != '>' || v >= SID_PACK_K) return -1;
     *p = s + 1;
     return v;
 }
@@ -34,7 +35,7 @@ int recif_parse_sids(const char *text, int64_t *out, int max) {
 }
 
 void recif_format_sid(int64_t sid, char *buf, int n) {
-    int64_t c2 = sid % SID_CODES, c1 = sid / SID_CODES % SID_CODES, c0 = sid / SID_CODES / SID_CODES;
+    int64_t c2 = sid % SID_PACK_K, c1 = sid / SID_PACK_K % SID_PACK_K, c0 = sid / SID_PACK_K / SID_PACK_K;
     snprintf(buf, (size_t)n, "<|sid_begin|><s_a_%lld><s_b_%lld><s_c_%lld><|sid_end|>", (long long)c0,
              (long long)c1, (long long)c2);
 }

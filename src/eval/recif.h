@@ -13,7 +13,9 @@
 #pragma once
 #include <stdint.h>
 
-#include "eval/metrics.h"
+#include "data/pid2sid.h"
+#include "eval/metrics_rank.h"
+#include "eval/metrics_text.h"
 #include "eval/results.h"
 
 // Packed SIDs found in text, in order (at most max); returns the count. A malformed or

@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "data/table.h"
 #include "eval/harness.h"
+#include "eval/metrics_auc.h"
 
 static const char *DOMAIN_NAMES[] = {"video", "ad", "product"};
 static const char *HIST_COLS[] = {"hist_video_pid", "hist_ad_pid", "hist_goods_pid"};

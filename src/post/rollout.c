@@ -5,10 +5,10 @@
 
 #include "base/err.h"
 #include "base/mem.h"
-#include "eval/metrics.h"
 #include "eval/recif.h"
 #include "rec/constrain.h"
 #include "rec/generate.h"
+#include "rec/sid.h"
 
 void rollout_group_free(rollout_group *g) {
     for (int i = 0; i < g->n; i++) {
@@ -24,7 +24,7 @@ static int prefix_match(const int32_t *c, const int64_t *gt, int ngt) {
     int best = 0;
     for (int i = 0; i < ngt; i++) {
         int64_t g = gt[i];
-        int g2 = (int)(g % SID_CODES), g1 = (int)(g / SID_CODES % SID_CODES), g0 = (int)(g / SID_CODES / SID_CODES);
+        int g2 = (int)(g % SID_PACK_K), g1 = (int)(g / SID_PACK_K % SID_PACK_K), g0 = (int)(g / SID_PACK_K / SID_PACK_K);
         int k = c[0] != g0 ? 0 : c[1] != g1 ? 1 : c[2] != g2 ? 2 : 3;
         best = k > best ? k : best;
     }

@@ -50,6 +50,14 @@ uint64_t sid_key(const int32_t *codes, int layers, int k);
 void sid_key_split(int32_t *codes, uint64_t key, int layers, int k);
 int sid_key_check(int layers, int k);
 
+// The benchmark's packed SID (sid2pid.json keys, integer items in predictions and metrics): the
+// key of 3 layers of 8192 codes, whatever codebook a model was trained with.
+#define SID_PACK_LAYERS 3
+#define SID_PACK_K 8192
+static inline int64_t sid_pack(int c0, int c1, int c2) {
+    return ((int64_t)c0 * SID_PACK_K + c1) * SID_PACK_K + c2;
+}
+
 typedef struct {
     int64_t n;                  // items
     int64_t unique;             // distinct SIDs
