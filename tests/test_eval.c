@@ -46,26 +46,12 @@ static void test_results_table(void) {
     results_free(&r2);
 }
 
-static void test_parse_sids(void) {
-    int64_t s[8];
-    const char *t = "<|sid_begin|><s_a_1><s_b_2><s_c_3><|sid_end|><|sid_begin|><s_a_8191><s_b_0><s_c_7><|sid_end|>";
-    CHECK(recif_parse_sids(t, s, 8) == 2);
-    CHECK(s[0] == sid_pack(1, 2, 3) && s[1] == sid_pack(8191, 0, 7));
-    // malformed ones are skipped: missing layer, out of range, wrong order; bare triples work
-    CHECK(recif_parse_sids("<s_a_1><s_c_2><s_b_3> <s_a_9999><s_b_1><s_c_1> <s_a_4><s_b_5><s_c_6>", s, 8) == 1);
-    CHECK(s[0] == sid_pack(4, 5, 6));
-    CHECK(recif_parse_sids(t, s, 1) == 1);
-    char buf[128];
-    recif_format_sid(sid_pack(12, 34, 56), buf, sizeof buf);
-    CHECK(!strcmp(buf, "<|sid_begin|><s_a_12><s_b_34><s_c_56><|sid_end|>"));
-}
-
 static void test_score_file(void) {
     const char *p = "/tmp/onerec_test_preds.jsonl";
     char sid_a[128], sid_b[128], sid_c[128];
-    recif_format_sid(sid_pack(1, 1, 1), sid_a, sizeof sid_a);
-    recif_format_sid(sid_pack(2, 2, 2), sid_b, sizeof sid_b);
-    recif_format_sid(sid_pack(3, 3, 3), sid_c, sizeof sid_c);
+    CHECK(sid_format_packed(sid_a, sizeof sid_a, sid_pack(1, 1, 1)) > 0);
+    CHECK(sid_format_packed(sid_b, sizeof sid_b, sid_pack(2, 2, 2)) > 0);
+    CHECK(sid_format_packed(sid_c, sizeof sid_c, sid_pack(3, 3, 3)) > 0);
     char text[4096];
     snprintf(text, sizeof text,
              // video: sample 1 hits GT item 2 at rank 1 (GT = [2, 1]); sample 2 misses
@@ -126,7 +112,6 @@ static void test_score_file(void) {
 int main(void) {
     log_set_level(LOG_WARN);
     RUN(test_results_table);
-    RUN(test_parse_sids);
     RUN(test_score_file);
     return test_summary("test_eval");
 }

@@ -10,35 +10,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "eval/metrics_auc.h"
-
-// Reads "<s_X_" digits ">" at p for layer letter X; returns the code or -1, advancing *p.
-static int read_code(const char **p, char letter) {
-    const char *s = *p;
-    if (strncmp(s, "<s_", 3) || s[3] != letter || s[4] != '_') return -1;
-    s += 5;
-    int v = 0, nd = 0;
-    while (*s >= '0' && *s <= '9' && nd < 6) v = v * 10 + (*s++ - '0'), nd++;
-    if (!nd || *s != '>' || v >= SID_PACK_K) return -1;
-    *p = s + 1;
-    return v;
-}
-
-int recif_parse_sids(const char *text, int64_t *out, int max) {
-    int n = 0;
-    for (const char *p = strstr(text, "<s_a_"); p && n < max; p = strstr(p, "<s_a_")) {
-        const char *q = p;
-        int c0 = read_code(&q, 'a'), c1 = c0 >= 0 ? read_code(&q, 'b') : -1, c2 = c1 >= 0 ? read_code(&q, 'c') : -1;
-        if (c2 >= 0) out[n++] = sid_pack(c0, c1, c2);
-        p = q > p ? q : p + 1;
-    }
-    return n;
-}
-
-void recif_format_sid(int64_t sid, char *buf, int n) {
-    int64_t c2 = sid % SID_PACK_K, c1 = sid / SID_PACK_K % SID_PACK_K, c0 = sid / SID_PACK_K / SID_PACK_K;
-    snprintf(buf, (size_t)n, "<|sid_begin|><s_a_%lld><s_b_%lld><s_c_%lld><|sid_end|>", (long long)c0,
-             (long long)c1, (long long)c2);
-}
+#include "rec/sid.h"
 
 enum { KIND_RANK, KIND_AUC, KIND_TEXT };
 
@@ -61,7 +33,7 @@ static int task_kind(const char *t) {
 
 // Items of a JSON array (packed ints or SID strings) or of a SID string; returns the count.
 static int items_of(const cJSON *v, int64_t *out, int max) {
-    if (cJSON_IsString(v)) return recif_parse_sids(v->valuestring, out, max);
+    if (cJSON_IsString(v)) return sid_scan_packed(out, max, v->valuestring);
     int n = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, v) {
@@ -69,7 +41,7 @@ static int items_of(const cJSON *v, int64_t *out, int max) {
         if (cJSON_IsNumber(e)) out[n++] = (int64_t)e->valuedouble;
         else if (cJSON_IsString(e)) {
             int64_t s;
-            out[n++] = recif_parse_sids(e->valuestring, &s, 1) == 1 ? s : -1;   // unparsable: a miss
+            out[n++] = sid_scan_packed(&s, 1, e->valuestring) == 1 ? s : -1;   // unparsable: a miss
         } else return -1;
     }
     return n;

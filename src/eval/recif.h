@@ -18,12 +18,6 @@
 #include "eval/metrics_text.h"
 #include "eval/results.h"
 
-// Packed SIDs found in text, in order (at most max); returns the count. A malformed or
-// out-of-range SID is skipped (the benchmark scores it as a miss).
-int recif_parse_sids(const char *text, int64_t *out, int max);
-// An itemic answer string for one SID, for tests and writers.
-void recif_format_sid(int64_t sid, char *buf, int n);
-
 typedef struct {
     const int *ks;     // NULL: {1, 32}
     int nk;
