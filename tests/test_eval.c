@@ -6,7 +6,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
-#include "eval/recif.h"
+#include "eval/bench_score.h"
 #include "eval/results.h"
 #include "test.h"
 
@@ -70,8 +70,8 @@ static void test_score_file(void) {
     CHECK_OK(sid2pid_offer(&map, sid_pack(3, 3, 3), 31, 5));   // SID right, item wrong: a PID-mode miss
     results_table r;
     CHECK_OK(results_init(&r));
-    recif_options opt = {.pid_map = &map};
-    CHECK_OK(recif_score_file(p, "model", &opt, &r));
+    bench_score_opts opt = {.pid_map = &map};
+    CHECK_OK(bench_score_file(p, "model", &opt, &r));
     double v;
     CHECK_OK(results_get(&r, "model", "video", "pass@1", &v));
     CHECK_NEAR(v, 0.0, 1e-12);
@@ -97,13 +97,13 @@ static void test_score_file(void) {
     const char *bad = "{\"task\": \"video\", \"pred\": [1]}\n";
     CHECK_OK(file_write_atomic(p, bad, strlen(bad)));
     CHECK_OK(results_init(&r));
-    CHECK_FAILS_WITH(recif_score_file(p, "m", &opt, &r), "onerec_test_preds.jsonl:1: a ranking sample needs");
+    CHECK_FAILS_WITH(bench_score_file(p, "m", &opt, &r), "onerec_test_preds.jsonl:1: a ranking sample needs");
     const char *one_class = "{\"task\": \"label_pred\", \"score\": 0.5, \"label\": 1}\n";
     CHECK_OK(file_write_atomic(p, one_class, strlen(one_class)));
-    CHECK_FAILS_WITH(recif_score_file(p, "m", &opt, &r), "both classes");
+    CHECK_FAILS_WITH(bench_score_file(p, "m", &opt, &r), "both classes");
     const char *notjson = "{\"task\": \n";
     CHECK_OK(file_write_atomic(p, notjson, strlen(notjson)));
-    CHECK_FAILS_WITH(recif_score_file(p, "m", &opt, &r), "invalid JSON");
+    CHECK_FAILS_WITH(bench_score_file(p, "m", &opt, &r), "invalid JSON");
     results_free(&r);
     sid2pid_free(&map);
     unlink(p);

@@ -18,7 +18,7 @@
 #include "train/ckpt.h"
 #include "train/optim.h"
 
-void rl_args_defaults(rl_args *a) {
+void rl_args_default(rl_args *a) {
     memset(a, 0, sizeof *a);
     a->algo_name = "grpo";
     a->reward_name = "hit";

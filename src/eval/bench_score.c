@@ -1,4 +1,4 @@
-#include "eval/recif.h"
+#include "eval/bench_score.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +49,7 @@ static int items_of(const cJSON *v, int64_t *out, int max) {
 
 #define MAX_LIST 4096
 
-static int score_line(const cJSON *j, task_acc *t, const recif_options *opt, int64_t *a, int64_t *b,
+static int score_line(const cJSON *j, task_acc *t, const bench_score_opts *opt, int64_t *a, int64_t *b,
                       const char *where) {
     if (t->kind == KIND_RANK) {
         const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "pred");
@@ -135,7 +135,7 @@ static int finish(const task_acc *t, const char *system, results_table *r) {
     return 0;
 }
 
-int recif_score_file(const char *path, const char *system, const recif_options *opt, results_table *r) {
+int bench_score_file(const char *path, const char *system, const bench_score_opts *opt, results_table *r) {
     char *text;
     if (file_read_all(path, &text, NULL)) return ERR_FAIL;
     enum { MAX_TASKS = 32 };

@@ -24,7 +24,7 @@ typedef struct {
     const sid2pid *pid_map;   // NULL: SID mode only
     text_judge_fn judge;
     void *judge_ctx;
-} recif_options;
+} bench_score_opts;
 
 // Scores a predictions JSONL file under `system` into r.
-int recif_score_file(const char *path, const char *system, const recif_options *opt, results_table *r);
+int bench_score_file(const char *path, const char *system, const bench_score_opts *opt, results_table *r);
