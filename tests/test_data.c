@@ -108,8 +108,8 @@ static void small_ctx(conv_ctx *c) {
     c->seed = 42;
     for (int p = 1; p < 700; p++) {
         int32_t codes[3] = {p / 100, p / 10 % 10, p % 10};
-        if (p < 600) sid_map_put(&c->va, p, codes, 3);
-        else sid_map_put(&c->prod, p, codes, 3);
+        if (p < 600) pid2sid_put(&c->va, p, codes, 3);
+        else pid2sid_put(&c->prod, p, codes, 3);
         char cap[64];
         snprintf(cap, sizeof cap, "caption %d", p);
         caption_map_put(&c->cap, p, cap);
@@ -307,8 +307,8 @@ static void test_convert_hand_checked(void) {
     CHECK_MSG(strstr(msg_text(ir, "user"), sid_of(pid)) != NULL, "%s", msg_text(ir, "user"));
     cJSON_Delete(meta);
     collect_free(&col);
-    sid_map_free(&c.va);
-    sid_map_free(&c.prod);
+    pid2sid_free(&c.va);
+    pid2sid_free(&c.prod);
     caption_map_free(&c.cap);
 }
 
@@ -349,8 +349,8 @@ static void test_convert_windows(void) {
     }
     collect_free(&col);
     recif_user_free(&u);
-    sid_map_free(&c.va);
-    sid_map_free(&c.prod);
+    pid2sid_free(&c.va);
+    pid2sid_free(&c.prod);
     caption_map_free(&c.cap);
 }
 
@@ -395,22 +395,59 @@ static void test_raw_reader_bad_rows(void) {
     recif_user_free(&v);
 }
 
-static void test_sid_map(void) {
-    sid_map m = {0};
+static void test_pid2sid(void) {
+    pid2sid m = {0};
     for (int i = 0; i < 5000; i++) {
         int32_t c[3] = {i, i * 2, i * 3};
-        CHECK_OK(sid_map_put(&m, (int64_t)i * 7919, c, 3));
+        CHECK_OK(pid2sid_put(&m, (int64_t)i * 7919, c, 3));
     }
     CHECK(m.n == 5000);
-    const int32_t *c = sid_map_get(&m, 4999LL * 7919);
+    const int32_t *c = pid2sid_get(&m, 4999LL * 7919);
     CHECK(c && c[0] == 4999 && c[2] == 4999 * 3);
-    CHECK(sid_map_get(&m, 3) == NULL);
+    CHECK(pid2sid_get(&m, 3) == NULL);
     int32_t two[2] = {1, 2};
-    CHECK_FAILS_WITH(sid_map_put(&m, 1, two, 2), "2 levels");
+    CHECK_FAILS_WITH(pid2sid_put(&m, 1, two, 2), "2 levels");
     char buf[128];
     int32_t cc[3] = {1, 22, 333};
     CHECK(sid_format(buf, sizeof buf, cc, 3) > 0 && !strcmp(buf, "<|sid_begin|><s_a_1><s_b_22><s_c_333><|sid_end|>"));
-    sid_map_free(&m);
+    pid2sid_free(&m);
+}
+
+// pid2sid tables and sid2pid.json: what the writers write, the readers read back.
+static void test_pid2sid_files(void) {
+    int64_t pids[4] = {70, 10, 30, 20};
+    int32_t codes[12] = {1, 2, 3, 4, 5, 6, 1, 2, 3, 8191, 0, 7};   // pids 70 and 30 share a SID
+    CHECK_OK(pid2sid_write(tpath("p2s.parquet"), pids, codes, 4, 3));
+    pid2sid m = {0};
+    CHECK_OK(pid2sid_load(&m, tpath("p2s.parquet")));
+    CHECK(m.n == 4 && m.nlev == 3 && m.pids[3] == 20);
+    const int32_t *c = pid2sid_get(&m, 20);
+    CHECK(c && c[0] == 8191 && c[1] == 0 && c[2] == 7);
+    CHECK_OK(pid2sid_write(tpath("p2s.tsv"), pids, codes, 2, 3));
+    char *text = NULL;
+    CHECK_OK(file_read_all(tpath("p2s.tsv"), &text, NULL));
+    CHECK(text && !strcmp(text, "70\t<|sid_begin|><s_a_1><s_b_2><s_c_3><|sid_end|>\n"
+                               "10\t<|sid_begin|><s_a_4><s_b_5><s_c_6><|sid_end|>\n"));
+    free(text);
+    // sid2pid.json: the shared SID lists 30 (count 5) before 70 (count 2)
+    int64_t counts[4] = {2, 0, 5, 1};
+    CHECK_OK(sid2pid_write_json(tpath("s2p.json"), &m, counts));
+    CHECK_OK(file_read_all(tpath("s2p.json"), &text, NULL));
+    char want[256];
+    snprintf(want, sizeof want, "{\"%lld\":[30,70],\"%lld\":[10],\"%lld\":[20]}", (long long)sid_pack(1, 2, 3),
+             (long long)sid_pack(4, 5, 6), (long long)sid_pack(8191, 0, 7));
+    CHECK(text && !strcmp(text, want));
+    free(text);
+    sid2pid back = {0};
+    CHECK_OK(sid2pid_load_json(&back, tpath("s2p.json")));
+    CHECK(back.n == 3 && sid2pid_get(&back, sid_pack(1, 2, 3)) == 30 && sid2pid_get(&back, sid_pack(8191, 0, 7)) == 20);
+    sid2pid_free(&back);
+    pid2sid_free(&m);
+    int32_t four[4] = {1, 2, 3, 4};
+    CHECK_OK(pid2sid_write(tpath("p2s4.parquet"), pids, four, 1, 4));
+    CHECK_OK(pid2sid_load(&m, tpath("p2s4.parquet")));
+    CHECK_FAILS_WITH(pid2sid_load(&m, tpath("p2s.parquet")), "3 levels, others have 4");
+    pid2sid_free(&m);
 }
 
 static void test_prompts_and_general(void) {
@@ -509,7 +546,8 @@ int main(void) {
     RUN(test_convert_hand_checked);
     RUN(test_convert_windows);
     RUN(test_raw_reader_bad_rows);
-    RUN(test_sid_map);
+    RUN(test_pid2sid);
+    RUN(test_pid2sid_files);
     RUN(test_prompts_and_general);
     RUN(test_shard_and_rl);
     file_remove_tree(g_dir);

@@ -6,7 +6,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
-#include "eval/recif.h"
+#include "eval/bench_score.h"
 #include "eval/results.h"
 #include "test.h"
 
@@ -46,26 +46,12 @@ static void test_results_table(void) {
     results_free(&r2);
 }
 
-static void test_parse_sids(void) {
-    int64_t s[8];
-    const char *t = "<|sid_begin|><s_a_1><s_b_2><s_c_3><|sid_end|><|sid_begin|><s_a_8191><s_b_0><s_c_7><|sid_end|>";
-    CHECK(recif_parse_sids(t, s, 8) == 2);
-    CHECK(s[0] == sid_pack(1, 2, 3) && s[1] == sid_pack(8191, 0, 7));
-    // malformed ones are skipped: missing layer, out of range, wrong order; bare triples work
-    CHECK(recif_parse_sids("<s_a_1><s_c_2><s_b_3> <s_a_9999><s_b_1><s_c_1> <s_a_4><s_b_5><s_c_6>", s, 8) == 1);
-    CHECK(s[0] == sid_pack(4, 5, 6));
-    CHECK(recif_parse_sids(t, s, 1) == 1);
-    char buf[128];
-    recif_format_sid(sid_pack(12, 34, 56), buf, sizeof buf);
-    CHECK(!strcmp(buf, "<|sid_begin|><s_a_12><s_b_34><s_c_56><|sid_end|>"));
-}
-
 static void test_score_file(void) {
     const char *p = "/tmp/onerec_test_preds.jsonl";
     char sid_a[128], sid_b[128], sid_c[128];
-    recif_format_sid(sid_pack(1, 1, 1), sid_a, sizeof sid_a);
-    recif_format_sid(sid_pack(2, 2, 2), sid_b, sizeof sid_b);
-    recif_format_sid(sid_pack(3, 3, 3), sid_c, sizeof sid_c);
+    CHECK(sid_format_packed(sid_a, sizeof sid_a, sid_pack(1, 1, 1)) > 0);
+    CHECK(sid_format_packed(sid_b, sizeof sid_b, sid_pack(2, 2, 2)) > 0);
+    CHECK(sid_format_packed(sid_c, sizeof sid_c, sid_pack(3, 3, 3)) > 0);
     char text[4096];
     snprintf(text, sizeof text,
              // video: sample 1 hits GT item 2 at rank 1 (GT = [2, 1]); sample 2 misses
@@ -78,15 +64,14 @@ static void test_score_file(void) {
              "{\"task\": \"item_understand\", \"pred\": \"我喜欢猫\", \"answer\": \"我很喜欢狗\"}\n",
              sid_b, sid_b, sid_a, (long long)sid_pack(1, 1, 1), sid_c);
     CHECK_OK(file_write_atomic(p, text, strlen(text)));
-    sid2pid map;
-    CHECK_OK(sid2pid_init(&map, 4));
+    sid2pid map = {0};
     CHECK_OK(sid2pid_offer(&map, sid_pack(2, 2, 2), 20, 5));
     CHECK_OK(sid2pid_offer(&map, sid_pack(1, 1, 1), 10, 5));
     CHECK_OK(sid2pid_offer(&map, sid_pack(3, 3, 3), 31, 5));   // SID right, item wrong: a PID-mode miss
     results_table r;
     CHECK_OK(results_init(&r));
-    recif_options opt = {.pid_map = &map};
-    CHECK_OK(recif_score_file(p, "model", &opt, &r));
+    bench_score_opts opt = {.pid_map = &map};
+    CHECK_OK(bench_score_file(p, "model", &opt, &r));
     double v;
     CHECK_OK(results_get(&r, "model", "video", "pass@1", &v));
     CHECK_NEAR(v, 0.0, 1e-12);
@@ -112,13 +97,13 @@ static void test_score_file(void) {
     const char *bad = "{\"task\": \"video\", \"pred\": [1]}\n";
     CHECK_OK(file_write_atomic(p, bad, strlen(bad)));
     CHECK_OK(results_init(&r));
-    CHECK_FAILS_WITH(recif_score_file(p, "m", &opt, &r), "onerec_test_preds.jsonl:1: a ranking sample needs");
+    CHECK_FAILS_WITH(bench_score_file(p, "m", &opt, &r), "onerec_test_preds.jsonl:1: a ranking sample needs");
     const char *one_class = "{\"task\": \"label_pred\", \"score\": 0.5, \"label\": 1}\n";
     CHECK_OK(file_write_atomic(p, one_class, strlen(one_class)));
-    CHECK_FAILS_WITH(recif_score_file(p, "m", &opt, &r), "both classes");
+    CHECK_FAILS_WITH(bench_score_file(p, "m", &opt, &r), "both classes");
     const char *notjson = "{\"task\": \n";
     CHECK_OK(file_write_atomic(p, notjson, strlen(notjson)));
-    CHECK_FAILS_WITH(recif_score_file(p, "m", &opt, &r), "invalid JSON");
+    CHECK_FAILS_WITH(bench_score_file(p, "m", &opt, &r), "invalid JSON");
     results_free(&r);
     sid2pid_free(&map);
     unlink(p);
@@ -127,7 +112,6 @@ static void test_score_file(void) {
 int main(void) {
     log_set_level(LOG_WARN);
     RUN(test_results_table);
-    RUN(test_parse_sids);
     RUN(test_score_file);
     return test_summary("test_eval");
 }

@@ -6,7 +6,10 @@
 
 #include "base/file.h"
 #include "base/rng.h"
-#include "eval/metrics.h"
+#include "data/pid2sid.h"
+#include "eval/metrics_auc.h"
+#include "eval/metrics_rank.h"
+#include "eval/metrics_text.h"
 #include "test.h"
 
 static void test_rec_metrics_hand(void) {
@@ -188,8 +191,7 @@ static void test_text_metrics_judge(void) {
 }
 
 static void test_sid2pid(void) {
-    sid2pid m;
-    CHECK_OK(sid2pid_init(&m, 2));
+    sid2pid m = {0};
     // enough SIDs to force several rehashes
     for (int i = 0; i < 1000; i++) {
         CHECK_OK(sid2pid_offer(&m, sid_pack(i % 7, i, 8191 - i), 10 * i, 5));

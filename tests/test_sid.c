@@ -82,6 +82,22 @@ static void test_keys(void) {
     CHECK_FAILS_WITH(sid_key_check(5, 8192), "63-bit");
 }
 
+static void test_packed(void) {
+    CHECK(sid_pack(5, 6, 7) == (int64_t)sid_key((int32_t[]){5, 6, 7}, SID_PACK_LAYERS, SID_PACK_K));
+    int64_t s[8];
+    const char *t = "<|sid_begin|><s_a_1><s_b_2><s_c_3><|sid_end|><|sid_begin|><s_a_8191><s_b_0><s_c_7><|sid_end|>";
+    CHECK(sid_scan_packed(s, 8, t) == 2);
+    CHECK(s[0] == sid_pack(1, 2, 3) && s[1] == sid_pack(8191, 0, 7));
+    // malformed ones are skipped: missing layer, out of range, wrong order; bare triples work
+    CHECK(sid_scan_packed(s, 8, "<s_a_1><s_c_2><s_b_3> <s_a_9999><s_b_1><s_c_1> <s_a_4><s_b_5><s_c_6>") == 1);
+    CHECK(s[0] == sid_pack(4, 5, 6));
+    CHECK(sid_scan_packed(s, 1, t) == 1);
+    char buf[128];
+    CHECK(sid_format_packed(buf, sizeof buf, sid_pack(12, 34, 56)) == 48);
+    CHECK(!strcmp(buf, "<|sid_begin|><s_a_12><s_b_34><s_c_56><|sid_end|>"));
+    CHECK(sid_format_packed(buf, 20, sid_pack(12, 34, 56)) == ERR_FAIL);
+}
+
 static void test_collisions_and_digit(void) {
     // items: 0 {1,1,1}, 1 {2,2,2}, 2 {1,1,1}, 3 {0,0,0}, 4 {1,1,1}, 5 {2,2,2}
     int32_t codes[18] = {1, 1, 1, 2, 2, 2, 1, 1, 1, 0, 0, 0, 1, 1, 1, 2, 2, 2};
@@ -277,6 +293,7 @@ int main(void) {
     RUN(test_strings);
     RUN(test_tokens);
     RUN(test_keys);
+    RUN(test_packed);
     RUN(test_collisions_and_digit);
     RUN(test_balance_small);
     RUN(test_balance_random);

@@ -9,7 +9,7 @@
 #include "cli/args.h"
 #include "eval/baseline.h"
 #include "eval/harness.h"
-#include "eval/recif_seq.h"
+#include "eval/bench_seq.h"
 #include "eval/results.h"
 #include "eval/seqdata.h"
 
@@ -224,8 +224,8 @@ static int do_bench(int argc, char **argv) {
 }
 
 static int do_recif(int argc, char **argv) {
-    recif_bench b;
-    recif_bench_default(&b);
+    bench_baselines b;
+    bench_baselines_default(&b);
     char *raw = NULL, *world = NULL, *json = NULL, *md = NULL, *ks_s = "1,32";
     int keep_history = 0;
     sasrec_config *sc = &b.cfg[BASELINE_SASREC].sasrec;
@@ -259,7 +259,7 @@ static int do_recif(int argc, char **argv) {
     b.world_dir = world;
     results_table r = {0};
     rc = json ? results_load(&r, json) : results_init(&r);
-    if (!rc) rc = eval_recif_bench(&b, &r);
+    if (!rc) rc = bench_baselines_run(&b, &r);
     if (!rc) rc = print_results(&r, json, md);
     results_free(&r);
     return rc ? cli_fail("baseline recif") : 0;

@@ -6,7 +6,7 @@
 
 int cmd_distill(int argc, char **argv) {
     distill_args a;
-    distill_args_defaults(&a);
+    distill_args_default(&a);
     const arg_spec specs[] = {
         {"student", ARG_STR, &a.student_dir, "student model dir (the SFT model, with itemic tokens)", 1},
         {"teacher", ARG_STR, &a.teacher_dir, "teacher model dir (the original model, no itemic tokens)", 1},

@@ -1,4 +1,4 @@
-// onerec eval: RecIF-Bench scores of a predictions file (JSONL, see src/eval/recif.h) into
+// onerec eval: RecIF-Bench scores of a predictions file (JSONL, see src/eval/bench_score.h) into
 // results.json / a Markdown table, optionally next to the baselines' results.
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +7,8 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "cli/args.h"
-#include "eval/metrics.h"
-#include "eval/recif.h"
+#include "eval/metrics_rank.h"
+#include "eval/bench_score.h"
 #include "eval/results.h"
 
 int cmd_eval_model(int argc, char **argv);
@@ -31,7 +31,7 @@ int cmd_eval(int argc, char **argv) {
                         "Score RecIF-Bench predictions: recall/pass/position1_pass@k, AUC, ROUGE-L, char F1.",
                         NULL, 0, NULL);
     if (rc) return rc > 0 ? 0 : 2;
-    recif_options opt = {0};
+    bench_score_opts opt = {0};
     int ks[METRICS_MAX_K], nk;
     if (metrics_parse_ks(ks_s, ks, &nk)) return cli_fail("eval");
     opt.ks = ks;
@@ -46,7 +46,7 @@ int cmd_eval(int argc, char **argv) {
     // merge order: an existing results.json, then the baselines' file, then this system
     rc = json ? results_load(&r, json) : results_init(&r);
     if (!rc && base) rc = results_merge_file(&r, base);
-    if (!rc) rc = recif_score_file(pred, name, &opt, &r);
+    if (!rc) rc = bench_score_file(pred, name, &opt, &r);
     if (!rc && json) rc = results_save_json(&r, json);
     if (!rc && md) rc = results_save_markdown(&r, md);
     if (!rc) {

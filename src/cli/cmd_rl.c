@@ -6,7 +6,7 @@
 
 int cmd_rl(int argc, char **argv) {
     rl_args a;
-    rl_args_defaults(&a);
+    rl_args_default(&a);
     const arg_spec specs[] = {
         {"algo", ARG_STR, &a.algo_name, "grpo (reference), dapo, gpg or ppo", 0},
         {"reward", ARG_STR, &a.reward_name, "hit (reference: 1 when the SID is in the ground truth) or prefix (codes matched from the first / 3)", 0},

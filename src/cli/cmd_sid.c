@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "cli/args.h"
+#include "data/pid2sid.h"
 #include "formats/parquet.h"
 #include "formats/safetensors.h"
 #include "rec/kmeans.h"
@@ -341,33 +342,6 @@ static int sid_train(int argc, char **argv) {
 
 #define ENC_CHUNK 16384
 
-static int write_pid2sid(const char *out, const int64_t *pid, const int32_t *codes, int64_t n, int L) {
-    if (ends_with(out, ".tsv")) {
-        afile af;
-        if (afile_open(&af, out)) return ERR_FAIL;
-        char buf[512];
-        for (int64_t i = 0; i < n; i++) {
-            if (sid_format(buf, sizeof buf, codes + i * L, L) < 0) {
-                afile_abort(&af);
-                return ERR_FAIL;
-            }
-            fprintf(af.fp, "%lld\t%s\n", (long long)pid[i], buf);
-        }
-        return afile_commit(&af);
-    }
-    parquet_column_spec cols[] = {{"pid", PQ_INT64, 0, 0}, {"sid", PQ_INT32, 1, 0}};
-    parquet_writer *w;
-    if (parquet_writer_open(&w, out, cols, 2, NULL)) return ERR_FAIL;
-    for (int64_t i = 0; i < n; i++) {
-        if (parquet_writer_add_int64(w, 0, pid[i]) || parquet_writer_add_list_int32(w, 1, codes + i * L, (size_t)L) ||
-            parquet_writer_end_row(w)) {
-            parquet_writer_abort(w);
-            return ERR_FAIL;
-        }
-    }
-    return parquet_writer_close(w);
-}
-
 static void print_collisions(const char *tag, const sid_collision_stats *c, int L, int k) {
     printf("%s: collision_rate=%.6f unique_sids=%lld colliding_items=%lld collision_groups=%lld largest_group=%lld\n", tag,
            c->collision_rate, (long long)c->unique, (long long)c->colliding_items, (long long)c->groups,
@@ -494,7 +468,7 @@ static int sid_encode(int argc, char **argv) {
         se_after = se + delta;
     }
     if (!rc) rc = sid_collisions(&c1, final, done, Lout, k);
-    if (!rc) rc = write_pid2sid(out, pid, final, done, Lout);
+    if (!rc) rc = pid2sid_write(out, pid, final, done, Lout);
     if (!rc) {
         printf("items=%lld dim=%d layers=%d codebook=%d seconds=%.3f\n", (long long)done, d, L, k, secs);
         printf("mse=%.6g rel_error=%.6g\n", done ? se / ((double)done * d) : 0.0, sx > 0 ? se / sx : 0.0);

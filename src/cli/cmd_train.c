@@ -11,7 +11,7 @@
 
 int cmd_train(int argc, char **argv) {
     train_run_args a;
-    train_run_defaults(&a);
+    train_run_default(&a);
     const arg_spec specs[] = {
         {"model_dir", ARG_STR, &a.model_dir, "HF Qwen3 model dir to start from (its tokenizer is used)", 1},
         {"output_dir", ARG_STR, &a.output_dir, "checkpoints step{N}/, latest, logs, events, loss.png", 1},

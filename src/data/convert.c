@@ -38,15 +38,15 @@ static void sb_reset(sbuf *b) {
 }
 static const char *sb_str(sbuf *b) { return b->s && !b->oom ? b->s : ""; }
 
-const char *conv_sid_text(const sid_map *m, int64_t pid, char *buf, int cap) {
-    const int32_t *codes = sid_map_get(m, pid);
+const char *conv_sid_text(const pid2sid *m, int64_t pid, char *buf, int cap) {
+    const int32_t *codes = pid2sid_get(m, pid);
     if (!codes || sid_format(buf, cap, codes, m->nlev) < 0) return NULL;
     return buf;
 }
 
 // Appends the SIDs of pids[from:to] (items without SID dropped and counted); the kept pids go to
 // `kept` when given. Returns the number appended.
-static int add_sids(const sid_map *m, sbuf *b, const int64_t *pids, int from, int to, conv_stats *st, i64vec *kept) {
+static int add_sids(const pid2sid *m, sbuf *b, const int64_t *pids, int from, int to, conv_stats *st, i64vec *kept) {
     char buf[256];
     int n = 0;
     if (from < 0) from = 0;
@@ -169,7 +169,7 @@ static void label_block(const conv_ctx *c, const recif_user *u, sbuf *b, conv_st
         sb_add(b, buf);
         int idx[CONV_LABEL_HIST], n = 0;
         for (int i = u->hist_video.n - 1; i >= 0 && n < CONV_LABEL_HIST; i--)
-            if (u->hist_flag[k].v[i] && sid_map_get(&c->va, u->hist_video.v[i])) idx[n++] = i;
+            if (u->hist_flag[k].v[i] && pid2sid_get(&c->va, u->hist_video.v[i])) idx[n++] = i;
         if (!n) sb_add(b, c->lang == LANG_ZH ? "无" : "none");
         for (int j = n - 1; j >= 0; j--)   // oldest first
             sb_add(b, conv_sid_text(&c->va, u->hist_video.v[idx[j]], buf, sizeof buf));
@@ -178,7 +178,7 @@ static void label_block(const conv_ctx *c, const recif_user *u, sbuf *b, conv_st
     (void)st;
 }
 
-static int rec_task(emitter *e, task_id t, const char *a0, const char *a1, const sid_map *m, const i64vec *tgt) {
+static int rec_task(emitter *e, task_id t, const char *a0, const char *a1, const pid2sid *m, const i64vec *tgt) {
     sbuf ans = {0};
     i64vec kept = {0};
     add_sids(m, &ans, tgt->v, 0, tgt->n < CONV_TARGETS ? tgt->n : CONV_TARGETS, e->st, &kept);
@@ -231,7 +231,7 @@ static int video_rec_windows(emitter *e, sbuf *h) {
 int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink, void *sink_ctx, conv_stats *st) {
     emitter e = {.c = c, .u = u, .bench = bench, .sink = sink, .sink_ctx = sink_ctx, .st = st};
     rng_seed_stream(&e.r, c->seed, (uint64_t)u->uid * 2 + (uint64_t)bench);
-    const sid_map *va = &c->va, *pm = &c->prod;
+    const pid2sid *va = &c->va, *pm = &c->prod;
     sbuf h = {0}, h2 = {0}, tg = {0};
     char *profile = resolve_profile(c, u->profile, st);
     int rc = 0;
@@ -308,7 +308,7 @@ int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink,
         int types[RAW_NLABELS], nt = 0;
         for (int k = 0; k < RAW_NLABELS; k++)
             for (int i = 0; i < u->target_video.n; i++)
-                if (u->target_flag[k].v[i] && sid_map_get(va, u->target_video.v[i])) {
+                if (u->target_flag[k].v[i] && pid2sid_get(va, u->target_video.v[i])) {
                     types[nt++] = k;
                     break;
                 }
@@ -316,7 +316,7 @@ int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink,
             int k = types[rng_below(&e.r, (uint64_t)nt)];
             i64vec pos = {0};
             for (int i = 0; i < u->target_video.n && pos.n < CONV_TARGETS; i++)
-                if (u->target_flag[k].v[i] && sid_map_get(va, u->target_video.v[i])) i64vec_push(&pos, u->target_video.v[i]);
+                if (u->target_flag[k].v[i] && pid2sid_get(va, u->target_video.v[i])) i64vec_push(&pos, u->target_video.v[i]);
             sb_reset(&tg);
             add_sids(va, &tg, pos.v, 0, pos.n, st, NULL);
             cJSON *meta = cJSON_CreateObject();

@@ -39,8 +39,8 @@ typedef struct {
     data_lang lang;
     uint64_t seed;
     conv_windows win;
-    sid_map va;         // videos and ads
-    sid_map prod;       // products
+    pid2sid va;         // videos and ads
+    pid2sid prod;       // products
     caption_map cap;    // pid -> caption
 } conv_ctx;
 
@@ -64,7 +64,7 @@ int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink,
 int conv_items(const conv_ctx *c, conv_sink sink, void *sink_ctx, conv_stats *st);
 
 // SID text of a pid in the given map, or NULL (counted by callers).
-const char *conv_sid_text(const sid_map *m, int64_t pid, char *buf, int cap);
+const char *conv_sid_text(const pid2sid *m, int64_t pid, char *buf, int cap);
 
 typedef struct {
     const char *raw_dir;     // onerec_bench_release + pid2caption (+ pid2sid unless sid_dir)

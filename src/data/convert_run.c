@@ -61,45 +61,13 @@ static int64_t count_get(const count_map *m, int64_t pid) {
     return i < 0 ? 0 : m->counts[i];
 }
 
-typedef struct {
-    int64_t code, count, pid;
-} sid_entry;
-
-static int by_code_count(const void *a, const void *b) {
-    const sid_entry *x = a, *y = b;
-    if (x->code != y->code) return x->code < y->code ? -1 : 1;
-    if (x->count != y->count) return x->count > y->count ? -1 : 1;
-    return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-// sid2pid.json: {"c0*8192^2+c1*8192+c2": [pid, ...]} with the most interacted item first.
-static int write_sid2pid(const sid_map *m, const count_map *cnt, const char *path) {
-    sid_entry *e = mem_alloc(sizeof *e * (size_t)(m->n + 1));
-    if (!e) return ERR_FAIL;
-    int64_t n = 0;
-    for (int64_t i = 0; i < m->n; i++) {
-        const int32_t *c = m->codes + i * m->nlev;
-        int64_t code = 0;
-        for (int l = 0; l < m->nlev; l++) code = code * 8192 + c[l];
-        e[n++] = (sid_entry){code, count_get(cnt, m->pids[i]), m->pids[i]};
-    }
-    qsort(e, (size_t)n, sizeof *e, by_code_count);
-    cJSON *j = cJSON_CreateObject();
-    char key[32];
-    for (int64_t i = 0; i < n;) {
-        cJSON *a = cJSON_CreateArray();
-        int64_t k = i;
-        for (; k < n && e[k].code == e[i].code; k++) cJSON_AddItemToArray(a, cJSON_CreateNumber((double)e[k].pid));
-        snprintf(key, sizeof key, "%lld", (long long)e[i].code);
-        cJSON_AddItemToObject(j, key, a);
-        i = k;
-    }
-    free(e);
-    char *s = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (!s) return err_set("%s: out of memory", path);
-    int rc = file_write_atomic(path, s, strlen(s));
-    free(s);
+// sid2pid.json ranks the items of a SID by their interaction count.
+static int write_sid2pid(const pid2sid *m, const count_map *cnt, const char *path) {
+    int64_t *counts = mem_alloc(sizeof *counts * (size_t)(m->n + 1));
+    if (!counts) return ERR_FAIL;
+    for (int64_t i = 0; i < m->n; i++) counts[i] = count_get(cnt, m->pids[i]);
+    int rc = sid2pid_write_json(path, m, counts);
+    free(counts);
     return rc;
 }
 
@@ -138,8 +106,8 @@ int conv_run(const conv_options *o, conv_stats *st) {
     char path[1200];
     int rc = ERR_FAIL;
     double t0 = time_now();
-    if (conv_find_table(sid_dir, "video_ad_pid2sid", path, sizeof path) || sid_map_load(&c.va, path)) goto done;
-    if (conv_find_table(sid_dir, "product_pid2sid", path, sizeof path) || sid_map_load(&c.prod, path)) goto done;
+    if (conv_find_table(sid_dir, "video_ad_pid2sid", path, sizeof path) || pid2sid_load(&c.va, path)) goto done;
+    if (conv_find_table(sid_dir, "product_pid2sid", path, sizeof path) || pid2sid_load(&c.prod, path)) goto done;
     if (conv_find_table(o->raw_dir, "pid2caption", path, sizeof path) || caption_map_load(&c.cap, path)) goto done;
     log_info("convert: %lld video/ad SIDs, %lld product SIDs, %lld captions", (long long)c.va.n,
              (long long)c.prod.n, (long long)c.cap.n);
@@ -214,8 +182,8 @@ done:
     }
     if (rr.r) recif_raw_close(&rr);
     recif_user_free(&u);
-    sid_map_free(&c.va);
-    sid_map_free(&c.prod);
+    pid2sid_free(&c.va);
+    pid2sid_free(&c.prod);
     caption_map_free(&c.cap);
     pid_index_free(&cnt.ix);
     free(cnt.counts);

@@ -51,7 +51,6 @@ const dcol RAW_COLS[] = {
 };
 const int RAW_NCOLS = sizeof RAW_COLS / sizeof RAW_COLS[0];
 const dcol PID2CAPTION_COLS[] = {{"pid", DCOL_I64, 0}, {"dense_caption", DCOL_STR, 0}};
-const dcol PID2SID_COLS[] = {{"pid", DCOL_I64, 0}, {"sid", DCOL_LIST_I32, 0}};
 const dcol EMBEDDING_COLS[] = {{"pid", DCOL_I64, 0}, {"embedding", DCOL_LIST_F32, 0}};
 
 static i64vec *list_slot(recif_user *u, int col) {
@@ -190,7 +189,7 @@ void recif_raw_close(recif_raw *rr) {
     rr->r = NULL;
 }
 
-// ------------------------------------------------------------------------------------ pid maps
+// ------------------------------------------------------------------------------------ captions
 // Grows the dense arrays of a map to hold index i.
 static int dense_reserve(void **arr, size_t elem, int64_t *cap, int64_t i) {
     if (i < *cap) return 0;
@@ -201,57 +200,6 @@ static int dense_reserve(void **arr, size_t elem, int64_t *cap, int64_t i) {
     *arr = p;
     *cap = nc;
     return 0;
-}
-
-int sid_map_put(sid_map *m, int64_t pid, const int32_t *codes, int nlev) {
-    if (m->nlev == 0) m->nlev = nlev;
-    if (nlev != m->nlev)
-        return err_set("pid %lld has a SID of %d levels, others have %d", (long long)pid, nlev, m->nlev);
-    int64_t i;
-    int is_new;
-    if (pid_index_put(&m->ix, pid, &i, &is_new)) return ERR_FAIL;
-    if (is_new) {
-        int64_t c1 = m->cap, c2 = m->cap;
-        if (dense_reserve((void **)&m->pids, sizeof *m->pids, &c1, i) ||
-            dense_reserve((void **)&m->codes, sizeof *m->codes * (size_t)nlev, &c2, i))
-            return ERR_FAIL;
-        m->cap = c1;
-        m->pids[i] = pid;
-        m->n = i + 1;
-    }
-    memcpy(m->codes + i * nlev, codes, sizeof *codes * (size_t)nlev);
-    return 0;
-}
-
-const int32_t *sid_map_get(const sid_map *m, int64_t pid) {
-    int64_t i = pid_index_get(&m->ix, pid);
-    return i < 0 ? NULL : m->codes + i * m->nlev;
-}
-
-void sid_map_free(sid_map *m) {
-    pid_index_free(&m->ix);
-    free(m->pids);
-    free(m->codes);
-    memset(m, 0, sizeof *m);
-}
-
-static int sid_row(void *ctx, const cJSON *row) {
-    const cJSON *pid = cJSON_GetObjectItemCaseSensitive(row, "pid");
-    int64_t *codes = NULL;
-    int n = 0, rc;
-    if (!cJSON_IsNumber(pid) || dtab_get_int_array(row, "sid", &codes, &n) || n < 1 || n > 8) {
-        rc = err_set("pid/sid unreadable (sid needs 1..8 codes)");
-    } else {
-        int32_t c32[8];
-        for (int i = 0; i < n; i++) c32[i] = (int32_t)codes[i];
-        rc = sid_map_put(ctx, (int64_t)pid->valuedouble, c32, n);
-    }
-    free(codes);
-    return rc;
-}
-
-int sid_map_load(sid_map *m, const char *path) {
-    return dtab_foreach(path, PID2SID_COLS, 2, "pid2sid file", sid_row, m);
 }
 
 int caption_map_put(caption_map *m, int64_t pid, const char *caption) {

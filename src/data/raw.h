@@ -2,10 +2,10 @@
 // the pid2caption side file and the pid2sid files. Readers check the columns up front (missing or
 // mistyped columns are listed in one error) and count rows that cannot be used.
 #pragma once
-#include "rec/sid.h"   // sid_format
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "data/pid2sid.h"   // the pid2sid files
 #include "data/pidmap.h"
 #include "data/table.h"
 
@@ -39,7 +39,6 @@ void recif_user_free(recif_user *u);
 extern const dcol RAW_COLS[];
 extern const int RAW_NCOLS;
 extern const dcol PID2CAPTION_COLS[];   // pid int64, dense_caption string
-extern const dcol PID2SID_COLS[];       // pid int64, sid list<int32>
 extern const dcol EMBEDDING_COLS[];     // pid int64, embedding list<float>
 
 cJSON *recif_user_to_row(const recif_user *u);
@@ -58,20 +57,8 @@ int recif_raw_open(recif_raw *rr, const char *path);
 int recif_raw_next(recif_raw *rr, recif_user *u);
 void recif_raw_close(recif_raw *rr);
 
-// pid -> SID codes and pid -> caption: values in dense arrays (insertion order) behind a pid index.
-typedef struct {
-    pid_index ix;
-    int64_t *pids;       // [n] in insertion order
-    int32_t *codes;      // [n, nlev]
-    int64_t n, cap;
-    int nlev;            // levels per SID (3 in the reference)
-} sid_map;
-int sid_map_load(sid_map *m, const char *path);   // appends; call on a zeroed map
-int sid_map_put(sid_map *m, int64_t pid, const int32_t *codes, int nlev);
-const int32_t *sid_map_get(const sid_map *m, int64_t pid);   // NULL when absent
-void sid_map_free(sid_map *m);
-// "<|sid_begin|><s_a_1><s_b_2><s_c_3><|sid_end|>" into buf; returns chars written or -1.
-
+// pid -> caption: values in dense arrays (insertion order) behind a pid index (pid -> SID codes is
+// pid2sid in data/pid2sid.h).
 typedef struct {
     pid_index ix;
     char **vals;

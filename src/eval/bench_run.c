@@ -10,26 +10,18 @@
 #include "base/mem.h"
 #include "eval/general.h"
 #include "eval/judge.h"
-#include "eval/metrics.h"
-#include "eval/predict.h"
-#include "eval/recif.h"
+#include "eval/bench_predict.h"
+#include "eval/bench_score.h"
 
 static const char *ALL_TASKS[] = {"video", "ad", "product", "interactive", "label_cond", "label_pred", "item_understand", "rec_reason"};
 
 // A trie over every SID of a sid2pid map (its packed keys), for constrained beams.
 static int trie_from_map(sid_trie *t, const sid2pid *m) {
-    int32_t *codes = mem_alloc((size_t)(m->n ? m->n : 1) * 3 * sizeof(int32_t));
+    const int L = SID_PACK_LAYERS;
+    int32_t *codes = mem_alloc((size_t)(m->n ? m->n : 1) * L * sizeof(int32_t));
     if (!codes) return ERR_FAIL;
-    int64_t n = 0;
-    for (int64_t i = 0; i < m->cap; i++) {
-        int64_t k = m->keys[i];
-        if (k < 0) continue;
-        codes[n * 3] = (int32_t)(k / SID_CODES / SID_CODES);
-        codes[n * 3 + 1] = (int32_t)(k / SID_CODES % SID_CODES);
-        codes[n * 3 + 2] = (int32_t)(k % SID_CODES);
-        n++;
-    }
-    int rc = sid_trie_build(t, codes, n, 3);
+    for (int64_t i = 0; i < m->n; i++) sid_key_split(codes + i * L, (uint64_t)m->sids[i], L, SID_PACK_K);
+    int rc = sid_trie_build(t, codes, m->n, L);
     free(codes);
     return rc;
 }
@@ -42,7 +34,7 @@ static int load_map(sid2pid *m, const char *dir, const char *file) {
     return rc;
 }
 
-static int run_task(lm *l, const bench_run_opts *o, const char *task, const recif_predict_opts *po, const sid2pid *map,
+static int run_task(lm *l, const bench_run_opts *o, const char *task, const bench_predict_opts *po, const sid2pid *map,
                     lm *judge, results_table *r) {
     char *test = mem_printf("%s/%s/%s_test.parquet", o->bench_dir, task, task);
     if (test && !file_exists(test)) {
@@ -57,20 +49,20 @@ static int run_task(lm *l, const bench_run_opts *o, const char *task, const reci
         return rc;
     }
     afile af;
-    recif_predict_stats st;
+    bench_predict_stats st;
     int rc = afile_open(&af, pred);
     if (!rc) {
-        rc = recif_predict_file(l, task, test, po, af.fp, &st);
+        rc = bench_predict_file(l, task, test, po, af.fp, &st);
         if (rc) afile_abort(&af);
         else rc = afile_commit(&af);
     }
     if (!rc) {
         log_info("%s: %lld samples in %.1f s (%.2f samples/s), %lld of %lld beams not a SID", task, (long long)st.samples,
                  st.seconds, st.seconds > 0 ? st.samples / st.seconds : 0, (long long)st.invalid_beams, (long long)st.beams);
-        recif_options opt = {.pid_map = recif_task_kind_of(task) == RECIF_RANKING ? map : NULL};
+        bench_score_opts opt = {.pid_map = bench_task_kind_of(task) == BENCH_RANKING ? map : NULL};
         judge_ctx jc = {judge, !strcmp(task, "item_understand"), 0, 0};
-        if (judge && recif_task_kind_of(task) == RECIF_TEXT) opt.judge = judge_score, opt.judge_ctx = &jc;
-        rc = recif_score_file(pred, o->name, &opt, r);
+        if (judge && bench_task_kind_of(task) == BENCH_TEXT) opt.judge = judge_score, opt.judge_ctx = &jc;
+        rc = bench_score_file(pred, o->name, &opt, r);
         if (!rc) rc = results_set(r, o->name, task, "samples_per_sec", st.seconds > 0 ? st.samples / st.seconds : 0);
         if (!rc && st.beams) rc = results_set(r, o->name, task, "invalid_beam_rate", (double)st.invalid_beams / st.beams);
         if (!rc && jc.calls) rc = results_set(r, o->name, task, "judge_unparsable", (double)jc.unparsable / (double)jc.calls);
@@ -93,7 +85,7 @@ int bench_run_model(const bench_run_opts *o, results_table *r) {
     int rc = load_map(&video, o->bench_dir, "sid2pid.json");
     if (!rc) rc = load_map(&product, o->bench_dir, "product_sid2pid.json");
     if (!rc && o->constrain) rc = trie_from_map(&tv, &video) || trie_from_map(&tp, &product);
-    recif_predict_opts po = {o->width, o->max_text_tokens, o->max_samples, o->constrain ? &tv : NULL,
+    bench_predict_opts po = {o->width, o->max_text_tokens, o->max_samples, o->constrain ? &tv : NULL,
                              o->constrain ? &tp : NULL, o->exclude_history};
     const char *const *tasks = o->tasks ? o->tasks : ALL_TASKS;
     int ntasks = o->tasks ? o->ntasks : 8;

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "eval/baseline.h"
-#include "eval/metrics.h"
+#include "eval/metrics_rank.h"
 #include "eval/results.h"
 #include "eval/seqdata.h"
 

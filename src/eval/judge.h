@@ -15,5 +15,5 @@ typedef struct {
     int64_t calls, unparsable;
 } judge_ctx;
 
-// text_judge_fn (eval/metrics.h) over a judge_ctx
+// text_judge_fn (eval/metrics_text.h) over a judge_ctx
 int judge_score(void *ctx, const char *prompt, const char *ref, const char *pred, double *score);

@@ -12,14 +12,14 @@
 #include "rec/trie.h"
 
 // Concatenated SID strings of the last `cap` pids (unknown ones skipped), or the "none" word.
-static char *sid_text(const sid_map *m, const int64_t *pids, int n, int cap, int en, int *unknown) {
+static char *sid_text(const pid2sid *m, const int64_t *pids, int n, int cap, int en, int *unknown) {
     size_t sz = 64 + (size_t)(n < cap ? n : cap) * 96;
     char *s = mem_alloc(sz), buf[128];
     if (!s) return NULL;
     s[0] = 0;
     size_t len = 0;
     for (int i = n > cap ? n - cap : 0; i < n; i++) {
-        const int32_t *c = sid_map_get(m, pids[i]);
+        const int32_t *c = pid2sid_get(m, pids[i]);
         if (!c) {
             (*unknown)++;
             continue;
@@ -31,7 +31,7 @@ static char *sid_text(const sid_map *m, const int64_t *pids, int n, int cap, int
     return s;
 }
 
-static int64_t pid_of(const sid_map *m, const int32_t *codes) {
+static int64_t pid_of(const pid2sid *m, const int32_t *codes) {
     for (int64_t i = 0; i < m->n; i++)
         if (!memcmp(m->codes + i * m->nlev, codes, 3 * sizeof(int32_t))) return m->pids[i];
     return -1;
@@ -45,9 +45,9 @@ int recommend_items(lm *l, const rec_request *q, rec_item *out, int *n, int *unk
     if (task == TASK_COUNT) return err_set("--domain must be video, ad or product (got \"%s\")", q->domain);
     if (!l->has_sid || l->sid.layers != 3) return err_set("the model has no 3-layer itemic tokens");
     if (q->k < 1) return err_set("k must be >= 1");
-    sid_map va = {0}, pm = {0};
-    int rc = sid_map_load(&va, q->video_ad_pid2sid);
-    if (!rc && task == TASK_PRODUCT_REC) rc = sid_map_load(&pm, q->product_pid2sid);
+    pid2sid va = {0}, pm = {0};
+    int rc = pid2sid_load(&va, q->video_ad_pid2sid);
+    if (!rc && task == TASK_PRODUCT_REC) rc = pid2sid_load(&pm, q->product_pid2sid);
     data_lang lang = q->lang_en ? LANG_EN : LANG_ZH;
     // the converter's caps: video_rec the last 512 videos; ad_rec 100 videos + 200 ads; product 100 + 100
     char *a0 = NULL, *a1 = NULL;
@@ -64,7 +64,7 @@ int recommend_items(lm *l, const rec_request *q, rec_item *out, int *n, int *unk
     tok_buf ids = {0};
     if (!rc) rc = user ? lm_chat_prompt(l, msgs, 2, 0, "/no_think", &ids) : ERR_FAIL;
     if (!rc) rc = tok_buf_push(&ids, l->sid_begin, 0);
-    const sid_map *dom = task == TASK_PRODUCT_REC ? &pm : &va;
+    const pid2sid *dom = task == TASK_PRODUCT_REC ? &pm : &va;
     sid_trie t = {0};
     int width = q->k > 32 ? q->k : 32;
     if (!rc && q->constrain) rc = sid_trie_build(&t, dom->codes, dom->n, 3);
@@ -86,6 +86,6 @@ int recommend_items(lm *l, const rec_request *q, rec_item *out, int *n, int *unk
     if (q->constrain) sid_trie_free(&t);
     tok_buf_free(&ids);
     free(a0), free(a1), free(user);
-    sid_map_free(&va), sid_map_free(&pm);
+    pid2sid_free(&va), pid2sid_free(&pm);
     return rc;
 }

@@ -4,7 +4,7 @@
 #pragma once
 #include <cjson/cJSON.h>
 
-#include "eval/metrics.h"
+#include "eval/metrics_rank.h"
 
 typedef struct {
     cJSON *root;   // {system: {task: {metric: value}}}

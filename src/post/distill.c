@@ -16,7 +16,7 @@
 #include "rec/generate.h"
 #include "train/optim.h"
 
-void distill_args_defaults(distill_args *a) {
+void distill_args_default(distill_args *a) {
     memset(a, 0, sizeof *a);
     a->steps = 100;
     a->prompts = 8;

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "data/pid2sid.h"
 #include "post/policy.h"
 #include "post/prompts.h"
 #include "post/rl_loss.h"
@@ -17,7 +18,7 @@
 #include "train/ckpt.h"
 #include "train/optim.h"
 
-void rl_args_defaults(rl_args *a) {
+void rl_args_default(rl_args *a) {
     memset(a, 0, sizeof *a);
     a->algo_name = "grpo";
     a->reward_name = "hit";
@@ -409,11 +410,13 @@ static cJSON *state_json(rl_ctx *c, int64_t step) {
 
 static int open_trie(rl_ctx *c) {
     if (!c->a->constrain_pid2sid) return 0;
-    int32_t *codes = NULL;
-    int64_t n = 0;
-    int rc = post_load_sid_codes(c->a->constrain_pid2sid, &codes, &n);
-    if (!rc) rc = sid_trie_build(&c->trie, codes, n, 3);
-    free(codes);
+    const char *path = c->a->constrain_pid2sid;
+    pid2sid m = {0};
+    int rc = pid2sid_load(&m, path);
+    if (!rc && m.n == 0) rc = err_set("%s: no SIDs", path);
+    if (!rc && m.nlev != 3) rc = err_set("%s: a SID has %d codes (3 expected)", path, m.nlev);
+    if (!rc) rc = sid_trie_build(&c->trie, m.codes, m.n, 3);
+    pid2sid_free(&m);
     c->has_trie = !rc;
     return rc;
 }

@@ -23,7 +23,7 @@ typedef struct {
     int64_t seed;
 } rl_args;
 
-void rl_args_defaults(rl_args *a);
+void rl_args_default(rl_args *a);
 int rl_algo_parse(const char *s, rl_algo *out);
 int rl_reward_parse(const char *s, int *out);   // hit | prefix
 int rl_group_parse(const char *s, int *sample_sids);   // beams | samples
@@ -37,5 +37,5 @@ typedef struct {
     int64_t seed;
 } distill_args;
 
-void distill_args_defaults(distill_args *a);
+void distill_args_default(distill_args *a);
 int distill_run(const distill_args *a, const cJSON *args_json);

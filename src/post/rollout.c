@@ -5,10 +5,9 @@
 
 #include "base/err.h"
 #include "base/mem.h"
-#include "eval/metrics.h"
-#include "eval/recif.h"
 #include "rec/constrain.h"
 #include "rec/generate.h"
+#include "rec/sid.h"
 
 void rollout_group_free(rollout_group *g) {
     for (int i = 0; i < g->n; i++) {
@@ -23,9 +22,9 @@ void rollout_group_free(rollout_group *g) {
 static int prefix_match(const int32_t *c, const int64_t *gt, int ngt) {
     int best = 0;
     for (int i = 0; i < ngt; i++) {
-        int64_t g = gt[i];
-        int g2 = (int)(g % SID_CODES), g1 = (int)(g / SID_CODES % SID_CODES), g0 = (int)(g / SID_CODES / SID_CODES);
-        int k = c[0] != g0 ? 0 : c[1] != g1 ? 1 : c[2] != g2 ? 2 : 3;
+        int32_t g[SID_PACK_LAYERS];
+        sid_key_split(g, (uint64_t)gt[i], SID_PACK_LAYERS, SID_PACK_K);
+        int k = c[0] != g[0] ? 0 : c[1] != g[1] ? 1 : c[2] != g[2] ? 2 : 3;
         best = k > best ? k : best;
     }
     return best;
@@ -103,7 +102,7 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
     memset(g, 0, sizeof *g);
     if (!l->has_sid || l->sid.layers != 3) return err_set("RL needs a model with 3-layer itemic tokens");
     int64_t gt[256];
-    int ngt = recif_parse_sids(answer, gt, 256);
+    int ngt = sid_scan_packed(gt, 256, answer);
     if (gt_count) *gt_count = ngt;
     tok_buf prompt = {0}, suffix = {0};
     gen_output reasoning = {0};

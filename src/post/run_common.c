@@ -7,7 +7,6 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "data/table.h"
 #include "train/ckpt.h"
 
 static int load_policy(post_run *r, const char *dir) {
@@ -83,49 +82,6 @@ void post_run_fail(post_run *r, int64_t step) {
         err_wrap("stopped at step %lld; the last good checkpoint is %s/step%lld", (long long)step, r->out, (long long)r->last_ckpt);
     else
         err_wrap("stopped at step %lld; no checkpoint was written", (long long)step);
-}
-
-typedef struct {
-    int32_t *codes;
-    int64_t n, cap;
-} codes_acc;
-
-static int take_sid(void *ctx, const cJSON *row) {
-    codes_acc *a = ctx;
-    int64_t *v = NULL;
-    int n = 0;
-    if (dtab_get_int_array(row, "sid", &v, &n)) return ERR_FAIL;
-    if (n != 3) {
-        free(v);
-        return err_set("a SID has %d codes (3 expected)", n);
-    }
-    if (a->n == a->cap) {
-        int64_t cap = a->cap ? a->cap * 2 : 1024;
-        int32_t *g = mem_realloc(a->codes, (size_t)cap * 3 * sizeof(int32_t));
-        if (!g) {
-            free(v);
-            return ERR_FAIL;
-        }
-        a->codes = g, a->cap = cap;
-    }
-    for (int i = 0; i < 3; i++) a->codes[a->n * 3 + i] = (int32_t)v[i];
-    a->n++;
-    free(v);
-    return 0;
-}
-
-int post_load_sid_codes(const char *path, int32_t **codes, int64_t *n) {
-    static const dcol cols[] = {{"pid", DCOL_I64, 0}, {"sid", DCOL_LIST_I32, 0}};
-    codes_acc a = {0};
-    int rc = dtab_foreach(path, cols, 2, "pid2sid file", take_sid, &a);
-    if (rc) {
-        free(a.codes);
-        return ERR_FAIL;
-    }
-    if (a.n == 0) return err_set("%s: no SIDs", path);
-    *codes = a.codes;
-    *n = a.n;
-    return 0;
 }
 
 cJSON *post_state_new(int64_t step, int64_t epoch, int64_t row) {

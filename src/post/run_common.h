@@ -35,6 +35,3 @@ void post_run_fail(post_run *r, int64_t step);
 // The resumable position of a run: {"step", "epoch", "row"} (absent keys read as 0).
 cJSON *post_state_new(int64_t step, int64_t epoch, int64_t row);
 void post_state_read(const cJSON *state, int64_t *step, int64_t *epoch, int64_t *row);
-
-// All SIDs of a pid2sid table (pid, sid list<int32> of 3 codes): codes [n, 3], malloc'd.
-int post_load_sid_codes(const char *path, int32_t **codes, int64_t *n);

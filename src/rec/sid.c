@@ -121,6 +121,37 @@ int sid_parse(int32_t *codes, int64_t max_items, int64_t *n_items, const char *s
     return 0;
 }
 
+// Reads "<s_X_" digits ">" at *p for layer letter X; returns the code (< SID_PACK_K) or -1,
+// advancing *p past it on success.
+static int read_packed_code(const char **p, char letter) {
+    const char *s = *p;
+    if (strncmp(s, "<s_", 3) || s[3] != letter || s[4] != '_') return -1;
+    s += 5;
+    int v = 0, nd = 0;
+    while (*s >= '0' && *s <= '9' && nd < 6) v = v * 10 + (*s++ - '0'), nd++;
+    if (!nd || *s != '>' || v >= SID_PACK_K) return -1;
+    *p = s + 1;
+    return v;
+}
+
+int sid_scan_packed(int64_t *keys, int max, const char *text) {
+    int n = 0;
+    for (const char *p = strstr(text, "<s_a_"); p && n < max; p = strstr(p, "<s_a_")) {
+        const char *q = p;
+        int c0 = read_packed_code(&q, 'a'), c1 = c0 >= 0 ? read_packed_code(&q, 'b') : -1;
+        int c2 = c1 >= 0 ? read_packed_code(&q, 'c') : -1;
+        if (c2 >= 0) keys[n++] = sid_pack(c0, c1, c2);
+        p = q > p ? q : p + 1;
+    }
+    return n;
+}
+
+int sid_format_packed(char *buf, size_t cap, int64_t key) {
+    int32_t c[SID_PACK_LAYERS];
+    sid_key_split(c, (uint64_t)key, SID_PACK_LAYERS, SID_PACK_K);
+    return sid_format(buf, cap, c, SID_PACK_LAYERS);
+}
+
 // ---------------- keys ----------------
 
 int sid_key_check(int layers, int k) {

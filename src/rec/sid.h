@@ -5,6 +5,8 @@
 // <|sid_begin|> = base + L*K and <|sid_end|> = base + L*K + 1. For Qwen3 with 3 x 8192:
 // <s_a_0> = 151669, <s_b_0> = 159861, <s_c_0> = 168053, begin = 176245, end = 176246.
 // SID string: "<|sid_begin|><s_a_12><s_b_3><s_c_4095><|sid_end|>"; a list is the concatenation.
+// This header is the one home of SIDs: token ids, strings (strict and lenient parsing, formatting)
+// and key packing; the item <-> SID maps and their files are data/pid2sid.h.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +51,21 @@ int sid_parse(int32_t *codes, int64_t max_items, int64_t *n_items, const char *s
 uint64_t sid_key(const int32_t *codes, int layers, int k);
 void sid_key_split(int32_t *codes, uint64_t key, int layers, int k);
 int sid_key_check(int layers, int k);
+
+// The benchmark's packed SID (sid2pid.json keys, integer items in predictions and metrics): the
+// key of 3 layers of 8192 codes, whatever codebook a model was trained with.
+#define SID_PACK_LAYERS 3
+#define SID_PACK_K 8192
+static inline int64_t sid_pack(int c0, int c1, int c2) {
+    return ((int64_t)c0 * SID_PACK_K + c1) * SID_PACK_K + c2;
+}
+// Lenient parsing, for model output and benchmark answers: the packed SIDs of the well-formed
+// "<s_a_N><s_b_N><s_c_N>" triples found anywhere in text (the <|sid_begin|> / <|sid_end|> markers
+// optional), in order, at most max; returns the count. A malformed or out-of-range SID is skipped
+// (the benchmark scores it as a miss). sid_parse is the strict parser.
+int sid_scan_packed(int64_t *keys, int max, const char *text);
+// The SID string of a packed SID; returns the length, or ERR_FAIL when cap is short.
+int sid_format_packed(char *buf, size_t cap, int64_t key);
 
 typedef struct {
     int64_t n;                  // items

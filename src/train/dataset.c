@@ -15,7 +15,7 @@ static const char *KNOWN_KEYS[] = {
 };
 #define NKNOWN (int)(sizeof KNOWN_KEYS / sizeof KNOWN_KEYS[0])
 
-void train_dataset_config_defaults(train_dataset_config *c) {
+void train_dataset_config_default(train_dataset_config *c) {
     memset(c, 0, sizeof *c);
     c->max_length = 32768;
     c->max_sample_length = 32768;
@@ -110,7 +110,7 @@ static int get_int_range(const cJSON *j, const char *key, int def, int lo, int h
 
 int train_dataset_config_from_json(train_dataset_config *c, const cJSON *j, const char *where,
                                    const char *base_dir) {
-    train_dataset_config_defaults(c);
+    train_dataset_config_default(c);
     if (!cJSON_IsObject(j)) return err_set("%s: the dataset config must be a JSON object", where);
     const cJSON *it;
     cJSON_ArrayForEach(it, j) {
@@ -182,7 +182,7 @@ fail:
 int train_dataset_config_load(train_dataset_config *c, const char *path) {
     cJSON *j = json_load_file(path);
     if (!j) {
-        train_dataset_config_defaults(c);
+        train_dataset_config_default(c);
         return err_wrap("dataset config");
     }
     char *dir = train_path_dir(path);

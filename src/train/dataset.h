@@ -23,7 +23,7 @@ typedef struct {
 } train_dataset_config;
 
 // Defaults when a key is absent (reference values where it has one).
-void train_dataset_config_defaults(train_dataset_config *c);
+void train_dataset_config_default(train_dataset_config *c);
 // `path` is the config file; relative paths inside resolve against the current directory when they
 // exist there, else against the directory of the file that names them.
 int train_dataset_config_load(train_dataset_config *c, const char *path);

@@ -21,7 +21,7 @@
 #include "train/source.h"
 #include "train/trainer.h"
 
-void train_run_defaults(train_run_args *a) {
+void train_run_default(train_run_args *a) {
     memset(a, 0, sizeof *a);
     a->lr_scheduler_type = "cosine";
     a->learning_rate = 2e-4;

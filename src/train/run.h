@@ -21,7 +21,7 @@ typedef struct {
     char *dump_batches;               // write every step's packed rows here (benchmarks)                         // write loss.png with gnuplot at the end
 } train_run_args;
 
-void train_run_defaults(train_run_args *a);
+void train_run_default(train_run_args *a);
 // `args_json` (the flags as given) is written to {out}/args.json and kept in checkpoints.
 // Returns 0, or ERR_FAIL with the message (which names the step and the last good checkpoint
 // when training stopped on a non-finite loss).

@@ -6,16 +6,16 @@
 #include <stdint.h>
 
 #include "eval/baseline.h"
-#include "eval/metrics.h"
+#include "eval/metrics_rank.h"
 #include "eval/results.h"
 #include "eval/seqdata.h"
 
-typedef enum { RECIF_VIDEO = 0, RECIF_AD = 1, RECIF_PRODUCT = 2 } recif_domain;
-const char *recif_domain_name(recif_domain d);   // "video", "ad", "product" (also the task names)
+typedef enum { BENCH_VIDEO = 0, BENCH_AD = 1, BENCH_PRODUCT = 2 } bench_domain;
+const char *bench_domain_name(bench_domain d);   // "video", "ad", "product" (also the task names)
 
 // raw: onerec_bench_release.parquet or .jsonl. uids (optional, malloc'd) receives the eval users'
 // uids in sample order.
-int recif_load_sequences(const char *raw, recif_domain d, int max_targets, seq_set *train, eval_set *test,
+int bench_load_sequences(const char *raw, bench_domain d, int max_targets, seq_set *train, eval_set *test,
                          int64_t **uids);
 
 // label_pred as the converter builds it: for each split-1 user, the candidates target_video_pid[:max_cand]
@@ -25,14 +25,14 @@ typedef struct {
     int *labels;          // aligned with cand's items
 } label_set;
 
-int recif_load_labels(const char *raw, int max_cand, label_set *out);
+int bench_load_labels(const char *raw, int max_cand, label_set *out);
 void label_set_free(label_set *l);
 // AUC of a baseline's candidate scores (baseline_score_items) over every (candidate, label).
-int recif_label_auc(const baseline *b, const label_set *l, double *auc);
+int bench_label_auc(const baseline *b, const label_set *l, double *auc);
 
 // Scores the world's oracle file (oracle/oracle_{domain}: uid, pid list ranked) against the eval
 // samples of those uids; users absent from the oracle file are skipped (it may cover a prefix).
-int recif_score_oracle(const char *oracle_path, const eval_set *test, const int64_t *uids, rec_metrics *m);
+int bench_oracle_score(const char *oracle_path, const eval_set *test, const int64_t *uids, rec_metrics *m);
 
 // Every baseline on every domain of a raw table, plus the world's oracle when `world_dir` (the
 // `onerec synth` output dir holding oracle/) is given; results under task = domain name.
@@ -43,7 +43,7 @@ typedef struct {
     baseline_config cfg[3];  // popularity, item_knn, sasrec
     int skip_sasrec;
     int ks[METRICS_MAX_K], nk;
-} recif_bench;
+} bench_baselines;
 
-void recif_bench_default(recif_bench *b);
-int eval_recif_bench(const recif_bench *b, results_table *r);
+void bench_baselines_default(bench_baselines *b);
+int bench_baselines_run(const bench_baselines *b, results_table *r);

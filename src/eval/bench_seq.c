@@ -1,4 +1,4 @@
-#include "eval/recif_seq.h"
+#include "eval/bench_seq.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,15 +10,16 @@
 #include "base/mem.h"
 #include "data/table.h"
 #include "eval/harness.h"
+#include "eval/metrics_auc.h"
 
 static const char *DOMAIN_NAMES[] = {"video", "ad", "product"};
 static const char *HIST_COLS[] = {"hist_video_pid", "hist_ad_pid", "hist_goods_pid"};
 static const char *TARGET_COLS[] = {"target_video_pid", "target_ad_pid", "target_goods_pid"};
 
-const char *recif_domain_name(recif_domain d) { return d >= 0 && d <= RECIF_PRODUCT ? DOMAIN_NAMES[d] : "unknown"; }
+const char *bench_domain_name(bench_domain d) { return d >= 0 && d <= BENCH_PRODUCT ? DOMAIN_NAMES[d] : "unknown"; }
 
 typedef struct {
-    recif_domain d;
+    bench_domain d;
     int max_targets;
     seq_set *train;
     eval_set *test;
@@ -79,9 +80,9 @@ static int on_row(void *ctx, const cJSON *row) {
     return rc;
 }
 
-int recif_load_sequences(const char *raw, recif_domain d, int max_targets, seq_set *train, eval_set *test,
+int bench_load_sequences(const char *raw, bench_domain d, int max_targets, seq_set *train, eval_set *test,
                          int64_t **uids) {
-    if (d < RECIF_VIDEO || d > RECIF_PRODUCT) return err_set("recif: unknown domain %d", d);
+    if (d < BENCH_VIDEO || d > BENCH_PRODUCT) return err_set("recif: unknown domain %d", d);
     if (max_targets < 1) return err_set("recif: max_targets must be >= 1");
     const dcol want[] = {{"uid", DCOL_I64, 0}, {"split", DCOL_I32, 0}, {HIST_COLS[d], DCOL_LIST_I64, 0},
                          {TARGET_COLS[d], DCOL_LIST_I64, 0}};
@@ -157,7 +158,7 @@ static int on_label_row(void *ctx, const cJSON *row) {
     return rc;
 }
 
-int recif_load_labels(const char *raw, int max_cand, label_set *out) {
+int bench_load_labels(const char *raw, int max_cand, label_set *out) {
     memset(out, 0, sizeof *out);
     const dcol want[] = {{"split", DCOL_I32, 0}, {"hist_video_pid", DCOL_LIST_I64, 0}, {"target_video_pid", DCOL_LIST_I64, 0},
                          {"target_video_longview", DCOL_LIST_I64, 0}};
@@ -179,7 +180,7 @@ void label_set_free(label_set *l) {
     l->labels = NULL;
 }
 
-int recif_label_auc(const baseline *b, const label_set *l, double *auc) {
+int bench_label_auc(const baseline *b, const label_set *l, double *auc) {
     int64_t n = l->cand.offsets[l->cand.nseq];
     float *s = mem_alloc((size_t)(n ? n : 1) * sizeof *s);
     double *sd = mem_alloc((size_t)(n ? n : 1) * sizeof *sd);
@@ -224,7 +225,7 @@ static int on_oracle(void *ctx, const cJSON *row) {
     return 0;
 }
 
-int recif_score_oracle(const char *oracle_path, const eval_set *test, const int64_t *uids, rec_metrics *m) {
+int bench_oracle_score(const char *oracle_path, const eval_set *test, const int64_t *uids, rec_metrics *m) {
     const dcol want[] = {{"uid", DCOL_I64, 0}, {"pid", DCOL_LIST_I64, 0}};
     oracle_rows o = {0};
     int rc = dtab_foreach(oracle_path, want, 2, "oracle table", on_oracle, &o);
@@ -257,7 +258,7 @@ int recif_score_oracle(const char *oracle_path, const eval_set *test, const int6
     return rc;
 }
 
-void recif_bench_default(recif_bench *b) {
+void bench_baselines_default(bench_baselines *b) {
     memset(b, 0, sizeof *b);
     b->max_targets = 10;
     for (int i = 0; i < 3; i++) {
@@ -270,18 +271,18 @@ void recif_bench_default(recif_bench *b) {
     b->nk = 2;
 }
 
-int eval_recif_bench(const recif_bench *b, results_table *r) {
+int bench_baselines_run(const bench_baselines *b, results_table *r) {
     label_set labels;
-    if (recif_load_labels(b->raw, b->max_targets, &labels)) return err_wrap("label_pred samples");
+    if (bench_load_labels(b->raw, b->max_targets, &labels)) return err_wrap("label_pred samples");
     int64_t nlab = labels.cand.offsets[labels.cand.nseq];
     log_info("label_pred: %lld candidates of %lld test users", (long long)nlab, (long long)labels.cand.nseq);
     int rc = 0;
-    for (int d = RECIF_VIDEO; d <= RECIF_PRODUCT && !rc; d++) {
-        const char *task = recif_domain_name((recif_domain)d);
+    for (int d = BENCH_VIDEO; d <= BENCH_PRODUCT && !rc; d++) {
+        const char *task = bench_domain_name((bench_domain)d);
         seq_set train;
         eval_set test;
         int64_t *uids = NULL;
-        if (recif_load_sequences(b->raw, (recif_domain)d, b->max_targets, &train, &test, &uids)) {
+        if (bench_load_sequences(b->raw, (bench_domain)d, b->max_targets, &train, &test, &uids)) {
             label_set_free(&labels);
             return err_wrap("domain %s", task);
         }
@@ -300,9 +301,9 @@ int eval_recif_bench(const recif_bench *b, results_table *r) {
             if (!rc) rc = eval_ranking(eval_rank_baseline, bl, &test, &m);
             if (!rc) rc = results_add_rec(r, name, task, &m);
             if (!rc) rc = results_set(r, name, task, "fit_seconds", t_fit);
-            if (!rc && d == RECIF_VIDEO && nlab > 0) {
+            if (!rc && d == BENCH_VIDEO && nlab > 0) {
                 double auc;
-                rc = recif_label_auc(bl, &labels, &auc);
+                rc = bench_label_auc(bl, &labels, &auc);
                 if (!rc) rc = results_set(r, name, "label_pred", "auc", auc);
                 if (!rc) rc = results_set(r, name, "label_pred", "samples", (double)nlab);
             }
@@ -316,7 +317,7 @@ int eval_recif_bench(const recif_bench *b, results_table *r) {
             else snprintf(path, sizeof path, "%s/oracle/oracle_%s.jsonl", b->world_dir, task);
             rec_metrics m;
             rc = rec_metrics_init(&m, b->ks, b->nk);
-            if (!rc) rc = recif_score_oracle(path, &test, uids, &m);
+            if (!rc) rc = bench_oracle_score(path, &test, uids, &m);
             if (!rc) rc = results_add_rec(r, "oracle", task, &m);
         }
         free(uids);

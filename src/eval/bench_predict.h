@@ -1,5 +1,5 @@
 // RecIF-Bench generation: runs a model over one task's test file and writes one prediction per
-// sample as a JSON line, in the format eval/recif.h scores:
+// sample as a JSON line, in the format eval/bench_score.h scores:
 //   ranking tasks: the prompt (chat template, "/no_think" soft switch, pre-filled empty think) plus
 //     "<|sid_begin|>", then beam search (width W, one token per SID layer), beams ranked by
 //     cumulative log-prob -> "pred": packed SIDs (-1 for a beam that is not a well-formed SID);
@@ -13,11 +13,11 @@
 #include "rec/lm.h"
 #include "rec/trie.h"
 
-typedef enum { RECIF_RANKING = 0, RECIF_LABEL = 1, RECIF_TEXT = 2 } recif_task_kind;
+typedef enum { BENCH_RANKING = 0, BENCH_LABEL = 1, BENCH_TEXT = 2 } bench_task_kind;
 
-recif_task_kind recif_task_kind_of(const char *task);
+bench_task_kind bench_task_kind_of(const char *task);
 // The items a ranking task recommends: "product" or "video" (videos and ads share one code space).
-const char *recif_task_domain(const char *task);
+const char *bench_task_domain(const char *task);
 
 typedef struct {
     int width;                      // beams (32)
@@ -28,7 +28,7 @@ typedef struct {
     // with a constraint: beams never complete a SID the prompt already shows (the user's history),
     // as the baselines exclude history items (the synthetic world never repeats an item for a user)
     int exclude_history;
-} recif_predict_opts;
+} bench_predict_opts;
 
 typedef struct {
     int64_t samples, skipped;       // skipped: rows without usable messages/metadata (reported)
@@ -36,8 +36,8 @@ typedef struct {
     int64_t beams;
     int64_t prompt_tokens;
     double seconds;
-} recif_predict_stats;
+} bench_predict_stats;
 
 // Reads `test_path` (columns messages, metadata), writes JSON lines to out.
-int recif_predict_file(lm *l, const char *task, const char *test_path, const recif_predict_opts *o, FILE *out,
-                       recif_predict_stats *st);
+int bench_predict_file(lm *l, const char *task, const char *test_path, const bench_predict_opts *o, FILE *out,
+                       bench_predict_stats *st);

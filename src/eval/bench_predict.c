@@ -1,4 +1,4 @@
-#include "eval/predict.h"
+#include "eval/bench_predict.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,27 +7,27 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "data/table.h"
-#include "eval/metrics.h"
 #include "rec/constrain.h"
 #include "rec/generate.h"
+#include "rec/sid.h"
 #include "text/chat_json.h"
 
-recif_task_kind recif_task_kind_of(const char *task) {
-    if (!strcmp(task, "label_pred")) return RECIF_LABEL;
-    if (!strcmp(task, "item_understand") || !strcmp(task, "rec_reason")) return RECIF_TEXT;
-    return RECIF_RANKING;
+bench_task_kind bench_task_kind_of(const char *task) {
+    if (!strcmp(task, "label_pred")) return BENCH_LABEL;
+    if (!strcmp(task, "item_understand") || !strcmp(task, "rec_reason")) return BENCH_TEXT;
+    return BENCH_RANKING;
 }
 
-const char *recif_task_domain(const char *task) { return !strcmp(task, "product") ? "product" : "video"; }
+const char *bench_task_domain(const char *task) { return !strcmp(task, "product") ? "product" : "video"; }
 
 typedef struct {
     lm *l;
     const char *task;
-    recif_task_kind kind;
-    const recif_predict_opts *o;
+    bench_task_kind kind;
+    const bench_predict_opts *o;
     const sid_trie *trie;
     FILE *out;
-    recif_predict_stats *st;
+    bench_predict_stats *st;
     int32_t yes, no;
     progress prog;
     int npending;                       // text tasks: prompts decoded together
@@ -66,10 +66,10 @@ static int flush_text(predict_ctx *c) {
     return rc;
 }
 
-// A beam's tokens as a packed SID (eval/metrics.h), or -1 when it is not a well-formed SID.
+// A beam's tokens as a packed SID (sid_pack), or -1 when it is not a well-formed SID.
 static int64_t beam_sid(const sid_vocab *v, const int32_t *toks, int n) {
     int32_t codes[3];
-    if (n != 3 || !sid_beam_codes(v, toks, n, codes) || codes[0] >= SID_CODES || codes[1] >= SID_CODES || codes[2] >= SID_CODES)
+    if (n != 3 || !sid_beam_codes(v, toks, n, codes) || codes[0] >= SID_PACK_K || codes[1] >= SID_PACK_K || codes[2] >= SID_PACK_K)
         return -1;
     return sid_pack(codes[0], codes[1], codes[2]);
 }
@@ -145,14 +145,14 @@ static int predict_row(void *vctx, const cJSON *row) {
     }
     tok_buf prompt = {0};
     int rc = lm_chat_prompt(c->l, msgs.msgs, msgs.n, 0, "/no_think", &prompt);
-    if (!rc && c->kind == RECIF_RANKING) rc = tok_buf_push(&prompt, c->l->sid_begin, 0);
+    if (!rc && c->kind == BENCH_RANKING) rc = tok_buf_push(&prompt, c->l->sid_begin, 0);
     cJSON *res = cJSON_CreateObject();
     cJSON_AddStringToObject(res, "task", c->task);
     copy_field(res, meta, "answer");
     copy_field(res, meta, "answer_pid");
     if (!rc) {
         c->st->prompt_tokens += (int64_t)prompt.n;
-        if (c->kind == RECIF_TEXT) {
+        if (c->kind == BENCH_TEXT) {
             // queued: the prompt and the line move to the pending batch
             for (size_t i = msgs.n; i-- > 0;)
                 if (!strcmp(msgs.msgs[i].role, "user")) {
@@ -165,7 +165,7 @@ static int predict_row(void *vctx, const cJSON *row) {
             res = NULL;
             if (c->npending == 16) rc = flush_text(c);
         } else {
-            rc = c->kind == RECIF_RANKING ? predict_ranking(c, &prompt, res) : predict_label(c, &prompt, res);
+            rc = c->kind == BENCH_RANKING ? predict_ranking(c, &prompt, res) : predict_label(c, &prompt, res);
             if (!rc) rc = write_line(c, res);
             if (!rc) {
                 c->st->samples++;
@@ -188,12 +188,12 @@ static int32_t single_token(const lm *l, const char *text) {
     return id;
 }
 
-int recif_predict_file(lm *l, const char *task, const char *test_path, const recif_predict_opts *o, FILE *out,
-                       recif_predict_stats *st) {
+int bench_predict_file(lm *l, const char *task, const char *test_path, const bench_predict_opts *o, FILE *out,
+                       bench_predict_stats *st) {
     memset(st, 0, sizeof *st);
-    predict_ctx c = {.l = l, .task = task, .kind = recif_task_kind_of(task), .o = o, .out = out, .st = st, .yes = -1, .no = -1};
-    if (c.kind == RECIF_RANKING) c.trie = !strcmp(recif_task_domain(task), "product") ? o->trie_product : o->trie_video;
-    if (c.kind == RECIF_LABEL) {
+    predict_ctx c = {.l = l, .task = task, .kind = bench_task_kind_of(task), .o = o, .out = out, .st = st, .yes = -1, .no = -1};
+    if (c.kind == BENCH_RANKING) c.trie = !strcmp(bench_task_domain(task), "product") ? o->trie_product : o->trie_video;
+    if (c.kind == BENCH_LABEL) {
         c.yes = single_token(l, "是");
         c.no = single_token(l, "否");
     }

@@ -1,4 +1,4 @@
-#include "eval/recif.h"
+#include "eval/bench_score.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,35 +9,8 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
-
-// Reads "<s_X_" digits ">" at p for layer letter X; returns the code or -1, advancing *p.
-static int read_code(const char **p, char letter) {
-    const char *s = *p;
-    if (strncmp(s, "<s_", 3) || s[3] != letter || s[4] != '_') return -1;
-    s += 5;
-    int v = 0, nd = 0;
-    while (*s >= '0' && *s <= '9' && nd < 6) v = v * 10 + (*s++ - '0'), nd++;
-    if (!nd || *s != '>' || v >= SID_CODES) return -1;
-    *p = s + 1;
-    return v;
-}
-
-int recif_parse_sids(const char *text, int64_t *out, int max) {
-    int n = 0;
-    for (const char *p = strstr(text, "<s_a_"); p && n < max; p = strstr(p, "<s_a_")) {
-        const char *q = p;
-        int c0 = read_code(&q, 'a'), c1 = c0 >= 0 ? read_code(&q, 'b') : -1, c2 = c1 >= 0 ? read_code(&q, 'c') : -1;
-        if (c2 >= 0) out[n++] = sid_pack(c0, c1, c2);
-        p = q > p ? q : p + 1;
-    }
-    return n;
-}
-
-void recif_format_sid(int64_t sid, char *buf, int n) {
-    int64_t c2 = sid % SID_CODES, c1 = sid / SID_CODES % SID_CODES, c0 = sid / SID_CODES / SID_CODES;
-    snprintf(buf, (size_t)n, "<|sid_begin|><s_a_%lld><s_b_%lld><s_c_%lld><|sid_end|>", (long long)c0,
-             (long long)c1, (long long)c2);
-}
+#include "eval/metrics_auc.h"
+#include "rec/sid.h"
 
 enum { KIND_RANK, KIND_AUC, KIND_TEXT };
 
@@ -60,7 +33,7 @@ static int task_kind(const char *t) {
 
 // Items of a JSON array (packed ints or SID strings) or of a SID string; returns the count.
 static int items_of(const cJSON *v, int64_t *out, int max) {
-    if (cJSON_IsString(v)) return recif_parse_sids(v->valuestring, out, max);
+    if (cJSON_IsString(v)) return sid_scan_packed(out, max, v->valuestring);
     int n = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, v) {
@@ -68,7 +41,7 @@ static int items_of(const cJSON *v, int64_t *out, int max) {
         if (cJSON_IsNumber(e)) out[n++] = (int64_t)e->valuedouble;
         else if (cJSON_IsString(e)) {
             int64_t s;
-            out[n++] = recif_parse_sids(e->valuestring, &s, 1) == 1 ? s : -1;   // unparsable: a miss
+            out[n++] = sid_scan_packed(&s, 1, e->valuestring) == 1 ? s : -1;   // unparsable: a miss
         } else return -1;
     }
     return n;
@@ -76,7 +49,7 @@ static int items_of(const cJSON *v, int64_t *out, int max) {
 
 #define MAX_LIST 4096
 
-static int score_line(const cJSON *j, task_acc *t, const recif_options *opt, int64_t *a, int64_t *b,
+static int score_line(const cJSON *j, task_acc *t, const bench_score_opts *opt, int64_t *a, int64_t *b,
                       const char *where) {
     if (t->kind == KIND_RANK) {
         const cJSON *pred = cJSON_GetObjectItemCaseSensitive(j, "pred");
@@ -162,7 +135,7 @@ static int finish(const task_acc *t, const char *system, results_table *r) {
     return 0;
 }
 
-int recif_score_file(const char *path, const char *system, const recif_options *opt, results_table *r) {
+int bench_score_file(const char *path, const char *system, const bench_score_opts *opt, results_table *r) {
     char *text;
     if (file_read_all(path, &text, NULL)) return ERR_FAIL;
     enum { MAX_TASKS = 32 };

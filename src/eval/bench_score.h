@@ -13,14 +13,10 @@
 #pragma once
 #include <stdint.h>
 
-#include "eval/metrics.h"
+#include "data/pid2sid.h"
+#include "eval/metrics_rank.h"
+#include "eval/metrics_text.h"
 #include "eval/results.h"
-
-// Packed SIDs found in text, in order (at most max); returns the count. A malformed or
-// out-of-range SID is skipped (the benchmark scores it as a miss).
-int recif_parse_sids(const char *text, int64_t *out, int max);
-// An itemic answer string for one SID, for tests and writers.
-void recif_format_sid(int64_t sid, char *buf, int n);
 
 typedef struct {
     const int *ks;     // NULL: {1, 32}
@@ -28,7 +24,7 @@ typedef struct {
     const sid2pid *pid_map;   // NULL: SID mode only
     text_judge_fn judge;
     void *judge_ctx;
-} recif_options;
+} bench_score_opts;
 
 // Scores a predictions JSONL file under `system` into r.
-int recif_score_file(const char *path, const char *system, const recif_options *opt, results_table *r);
+int bench_score_file(const char *path, const char *system, const bench_score_opts *opt, results_table *r);
