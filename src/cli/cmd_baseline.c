@@ -237,6 +237,9 @@ static int do_recif(int argc, char **argv) {
                         {"targets", ARG_INT, &b.max_targets, "ground-truth items per test user (first ones)", 0},
                         {"keep-history", ARG_BOOL, &keep_history, "allow recommending items already in the history", 0},
                         {"no-sasrec", ARG_BOOL, &b.skip_sasrec, "skip SASRec (the slow one)", 0},
+                        {"predictions", ARG_STR, &b.pred_dir, "write DIR/{system}/pred_{task}.jsonl (user_id, top items)", 0},
+                        {"pred-k", ARG_INT, &b.pred_k, "items per user in the prediction files", 0},
+                        {"video-task", ARG_STR, &b.video_task, "task name of the video domain (e.g. movielens)", 0},
                         {"knn-window", ARG_INT, &b.cfg[BASELINE_ITEMKNN].knn_window, "item_knn: co-occurrence window", 0},
                         {"knn-history", ARG_INT, &b.cfg[BASELINE_ITEMKNN].knn_history, "item_knn: voting history items", 0},
                         {"knn-decay", ARG_DOUBLE, &b.cfg[BASELINE_ITEMKNN].knn_decay, "item_knn: voter decay", 0},
@@ -254,6 +257,10 @@ static int do_recif(int argc, char **argv) {
                         NULL, 0, NULL);
     if (rc) return rc > 0 ? 0 : 2;
     if (metrics_parse_ks(ks_s, b.ks, &b.nk)) return cli_fail("baseline recif");
+    if (b.pred_k < 1) {
+        fprintf(stderr, "onerec baseline recif: --pred-k must be >= 1\n");
+        return 2;
+    }
     for (int i = 0; i < 3; i++) b.cfg[i].exclude_history = !keep_history;
     b.raw = raw;
     b.world_dir = world;

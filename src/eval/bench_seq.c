@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "data/table.h"
@@ -258,6 +259,22 @@ int bench_oracle_score(const char *oracle_path, const eval_set *test, const int6
     return rc;
 }
 
+// pred_dir/{system}/pred_{task}.jsonl from the ranked lists top [users, k].
+static int write_predictions(const char *dir, const char *system, const char *task, const int64_t *uids, int64_t n,
+                             const int32_t *top, int k) {
+    char *sub = mem_printf("%s/%s", dir, system), *path = mem_printf("%s/%s/pred_%s.jsonl", dir, system, task);
+    afile af;
+    int rc = !sub || !path || file_mkdirs(sub) ? ERR_FAIL : afile_open(&af, path);
+    for (int64_t i = 0; !rc && i < n; i++) {
+        fprintf(af.fp, "{\"user_id\": %lld, \"items\": [", (long long)uids[i]);
+        for (int j = 0; j < k && top[i * k + j] >= 0; j++) fprintf(af.fp, "%s%d", j ? ", " : "", top[i * k + j]);
+        fputs("]}\n", af.fp);
+    }
+    if (!rc) rc = afile_commit(&af);
+    free(sub), free(path);
+    return rc;
+}
+
 void bench_baselines_default(bench_baselines *b) {
     memset(b, 0, sizeof *b);
     b->max_targets = 10;
@@ -269,6 +286,7 @@ void bench_baselines_default(bench_baselines *b) {
     b->ks[0] = 1;
     b->ks[1] = 32;
     b->nk = 2;
+    b->pred_k = 50;
 }
 
 int bench_baselines_run(const bench_baselines *b, results_table *r) {
@@ -278,7 +296,7 @@ int bench_baselines_run(const bench_baselines *b, results_table *r) {
     log_info("label_pred: %lld candidates of %lld test users", (long long)nlab, (long long)labels.cand.nseq);
     int rc = 0;
     for (int d = BENCH_VIDEO; d <= BENCH_PRODUCT && !rc; d++) {
-        const char *task = bench_domain_name((bench_domain)d);
+        const char *task = d == BENCH_VIDEO && b->video_task ? b->video_task : bench_domain_name((bench_domain)d);
         seq_set train;
         eval_set test;
         int64_t *uids = NULL;
@@ -298,7 +316,11 @@ int bench_baselines_run(const bench_baselines *b, results_table *r) {
             rec_metrics m;
             const char *name = baseline_kind_name(b->cfg[i].kind);
             rc = rec_metrics_init(&m, b->ks, b->nk);
-            if (!rc) rc = eval_ranking(eval_rank_baseline, bl, &test, &m);
+            int32_t *top = b->pred_dir ? mem_alloc((size_t)test.hist.nseq * (size_t)b->pred_k * sizeof *top) : NULL;
+            if (!rc && b->pred_dir && !top) rc = ERR_FAIL;
+            if (!rc) rc = eval_ranking_top(eval_rank_baseline, bl, &test, &m, b->pred_k, top);
+            if (!rc && top) rc = write_predictions(b->pred_dir, name, task, uids, test.hist.nseq, top, b->pred_k);
+            free(top);
             if (!rc) rc = results_add_rec(r, name, task, &m);
             if (!rc) rc = results_set(r, name, task, "fit_seconds", t_fit);
             if (!rc && d == BENCH_VIDEO && nlab > 0) {

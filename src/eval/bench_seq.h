@@ -43,6 +43,10 @@ typedef struct {
     baseline_config cfg[3];  // popularity, item_knn, sasrec
     int skip_sasrec;
     int ks[METRICS_MAX_K], nk;
+    const char *video_task;  // the video domain's task name in results and prediction files (NULL: "video")
+    const char *pred_dir;    // NULL, or write pred_dir/{system}/pred_{task}.jsonl: per test user
+                             // {"user_id": uid, "items": [its top pred_k item ids]}
+    int pred_k;
 } bench_baselines;
 
 void bench_baselines_default(bench_baselines *b);

@@ -8,7 +8,11 @@
 #include "base/mem.h"
 
 int eval_ranking(eval_rank_fn rank, void *ctx, const eval_set *data, rec_metrics *m) {
-    int k = 1;
+    return eval_ranking_top(rank, ctx, data, m, 0, NULL);
+}
+
+int eval_ranking_top(eval_rank_fn rank, void *ctx, const eval_set *data, rec_metrics *m, int ktop, int32_t *top) {
+    int k = top ? ktop : 1;
     for (int i = 0; i < m->nk; i++) k = m->ks[i] > k ? m->ks[i] : k;
     int64_t n = data->hist.nseq;
     if (data->target.nseq != n) return err_set("eval: %lld histories but %lld target lists", (long long)n,
@@ -49,6 +53,7 @@ int eval_ranking(eval_rank_fn rank, void *ctx, const eval_set *data, rec_metrics
                 continue;
             }
             for (int j = 0; j < np; j++) pred[j] = out[j];
+            for (int j = 0; top && j < ktop; j++) top[i * ktop + j] = j < np ? out[j] : -1;
             const int32_t *t = seq_at(&data->target, i);
             for (int64_t j = 0; j < ng; j++) gt[j] = t[j];
             rec_metrics_add(&part, pred, np, gt, (int)ng);

@@ -16,6 +16,8 @@ typedef int (*eval_rank_fn)(void *ctx, const int32_t *hist, int n, int k, int32_
 // Ranks every sample's history (top max(ks) items) and accumulates the metrics against its targets.
 // m must be initialised (rec_metrics_init) with the cut-offs wanted.
 int eval_ranking(eval_rank_fn rank, void *ctx, const eval_set *data, rec_metrics *m);
+// The same, also keeping each sample's first ktop items in top [samples, ktop] (-1 past the end).
+int eval_ranking_top(eval_rank_fn rank, void *ctx, const eval_set *data, rec_metrics *m, int ktop, int32_t *top);
 
 // Adapters: a fitted baseline and the Markov world's oracle as eval_rank_fn.
 int eval_rank_baseline(void *baseline_ptr, const int32_t *hist, int n, int k, int32_t *out);

@@ -1,5 +1,6 @@
 #include "eval/metrics_rank.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +67,11 @@ int rec_metrics_add(rec_metrics *m, const int64_t *pred, int npred, const int64_
         m->pass[i] += first_any >= 0 && first_any < k;
         m->pos1[i] += hit_at[0] >= 0 && hit_at[0] < k;
         m->recall[i] += (double)found / ng;
+        double dcg = 0, ideal = 0;
+        for (int j = 0; j < ng; j++)
+            if (hit_at[j] >= 0 && hit_at[j] < k) dcg += 1.0 / log2(hit_at[j] + 2.0);
+        for (int j = 0; j < ng && j < k; j++) ideal += 1.0 / log2(j + 2.0);
+        m->ndcg[i] += dcg / ideal;
     }
     m->n++;
     if (g != stack_buf) free(g);
@@ -77,6 +83,7 @@ static double mean_of(double sum, int64_t n) { return n ? sum / (double)n : 0.0;
 double rec_metrics_pass(const rec_metrics *m, int ki) { return mean_of(m->pass[ki], m->n); }
 double rec_metrics_pos1(const rec_metrics *m, int ki) { return mean_of(m->pos1[ki], m->n); }
 double rec_metrics_recall(const rec_metrics *m, int ki) { return mean_of(m->recall[ki], m->n); }
+double rec_metrics_ndcg(const rec_metrics *m, int ki) { return mean_of(m->ndcg[ki], m->n); }
 
 int rec_metrics_merge(rec_metrics *a, const rec_metrics *b) {
     if (a->nk != b->nk || memcmp(a->ks, b->ks, sizeof(int) * (size_t)a->nk))
@@ -87,6 +94,7 @@ int rec_metrics_merge(rec_metrics *a, const rec_metrics *b) {
         a->pass[i] += b->pass[i];
         a->pos1[i] += b->pos1[i];
         a->recall[i] += b->recall[i];
+        a->ndcg[i] += b->ndcg[i];
     }
     return 0;
 }

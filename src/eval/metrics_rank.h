@@ -1,4 +1,5 @@
-// RecIF-Bench ranking metrics over predicted item lists: pass@k, position1_pass@k, recall@k.
+// Ranking metrics over predicted item lists: RecIF-Bench's pass@k, position1_pass@k, recall@k, and
+// the field's NDCG@k (binary relevance; with one ground-truth item, pass@k is the field's HR@k).
 // Items are int64 ids: a PID, or a packed SID (sid_pack in rec/sid.h).
 #pragma once
 #include <stdint.h>
@@ -14,7 +15,7 @@ typedef struct {
     int ks[METRICS_MAX_K];
     int64_t n;            // samples counted
     int64_t n_empty_gt;   // samples skipped because their ground truth was empty
-    double pass[METRICS_MAX_K], pos1[METRICS_MAX_K], recall[METRICS_MAX_K];
+    double pass[METRICS_MAX_K], pos1[METRICS_MAX_K], recall[METRICS_MAX_K], ndcg[METRICS_MAX_K];
 } rec_metrics;
 
 // ks NULL means the benchmark's {1, 32}.
@@ -25,6 +26,9 @@ int rec_metrics_add(rec_metrics *m, const int64_t *pred, int npred, const int64_
 double rec_metrics_pass(const rec_metrics *m, int ki);
 double rec_metrics_pos1(const rec_metrics *m, int ki);
 double rec_metrics_recall(const rec_metrics *m, int ki);
+// DCG of the first k (1 / log2(rank + 2) per ground-truth item at its first rank) over the ideal
+// DCG of min(k, ground-truth size) hits.
+double rec_metrics_ndcg(const rec_metrics *m, int ki);
 // Merge b into a (same ks), e.g. per-thread partial sums.
 int rec_metrics_merge(rec_metrics *a, const rec_metrics *b);
 

@@ -74,6 +74,8 @@ int results_add_rec(results_table *r, const char *system, const char *task, cons
         if (results_set(r, system, task, name, rec_metrics_pos1(m, i))) return ERR_FAIL;
         snprintf(name, sizeof name, "recall@%d", m->ks[i]);
         if (results_set(r, system, task, name, rec_metrics_recall(m, i))) return ERR_FAIL;
+        snprintf(name, sizeof name, "ndcg@%d", m->ks[i]);
+        if (results_set(r, system, task, name, rec_metrics_ndcg(m, i))) return ERR_FAIL;
     }
     return results_set(r, system, task, "samples", (double)m->n);
 }

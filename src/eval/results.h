@@ -20,7 +20,7 @@ int results_merge_file(results_table *r, const char *path);
 int results_set(results_table *r, const char *system, const char *task, const char *metric, double value);
 // Returns 0 and *value, or ERR_FAIL when that entry is absent.
 int results_get(const results_table *r, const char *system, const char *task, const char *metric, double *value);
-// Adds pass@k, position1_pass@k and recall@k for every cut-off k of m, plus "samples".
+// Adds pass@k, position1_pass@k, recall@k and ndcg@k for every cut-off k of m, plus "samples".
 int results_add_rec(results_table *r, const char *system, const char *task, const rec_metrics *m);
 int results_save_json(const results_table *r, const char *path);
 // malloc'd Markdown; "-" where a system has no value for a row.
