@@ -43,6 +43,12 @@ build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/exh" --
     --max-samples 3 > /dev/null 2>&1
 check "eval --constrain --exclude-history: real items only" \
   "/usr/bin/python3 -c \"import json,sys; r=json.load(open('$out/exh/results.json'))['model']; sys.exit(0 if all(r[t]['invalid_beam_rate'] == 0 for t in ['video','product']) else 1)\""
+check "eval: items_video.jsonl, one line per user, every item a real pid, ndcg beside recall" "/usr/bin/python3 -c \"
+import json,sys
+rows=[json.loads(l) for l in open('$out/exh/items_video.jsonl')]
+pids=set(json.load(open('$out/data/benchmark/sid2pid.json')) and [p for v in json.load(open('$out/data/benchmark/sid2pid.json')).values() for p in v])
+r=json.load(open('$out/exh/results.json'))['model']['video']
+sys.exit(0 if len(rows) == 3 and all(isinstance(x['user_id'], int) and x['items'] and set(x['items']) <= pids for x in rows) and 'pid_ndcg@32' in r else 1)\""
 build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/exh2" --tasks video --exclude-history > /dev/null 2> "$out.err"
 check "eval: --exclude-history without --constrain is refused" "[ \$? = 2 ] && grep -q 'needs --constrain' $out.err"
 build/onerec rl --model "$sft" --data "$out/rl/train.parquet" --out "$out/rlx" --steps 1 --width 2 --prompts 1 --exclude-history \

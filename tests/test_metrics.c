@@ -1,4 +1,5 @@
 // RecIF-Bench metrics on hand-computed cases; AUC against scikit-learn (Debian python3-sklearn).
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,11 @@ static void test_rec_metrics_hand(void) {
     CHECK_NEAR(rec_metrics_pass(&m, 2), 1.0, 1e-12);
     CHECK_NEAR(rec_metrics_pos1(&m, 2), 0.5, 1e-12);
     CHECK_NEAR(rec_metrics_recall(&m, 2), (2.0 / 3 + 0.5) / 2, 1e-12);
+    // NDCG: sample 1 hits at ranks 1 and 4 of 3 GT items, sample 2 at rank 0 of 2
+    double l3 = 1 / log2(3.0), l4 = 0.5, l6 = 1 / log2(6.0);
+    CHECK_NEAR(rec_metrics_ndcg(&m, 0), (0 + 1.0) / 2, 1e-12);
+    CHECK_NEAR(rec_metrics_ndcg(&m, 1), (l3 / (1 + l3) + 1 / (1 + l3)) / 2, 1e-12);
+    CHECK_NEAR(rec_metrics_ndcg(&m, 2), ((l3 + l6) / (1 + l3 + l4) + 1 / (1 + l3)) / 2, 1e-12);
 
     // duplicates in predictions take slots and count once; unmapped (-1) never match
     rec_metrics d;

@@ -7,6 +7,7 @@
 #include "base/mem.h"
 #include "cli/args.h"
 #include "eval/bench_run.h"
+#include "eval/metrics_rank.h"
 
 int cmd_eval_model(int argc, char **argv);
 
@@ -15,7 +16,8 @@ int cmd_eval_model(int argc, char **argv) {
     char *model = NULL, *data = NULL, *out = NULL, *name = "model", *general = NULL, *tasks = NULL, *json = NULL, *md = NULL;
     char *judge = NULL, *baselines = NULL;
     int64_t max_samples = 0, general_samples = 0;
-    int constrain = 0, width = 32, text_tokens = 64, exclude_history = 0;
+    int constrain = 0, width = 32, text_tokens = 64, exclude_history = 0, ks[METRICS_MAX_K], nk = 0;
+    char *ks_s = "1,32";
     arg_spec specs[] = {
         {"model", ARG_STR, &model, "HF model dir with itemic tokens", 1},
         {"data", ARG_STR, &data, "benchmark dir ({task}/{task}_test.parquet, sid2pid.json, product_sid2pid.json)", 1},
@@ -24,6 +26,7 @@ int cmd_eval_model(int argc, char **argv) {
         {"tasks", ARG_STR, &tasks, "comma-separated subset of the 8 tasks (default: all; none: only --general)", 0},
         {"max-samples", ARG_I64, &max_samples, "samples per task at most (0: all)", 0},
         {"width", ARG_INT, &width, "beam width (the reference: 32)", 0},
+        {"k", ARG_STR, &ks_s, "cut-offs of the ranking metrics", 0},
         {"constrain", ARG_BOOL, &constrain, "beams restricted to real items (a SID trie; the reference has none)", 0},
         {"exclude-history", ARG_BOOL, &exclude_history,
          "with --constrain: no beam completes a SID the prompt shows (the user's history), as the baselines", 0},
@@ -43,6 +46,8 @@ int cmd_eval_model(int argc, char **argv) {
         fprintf(stderr, "onerec eval: --exclude-history needs --constrain (it removes items from the SID trie)\n");
         return 2;
     }
+    if (metrics_parse_ks(ks_s, ks, &nk)) return cli_fail("eval");
+    o.ks = ks, o.nk = nk;
     char *list[16];
     int nt = 0;
     char *copy = tasks ? mem_strdup(tasks) : NULL;

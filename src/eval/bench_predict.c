@@ -150,6 +150,7 @@ static int predict_row(void *vctx, const cJSON *row) {
     cJSON_AddStringToObject(res, "task", c->task);
     copy_field(res, meta, "answer");
     copy_field(res, meta, "answer_pid");
+    copy_field(res, meta, "uid");
     if (!rc) {
         c->st->prompt_tokens += (int64_t)prompt.n;
         if (c->kind == BENCH_TEXT) {

@@ -59,10 +59,13 @@ static int run_task(lm *l, const bench_run_opts *o, const char *task, const benc
     if (!rc) {
         log_info("%s: %lld samples in %.1f s (%.2f samples/s), %lld of %lld beams not a SID", task, (long long)st.samples,
                  st.seconds, st.seconds > 0 ? st.samples / st.seconds : 0, (long long)st.invalid_beams, (long long)st.beams);
-        bench_score_opts opt = {.pid_map = bench_task_kind_of(task) == BENCH_RANKING ? map : NULL};
+        bench_score_opts opt = {.pid_map = bench_task_kind_of(task) == BENCH_RANKING ? map : NULL, .ks = o->ks, .nk = o->nk};
         judge_ctx jc = {judge, !strcmp(task, "item_understand"), 0, 0};
         if (judge && bench_task_kind_of(task) == BENCH_TEXT) opt.judge = judge_score, opt.judge_ctx = &jc;
         rc = bench_score_file(pred, o->name, &opt, r);
+        char *items = opt.pid_map ? mem_printf("%s/items_%s.jsonl", o->out_dir, task) : NULL;
+        if (!rc && opt.pid_map) rc = items ? bench_items_file(pred, map, items) : ERR_FAIL;
+        free(items);
         if (!rc) rc = results_set(r, o->name, task, "samples_per_sec", st.seconds > 0 ? st.samples / st.seconds : 0);
         if (!rc && st.beams) rc = results_set(r, o->name, task, "invalid_beam_rate", (double)st.invalid_beams / st.beams);
         if (!rc && jc.calls) rc = results_set(r, o->name, task, "judge_unparsable", (double)jc.unparsable / (double)jc.calls);

@@ -9,6 +9,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "data/table.h"
 #include "eval/metrics_auc.h"
 #include "rec/sid.h"
 
@@ -116,6 +117,8 @@ static int finish(const task_acc *t, const char *system, results_table *r) {
                 if (results_set(r, system, t->name, m, rec_metrics_pos1(&t->pid, i))) return ERR_FAIL;
                 snprintf(m, sizeof m, "pid_recall@%d", t->pid.ks[i]);
                 if (results_set(r, system, t->name, m, rec_metrics_recall(&t->pid, i))) return ERR_FAIL;
+                snprintf(m, sizeof m, "pid_ndcg@%d", t->pid.ks[i]);
+                if (results_set(r, system, t->name, m, rec_metrics_ndcg(&t->pid, i))) return ERR_FAIL;
             }
         }
         return 0;
@@ -188,5 +191,41 @@ int bench_score_file(const char *path, const char *system, const bench_score_opt
     free(tasks);
     free(a);
     free(text);
+    return rc;
+}
+
+typedef struct {
+    const sid2pid *map;
+    FILE *out;
+    int64_t *a;
+} items_ctx;
+
+static int items_row(void *vctx, const cJSON *row) {
+    items_ctx *c = vctx;
+    const cJSON *uid = cJSON_GetObjectItemCaseSensitive(row, "uid");
+    int np = items_of(cJSON_GetObjectItemCaseSensitive(row, "pred"), c->a, MAX_LIST);
+    if (!cJSON_IsNumber(uid)) return 0;
+    if (np < 0) return err_set("\"pred\" must be SID strings or integers");
+    sid2pid_map(c->map, c->a, np, c->a);
+    fprintf(c->out, "{\"user_id\": %lld, \"items\": [", (long long)uid->valuedouble);
+    for (int i = 0, n = 0; i < np; i++)
+        if (c->a[i] >= 0) fprintf(c->out, "%s%lld", n++ ? ", " : "", (long long)c->a[i]);
+    return fputs("]}\n", c->out) < 0 ? err_errno("write") : 0;
+}
+
+int bench_items_file(const char *pred_path, const sid2pid *map, const char *out_path) {
+    const dcol want[] = {{"uid", DCOL_I64, 1}, {"pred", DCOL_LIST_I64, 0}};
+    items_ctx c = {.map = map, .a = mem_alloc(MAX_LIST * sizeof(int64_t))};
+    afile af;
+    int rc = c.a ? afile_open(&af, out_path) : ERR_FAIL;
+    if (rc) {
+        free(c.a);
+        return ERR_FAIL;
+    }
+    c.out = af.fp;
+    rc = dtab_foreach(pred_path, want, 2, "predictions", items_row, &c);
+    if (rc) afile_abort(&af);
+    else rc = afile_commit(&af);
+    free(c.a);
     return rc;
 }

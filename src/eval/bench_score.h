@@ -8,7 +8,7 @@
 //   label_pred: {"task": "label_pred", "label": 0|1 (or "answer": "是"|"否"),
 //                "score": p  or  "logit_yes": x, "logit_no": y}
 //   item_understand, rec_reason: {"task": ..., "pred": "text", "answer": "reference", "prompt": "..."}
-// Metrics: pass@k, position1_pass@k, recall@k (SID mode; with a sid2pid map also pid_* in PID mode
+// Metrics: pass@k, position1_pass@k, recall@k, ndcg@k (SID mode; with a sid2pid map also pid_* in PID mode
 // against "answer_pid"), auc, rouge_l, char_f1 (and judge when a judge is set), samples.
 #pragma once
 #include <stdint.h>
@@ -28,3 +28,7 @@ typedef struct {
 
 // Scores a predictions JSONL file under `system` into r.
 int bench_score_file(const char *path, const char *system, const bench_score_opts *opt, results_table *r);
+// A ranking task's predictions as items: one line {"user_id": uid, "items": [pid, ...]} per
+// prediction line that has a "uid", its SIDs mapped through map in rank order (SIDs that name no
+// item left out), written atomically to out_path.
+int bench_items_file(const char *pred_path, const sid2pid *map, const char *out_path);
