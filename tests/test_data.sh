@@ -87,5 +87,23 @@ $ONEREC synth --users x --out "$T/x" >/dev/null 2>&1; expect_eq "bad number exit
 msg=$($ONEREC data convert --raw "$T/nowhere" --out "$T/x" 2>&1); expect_eq "missing raw dir exit code" "$?" "1"
 expect_has "missing raw dir message" "$msg" "no video_ad_pid2sid.parquet or video_ad_pid2sid.jsonl"
 
+# data segments: every line of the input in exactly one chunk (train or held out, in order), chunks
+# of at least --chars, one continuation Chat row per trained chunk; DuckDB reads the tables
+for i in $(seq 1 40); do echo "Line $i of the novel, with some words."; [ $((i % 7)) = 0 ] && echo; done > "$T/novel.txt"
+out=$($ONEREC data segments --out "$T/seg$E" --test-out "$T/segt$E" --chat-out "$T/segc$E" --chars 120 --prompt-chars 40 \
+  --test-frac 0.3 "$T/novel.txt" 2>&1); expect_eq "segments exit" "$?" "0"
+expect_has "segments summary" "$out" "45 lines"
+joined=$(duck "SELECT string_agg(t, ' ' ORDER BY k) FROM (SELECT CAST(split_part(uuid, '-', -1) AS INT) k,
+  json_extract_string(segments, '\$[0].text') t FROM $R('$T/seg$E') UNION ALL SELECT CAST(split_part(uuid, '-', -1) AS INT),
+  json_extract_string(segments, '\$[0].text') FROM $R('$T/segt$E'))" | /usr/bin/python3 -c "import json,sys; print(' '.join(json.load(sys.stdin)[0][0].split()))")
+want=$(tr -s ' \n' ' ' < "$T/novel.txt")
+expect_eq "segments: the chunks, in order, are the text" "$joined" "${want% }"
+expect_eq "segments: one chat row per trained chunk" "$(duck "SELECT count(*) FROM $R('$T/segc$E')")" \
+  "$(duck "SELECT count(*) FROM $R('$T/seg$E')")"
+expect_eq "segments: chat prompts ask to continue" "$(duck "SELECT count(*) FROM $R('$T/segc$E') WHERE messages NOT LIKE '%Continue the text: Line%'")" "[[0]]"
+msg=$($ONEREC data segments --out "$T/s2$E" "$T/none.txt" 2>&1); expect_eq "segments: missing input exit" "$?" "1"
+expect_has "segments: missing input named" "$msg" "none.txt"
+[ ! -e "$T/s2$E" ] && ok || bad "segments: output left after a failure"
+
 echo "test_data_cli: $pass passed, $fail failed"
 [ $fail = 0 ]

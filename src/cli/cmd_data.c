@@ -162,14 +162,48 @@ static int data_text(int argc, char **argv) {
     return 0;
 }
 
+static int data_segments(int argc, char **argv) {
+    corpus_seg_opts o = {.source = "General_Text", .chars = 1200, .prompt_chars = 200, .test_frac = 0.05, .seed = 42};
+    char *pos[256];
+    int npos = 0;
+    int64_t seed = 42;
+    const arg_spec specs[] = {
+        {"out", ARG_STR, &o.out, "Segments table of the training chunks", 1},
+        {"test-out", ARG_STR, &o.test_out, "Segments table of the held-out chunks (none when not given)", 0},
+        {"chat-out", ARG_STR, &o.chat_out, "also a Chat table: continue a training chunk's first --prompt-chars", 0},
+        {"chars", ARG_INT, &o.chars, "characters per chunk at least (a chunk ends at a line end)", 0},
+        {"prompt-chars", ARG_INT, &o.prompt_chars, "characters of a chunk in its Chat prompt", 0},
+        {"test-frac", ARG_DOUBLE, &o.test_frac, "fraction of chunks held out", 0},
+        {"source", ARG_STR, &o.source, "source column of the rows", 0},
+        {"seed", ARG_I64, &seed, "seed of the held-out draw", 0},
+        {NULL, 0, NULL, NULL, 0},
+    };
+    int rc = args_parse(argc, argv, specs, "onerec data segments --out T.parquet [--test-out T2] [--chat-out T3] TEXT...",
+                        "Plain text files (e.g. from `data rtext`) as Segments training rows, with a held-out part.",
+                        pos, 256, &npos);
+    if (rc) return rc > 0 ? 0 : 2;
+    if (npos == 0) {
+        fprintf(stderr, "onerec data segments: error: no input text files given\n");
+        return 2;
+    }
+    o.inputs = (const char *const *)pos, o.ninputs = npos, o.seed = (uint64_t)seed;
+    corpus_seg_stats st;
+    if (corpus_segments_run(&o, &st)) return cli_fail("data segments");
+    printf("segments: %lld lines -> %lld chunks (%lld trained, %lld held out, %lld chat rows), %lld chars\n",
+           (long long)st.lines, (long long)st.chunks, (long long)st.train, (long long)st.test, (long long)st.chat,
+           (long long)st.chars);
+    return 0;
+}
+
 int cmd_data(int argc, char **argv) {
-    const char *usage = "usage: onerec data convert|shard|prepare|text ... (onerec data SUB --help)\n";
+    const char *usage = "usage: onerec data convert|shard|prepare|text|segments ... (onerec data SUB --help)\n";
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "convert")) return data_convert(argc - 1, argv + 1);
     if (!strcmp(argv[1], "text")) return data_text(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "segments")) return data_segments(argc - 1, argv + 1);
     if (!strcmp(argv[1], "shard")) return data_shard(argc - 1, argv + 1);
     if (!strcmp(argv[1], "prepare")) return data_prepare(argc - 1, argv + 1);
     fprintf(stderr, "onerec data: unknown subcommand \"%s\"\n%s", argv[1], usage);
