@@ -139,7 +139,7 @@ static int open_into(outdir *o, const char *who) {
     if (file_mkdirs(o->path)) {
         free(o->created);
         o->created = NULL;
-        return ERR_FAIL;
+        return err_wrap("output dir %s is not usable", o->path);
     }
     o->work = mem_strdup(o->path);
     if (!o->work || lock_take(o, who)) return ERR_FAIL;
@@ -215,6 +215,14 @@ void outdir_abort(outdir *o, const char *keep) {
     }
     err_set("%s", msg);
     outdir_release(o);
+}
+
+int outdir_close(outdir *o, int rc, const char *keep) {
+    if (rc) {
+        outdir_abort(o, keep);
+        return rc;
+    }
+    return outdir_commit(o);
 }
 
 int outdir_prepare_file(const char *path) {

@@ -33,6 +33,9 @@ int outdir_commit(outdir *o);
 // (keep: e.g. "latest", a finished checkpoint worth more than a clean slate); releases the lock,
 // frees. The current error message is kept. Safe on a zeroed outdir.
 void outdir_abort(outdir *o, const char *keep);
+// The end of a command: outdir_commit when rc is 0, else outdir_abort(o, keep). Returns rc, or
+// ERR_FAIL when the commit fails.
+int outdir_close(outdir *o, int rc, const char *keep);
 
 // A single-file output (written with afile, temp + rename): removes PATH.tmp.PID siblings of
 // dead runs and refuses a directory at PATH.
