@@ -70,6 +70,10 @@ int file_read_all(const char *path, char **data, size_t *n) {
     if (n) *n = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) return err_errno("cannot open %s", path);
+    if (file_is_dir(path)) {   // fopen opens a directory for reading; fread then fails
+        fclose(fp);
+        return err_set("%s is a directory, not a file", path);
+    }
     size_t cap = 1 << 16, len = 0;
     char *buf = mem_alloc(cap);
     while (buf) {
