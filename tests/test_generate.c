@@ -130,10 +130,34 @@ static void test_greedy_and_two_stage(void) {
     qwen3_kv_free(kv);
 }
 
+// Rows past the tokenizer (vocab_size aligned up) are never sampled when vocab_limit says so;
+// without it the same flat distribution does pick them (so the check can fail).
+static void test_vocab_limit(void) {
+    int32_t prompt[3] = {1, 2, 3};
+    const int32_t *prompts[1] = {prompt};
+    int plen[1] = {3};
+    gen_params p = {.max_new = 200, .sample = {.temperature = 50.0f, .top_p = 1.0f, .repetition_penalty = 1.0f}, .seed = 7};
+    int above[2] = {0, 0};
+    for (int limited = 0; limited < 2; limited++) {
+        p.vocab_limit = limited ? 20 : 0;
+        qwen3_kv *kv;
+        CHECK_OK(qwen3_kv_init(&kv, &g_m, gen_kv_tokens_sample(3, 1, p.max_new)));
+        gen_output out;
+        CHECK_OK(gen_sample_batch(&g_m, kv, prompts, plen, 1, &p, &out));
+        CHECK(out.n == 200);
+        for (int i = 0; i < out.n; i++) above[limited] += out.tokens[i] >= 20;
+        gen_output_free(&out);
+        qwen3_kv_free(kv);
+    }
+    CHECK_MSG(above[0] > 0, "unlimited sampling never picked an id >= 20");
+    CHECK_MSG(above[1] == 0, "%d sampled ids >= vocab_limit 20", above[1]);
+}
+
 int main(void) {
     make_model();
     RUN(test_beam_matches_full_forward);
     RUN(test_greedy_and_two_stage);
+    RUN(test_vocab_limit);
     qwen3_model_free(&g_m);
     return test_summary("test_generate");
 }

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,6 +70,10 @@ int file_read_all(const char *path, char **data, size_t *n) {
     if (n) *n = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp) return err_errno("cannot open %s", path);
+    if (file_is_dir(path)) {   // fopen opens a directory for reading; fread then fails
+        fclose(fp);
+        return err_set("%s is a directory, not a file", path);
+    }
     size_t cap = 1 << 16, len = 0;
     char *buf = mem_alloc(cap);
     while (buf) {
@@ -170,7 +176,21 @@ int file_remove_tree(const char *path) {
     return rc;
 }
 
+int file_rename_new(const char *src, const char *dst) {
+    if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) return 0;
+    if (errno == EEXIST) return 1;
+    if (errno != EINVAL && errno != ENOSYS) return err_errno("cannot rename %s to %s", src, dst);
+    // a file system without RENAME_NOREPLACE: check, then rename (a narrow race, never a silent loss
+    // of a directory: rename refuses a non-empty one)
+    struct stat st;
+    if (lstat(dst, &st) == 0) return 1;
+    return rename(src, dst) == 0 ? 0 : err_errno("cannot rename %s to %s", src, dst);
+}
+
 int dir_commit(const char *tmp_dir, const char *dst) {
+    struct stat st;
+    if (lstat(dst, &st) == 0 && renameat2(AT_FDCWD, tmp_dir, AT_FDCWD, dst, RENAME_EXCHANGE) == 0)
+        return file_remove_tree(tmp_dir);   // it holds the old `dst` now
     char *old = NULL;
     if (file_exists(dst)) {
         old = mem_printf("%s.old.%d", dst, (int)getpid());

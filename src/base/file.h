@@ -21,8 +21,11 @@ int file_mkdirs(const char *path);                              // mkdir -p
 int file_exists(const char *path);
 int file_is_dir(const char *path);
 long long file_size(const char *path);                          // -1 when missing
-int file_remove_tree(const char *path);                         // rm -rf
-// Replace directory `dst` by the complete directory `tmp_dir` (for checkpoints): rename, with the
-// old `dst` moved aside first and removed after, so a crash leaves either the old or the new one.
+int file_remove_tree(const char *path);                         // rm -rf (only for paths we created: base/outdir.h)
+// Renames src to dst unless dst exists: 0, 1 when dst exists (nothing done), or ERR_FAIL.
+int file_rename_new(const char *src, const char *dst);
+// Replace `dst` by the complete directory `tmp_dir` (checkpoints, --force): an atomic exchange, the
+// old one removed after; where the file system has none, the old one is moved aside first. Either
+// way a crash leaves the old or the new one in place.
 int dir_commit(const char *tmp_dir, const char *dst);
 char *path_join(const char *a, const char *b);                  // malloc'd "a/b"

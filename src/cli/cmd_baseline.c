@@ -6,6 +6,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "eval/baseline.h"
 #include "eval/harness.h"
@@ -59,7 +60,7 @@ static int do_train(int argc, char **argv) {
     c.kind = k;
     c.seed = (uint64_t)seed;
     seq_set s;
-    if (seq_file_read(train, &s)) return cli_fail("baseline train");
+    if (outdir_prepare_file(out) || seq_file_read(train, &s)) return cli_fail("baseline train");
     log_info("%lld sequences, %d items, %lld interactions", (long long)s.nseq, s.nitems, (long long)s.offsets[s.nseq]);
     baseline *b;
     rc = baseline_fit(&b, &c, &s);
@@ -180,9 +181,9 @@ static int do_world(int argc, char **argv) {
     char tp[4096], ep[4096];
     snprintf(tp, sizeof tp, "%s/train.txt", out);
     snprintf(ep, sizeof ep, "%s/test.txt", out);
-    rc = file_mkdirs(out);
-    if (!rc) rc = seq_file_write(tp, &train);
-    if (!rc) rc = eval_file_write(ep, &ev);
+    outdir od;
+    rc = outdir_open(&od, out, "baseline world", 0);
+    if (!rc) rc = outdir_close(&od, seq_file_write(tp, &train) || eval_file_write(ep, &ev), NULL);
     seq_set_free(&train);
     eval_set_free(&ev);
     if (rc) return cli_fail("baseline world");

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "train/ckpt.h"
 #include "train/model_io.h"
@@ -15,9 +16,11 @@
 int cmd_convert(int argc, char **argv) {
     char *ckpt = NULL, *out = NULL, *dtype = "bf16";
     double shard_gb = 5;
+    int force = 0;
     const arg_spec specs[] = {
         {"checkpoint", ARG_STR, &ckpt, "a step{N} checkpoint dir, or a training output dir (its latest)", 1},
-        {"out", ARG_STR, &out, "the HF model dir to write", 1},
+        {"out", ARG_STR, &out, "the HF model dir to write (must not exist unless --force)", 1},
+        {"force", ARG_BOOL, &force, "replace an existing --out (that path only)", 0},
         {"dtype", ARG_STR, &dtype, "bf16, f16 or f32", 0},
         {"shard_gb", ARG_DOUBLE, &shard_gb, "largest safetensors shard in GiB (0: one file)", 0},
         {0},
@@ -35,11 +38,13 @@ int cmd_convert(int argc, char **argv) {
         err_set("--shard_gb must be >= 0");
         return cli_fail("convert");
     }
-    char *dir = NULL, *tmp = NULL;
+    char *dir = NULL;
+    outdir od = {0};
     qwen3_model m;
     hf_config hf;
     int loaded = 0;
     rc = ERR_FAIL;
+    if (outdir_open(&od, out, "convert", OUTDIR_REPLACE | (force ? OUTDIR_FORCE : 0))) goto done;
     if (ckpt_resolve(ckpt, &dir)) {
         // a plain HF dir is fine too (re-shard or change dtype)
         err_clear();
@@ -48,21 +53,16 @@ int cmd_convert(int argc, char **argv) {
     if (!dir || train_model_load(&m, &hf, dir)) goto done;
     loaded = 1;
     log_info("converting %s (%zu parameters) to %s %s", dir, m.n_params, out, dt);
-    tmp = mem_printf("%s.partial", out);
-    if (!tmp) goto done;
-    file_remove_tree(tmp);
     size_t shard = (size_t)(shard_gb * 1024.0 * 1024.0 * 1024.0);
-    if (train_model_save(&m, &hf, tmp, dt, shard, dir)) goto done;
-    if (dir_commit(tmp, out)) goto done;
-    rc = 0;
+    if (train_model_save(&m, &hf, od.work, dt, shard, dir)) goto done;
+    rc = outdir_commit(&od);
 done:
     if (loaded) {
         qwen3_model_free(&m);
         hf_config_free(&hf);
     }
-    if (rc && tmp) file_remove_tree(tmp);
+    if (rc) outdir_abort(&od, NULL);
     free(dir);
-    free(tmp);
     if (rc) return cli_fail("convert");
     printf("%s\n", out);
     return 0;

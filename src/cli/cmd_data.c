@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "data/corpus.h"
 #include "data/convert.h"
@@ -46,7 +47,9 @@ static int data_convert(int argc, char **argv) {
     conv_options o = {raw, sid_dir, out, LANG_ZH, (uint64_t)seed, format_ext(format), win};
     if ((o.ext && !o.ext[0]) || lex_parse_lang(lang, &o.lang)) return cli_fail("data convert");
     conv_stats st;
-    if (conv_run(&o, &st)) return cli_fail("data convert");
+    outdir od;
+    if (outdir_open(&od, out, "data convert", 0) || outdir_close(&od, conv_run(&o, &st), NULL))
+        return cli_fail("data convert");
     printf("users %lld (train %lld, test %lld, other split %lld, unreadable %lld)\n", (long long)st.users_read,
            (long long)st.users_train, (long long)st.users_test, (long long)st.users_other_split, (long long)st.bad_rows);
     printf("dropped: %lld item references without SID, %lld samples without target, %lld empty histories, %lld bad keyword maps\n",
@@ -83,7 +86,9 @@ static int data_shard(int argc, char **argv) {
     if (ext && !ext[0]) return cli_fail("data shard");
     int64_t n;
     int ns;
-    if (shard_run((const char *const *)pos, npos, out, rows, shuffle, (uint64_t)seed, ext, &n, &ns))
+    outdir od;
+    if (outdir_open(&od, out, "data shard", 0) ||
+        outdir_close(&od, shard_run((const char *const *)pos, npos, out, rows, shuffle, (uint64_t)seed, ext, &n, &ns), NULL))
         return cli_fail("data shard");
     printf("%lld rows in %d shards, list in %s/file_list.json\n", (long long)n, ns, out);
     return 0;
@@ -128,7 +133,10 @@ static int data_prepare(int argc, char **argv) {
         const char *ext = format_ext(format);
         if (ext && !ext[0]) return cli_fail("data prepare rl");
         int64_t ntr, nte;
-        if (prepare_rl(in, out, test_size, (uint64_t)seed, ext, &ntr, &nte)) return cli_fail("data prepare rl");
+        outdir od;
+        if (outdir_open(&od, out, "data prepare rl", 0) ||
+            outdir_close(&od, prepare_rl(in, out, test_size, (uint64_t)seed, ext, &ntr, &nte), NULL))
+            return cli_fail("data prepare rl");
         printf("rl: %lld train rows, %lld test rows in %s\n", (long long)ntr, (long long)nte, out);
         return 0;
     }
@@ -137,6 +145,7 @@ static int data_prepare(int argc, char **argv) {
         return 2;
     }
     int64_t n;
+    if (outdir_prepare_file(out)) return cli_fail("data prepare distill");
     if (prepare_distill((const char *const *)pos, npos, out, nrows, (uint64_t)seed, &n)) return cli_fail("data prepare distill");
     printf("distill: %lld rows in %s\n", (long long)n, out);
     return 0;
@@ -157,6 +166,7 @@ static int data_text(int argc, char **argv) {
         return 2;
     }
     int64_t chars = 0;
+    if (outdir_prepare_file(out)) return cli_fail("data text");
     if (data_dump_text(out, (const char *const *)pos, npos, &chars)) return cli_fail("data text");
     printf("text: %lld bytes from %d tables in %s\n", (long long)chars, npos, out);
     return 0;

@@ -14,6 +14,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "data/corpus.h"
 #include "eval/report.h"
@@ -230,7 +231,7 @@ static int model_stages(demo *d) {
                   write_dataset(d, "pretrain", pre, 1, 1, ilo, ihi, 1) || write_dataset(d, "sft", sft, 1, 1, ilo, ihi, 1) ||
                   write_dataset(d, "heldout", held, 3, 0, ilo, ihi, 0);
     if (!rc) rc = run_stage(d, "base_init", ARGV("init", "--config", P(d, "config/model.json"), "--out", P(d, "models/base_init"),
-                                                 "--seed", mem_printf("%lld", (long long)d->seed), "--tokenizer", P(d, "tok")));
+                                                 "--seed", mem_printf("%lld", (long long)d->seed), "--tokenizer", P(d, "tok"), "--force"));
     if (!rc) rc = train_stage(d, "base_pretrain", P(d, "models/base_init"), "runs/base", "base", z->base_steps, "2e-3", "2e-4", NULL, NULL);
     char *base = final_step(d, "runs/base", z->base_steps);
     if (!rc) rc = run_stage(d, "vocab_expand", ARGV("vocab", "expand", "--model", base, "--out", P(d, "models/base_itemic"),
@@ -334,7 +335,8 @@ int cmd_demo(int argc, char **argv) {
     // OpenMP threads that spin while waiting collapse when the machine is shared (measured 5x
     // slower training on 2 busy cores); passive waiting costs little on an idle machine
     setenv("OMP_WAIT_POLICY", "passive", 0);
-    int rc = demo_run(&d, only_report);
+    outdir od;   // one demo per dir; a failed demo keeps its logs
+    int rc = outdir_open(&od, out, "demo", 0) || outdir_close(&od, demo_run(&d, only_report), "logs");
     if (rc) return cli_fail("demo");
     printf("demo complete: %s/report.md\n", out);
     return 0;

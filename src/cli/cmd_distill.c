@@ -1,6 +1,7 @@
 // onerec distill: on-policy distillation of the student towards the original model.
 #include <stdio.h>
 
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "post/rl.h"
 
@@ -33,8 +34,10 @@ int cmd_distill(int argc, char **argv) {
                        "On-policy distillation: student rollouts scored by the teacher; advantage -(log p_s - log p_t).",
                        NULL, 0, NULL);
     if (r) return r > 0 ? 0 : 2;
+    outdir od;
+    if (outdir_open(&od, a.out, "distill", 0)) return cli_fail("distill");
     cJSON *j = args_to_json(specs);
-    int rc = distill_run(&a, j);
+    int rc = outdir_close(&od, distill_run(&a, j), "latest");   // a failed run keeps its checkpoints
     cJSON_Delete(j);
     return rc ? cli_fail("distill") : 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "base/err.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "rec/embed.h"
 
@@ -38,6 +39,7 @@ int cmd_embed(int argc, char **argv) {
     o.end_token = end;
     o.normalize = !no_norm;
     embed_stats st;
+    if (outdir_prepare_file(out)) return cli_fail("embed");
     if (embed_file(model, in, out, idcol, textcol, &o, &st)) return cli_fail("embed");
     printf("out: %s\nitems: %lld\ndim: %d\ntokens: %lld\nempty_captions: %lld\ntruncated: %lld\nseconds: %.2f\n"
            "load_seconds: %.2f\nembed_seconds: %.2f\ntokens_per_s: %.1f\n",

@@ -5,6 +5,7 @@
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "eval/bench_run.h"
 #include "eval/metrics_rank.h"
@@ -59,6 +60,11 @@ int cmd_eval_model(int argc, char **argv) {
     o.exclude_history = exclude_history;
     o.max_text_tokens = text_tokens;
     results_table res;
+    outdir od;
+    if (outdir_open(&od, out, "eval", 0)) {
+        free(copy);
+        return cli_fail("eval");
+    }
     int rc = json ? results_load(&res, json) : results_init(&res);
     // their systems first, so the table reads baselines, then the model
     if (!rc && baselines) rc = results_merge_file(&res, baselines);
@@ -74,5 +80,6 @@ int cmd_eval_model(int argc, char **argv) {
     }
     results_free(&res);
     free(rj), free(rm), free(copy);
+    rc = outdir_close(&od, rc, NULL);
     return rc ? cli_fail("eval") : 0;
 }

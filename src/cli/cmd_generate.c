@@ -32,6 +32,10 @@ int cmd_generate(int argc, char **argv) {
     const char *usage = "onerec generate --model DIR (--prompt TEXT | --chat JSON) [options]";
     int r = args_parse(argc, argv, specs, usage, "Generate text with a Qwen3 model dir.", NULL, 0, NULL);
     if (r) return r > 0 ? 0 : 2;
+    if (max_new < 0 || beam < 0 || beam > GEN_BEAM_MAX || beam_steps < 1) {   // flag values: a usage error
+        fprintf(stderr, "error: need --max-new >= 0, --beam in 0..%d, --beam-steps >= 1\nusage: %s\n", GEN_BEAM_MAX, usage);
+        return 2;
+    }
     if (!prompt == !chat) {
         fprintf(stderr, "error: give exactly one of --prompt and --chat\nusage: %s\n", usage);
         return 2;

@@ -2,12 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/err.h"
 #include "base/file.h"
 #include "base/log.h"
-#include "base/mem.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "formats/hfconfig.h"
 #include "model/qwen3.h"
@@ -16,10 +15,11 @@ int cmd_init(int argc, char **argv) {
     char *config = NULL, *out = NULL, *tokenizer = NULL, *dtype = "F32";
     int64_t seed = 0;
     float std = 0.02f;
-    int shard_mb = 5120;
+    int shard_mb = 5120, force = 0;
     arg_spec specs[] = {
         {"config", ARG_STR, &config, "HF-style config.json (Qwen3 fields) or a model dir holding one", 1},
-        {"out", ARG_STR, &out, "output model dir (replaced atomically when complete)", 1},
+        {"out", ARG_STR, &out, "output model dir (written whole when complete; must not exist unless --force)", 1},
+        {"force", ARG_BOOL, &force, "replace an existing --out (that path only)", 0},
         {"seed", ARG_I64, &seed, "random seed", 0},
         {"std", ARG_FLOAT, &std, "std of the normal init of linear and embedding weights", 0},
         {"dtype", ARG_STR, &dtype, "storage dtype: F32, BF16 or F16", 0},
@@ -31,6 +31,10 @@ int cmd_init(int argc, char **argv) {
                        "(normal(0, std) weights, ones for norms; sharded when large).",
                        NULL, 0, NULL);
     if (r) return r < 0 ? 2 : 0;
+    if (shard_mb < 0) {
+        fprintf(stderr, "onerec init: error: --shard-mb %d: must be >= 0 (0: one file)\n", shard_mb);
+        return 2;
+    }
     hf_config hf;
     if (hf_config_load(&hf, config)) return cli_fail("init");
     qwen3_config c;
@@ -52,20 +56,19 @@ int cmd_init(int argc, char **argv) {
     }
     log_info("init: %.1fM parameters (%d layers, hidden %d, vocab %d, %s), seed %lld", m.n_params / 1e6,
              c.n_layers, c.dim, c.vocab, c.tied ? "tied" : "untied", (long long)seed);
+    // everything goes to a temporary dir that takes the place of `out` only when complete
+    outdir od = {0};
+    if (!rc) rc = outdir_open(&od, out, "init", OUTDIR_REPLACE | (force ? OUTDIR_FORCE : 0));
     if (!rc) qwen3_init_random(&m, (uint64_t)seed, std);
-    // everything goes to a temporary dir that replaces `out` only when complete
-    char *tmp = rc ? NULL : mem_printf("%s.tmp-%d", out, (int)getpid());
-    if (!rc && !tmp) rc = ERR_FAIL;
-    if (!rc) rc = qwen3_save_dir(&m, &hf, tmp, dtype, (size_t)shard_mb << 20);
+    if (!rc) rc = qwen3_save_dir(&m, &hf, od.work, dtype, (size_t)shard_mb << 20);
     for (int i = 0; !rc && tokenizer && i < 2; i++) {
         if (!file_exists(tok_src[i])) continue;
-        char *dst = path_join(tmp, tok_files[i]);
+        char *dst = path_join(od.work, tok_files[i]);
         rc = file_copy(tok_src[i], dst);
         free(dst);
     }
-    if (!rc) rc = dir_commit(tmp, out);
-    if (rc && tmp) file_remove_tree(tmp);
-    free(tmp);
+    if (!rc) rc = outdir_commit(&od);
+    else outdir_abort(&od, NULL);
     free(tok_src[0]), free(tok_src[1]);
     hf_config_free(&hf);
     qwen3_model_free(&m);

@@ -1,6 +1,7 @@
 // onerec rl: reinforcement learning for recommendation (GRPO, DAPO, GPG, PPO).
 #include <stdio.h>
 
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "post/rl.h"
 
@@ -51,8 +52,10 @@ int cmd_rl(int argc, char **argv) {
     }
     if (rl_algo_parse(a.algo_name, &a.algo) || rl_reward_parse(a.reward_name, &a.reward) ||
         rl_group_parse(a.group_name, &a.sample_sids)) return cli_fail("rl");
+    outdir od;
+    if (outdir_open(&od, a.out, "rl", 0)) return cli_fail("rl");
     cJSON *j = args_to_json(specs);
-    int rc = rl_run(&a, j);
+    int rc = outdir_close(&od, rl_run(&a, j), "latest");   // a failed run keeps its checkpoints
     cJSON_Delete(j);
     return rc ? cli_fail("rl") : 0;
 }

@@ -14,6 +14,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "data/pid2sid.h"
 #include "formats/parquet.h"
@@ -263,6 +264,7 @@ static int sid_train(int argc, char **argv) {
     int a = args_parse(argc, argv, specs, "onerec sid train --embeddings FILE --out CODEBOOK [options]",
                        "Residual k-means: one k-means per layer on the residual of the layers before.", NULL, 0, NULL);
     if (a) return a > 0 ? 0 : 2;
+    if (outdir_prepare_file(out)) return cli_fail("sid train");
     set_threads(threads);
     kmeans_options ko;
     kmeans_options_default(&ko);
@@ -413,6 +415,7 @@ static int sid_encode(int argc, char **argv) {
     int a = args_parse(argc, argv, specs, "onerec sid encode --codebook C --embeddings FILE --out pid2sid.parquet [options]",
                        "Encode items with a residual k-means codebook, streaming; prints a quality report.", NULL, 0, NULL);
     if (a) return a > 0 ? 0 : 2;
+    if (outdir_prepare_file(out)) return cli_fail("sid encode");
     set_threads(threads);
     sid_dedup mode;
     if (sid_dedup_parse(dedup_s, &mode)) return cli_fail("sid encode");

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "data/synth.h"
 #include "data/table.h"
@@ -47,7 +48,9 @@ int cmd_synth(int argc, char **argv) {
         return cli_fail("synth");
     }
     synth_report r;
-    if (synth_run(&c, out, ext, oracle_users, &r)) return cli_fail("synth");
+    outdir od;
+    if (outdir_open(&od, out, "synth", 0) || outdir_close(&od, synth_run(&c, out, ext, oracle_users, &r), NULL))
+        return cli_fail("synth");
     printf("users %lld (test %lld), items %lld, interactions %lld, %.1f s\n", (long long)r.users,
            (long long)r.test_users, (long long)(c.videos + c.ads + c.products), (long long)r.interactions, r.seconds);
     printf("Recall@32 over %lld test users\n", (long long)r.oracle_users);

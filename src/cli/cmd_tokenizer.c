@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "text/bpe_train.h"
 #include "text/chat.h"
@@ -29,7 +30,7 @@ static int do_train(int argc, char **argv) {
     if (r) return r > 0 ? 0 : 2;
     char *text;
     size_t n;
-    if (file_read_all(input, &text, &n)) return cli_fail("tokenizer train");
+    if (outdir_prepare_file(outp) || file_read_all(input, &text, &n)) return cli_fail("tokenizer train");
     bpe_train_opts o = {vocab, minf, 1};
     char *json;
     double t0 = time_now();

@@ -5,6 +5,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "train/dist.h"
 #include "train/run.h"
@@ -51,10 +52,13 @@ int cmd_train(int argc, char **argv) {
                         NULL, 0, NULL);
     if (rc) return rc > 0 ? 0 : 2;
     if (dist_init(&argc, &argv)) return cli_fail("train");
+    outdir od = {0};   // rank 0 writes the output dir, so only it locks it
     cJSON *j = args_to_json(specs);
     cJSON_AddNumberToObject(j, "world_size", dist_size());
     int64_t last = 0;
-    rc = train_run(&a, j, &last);
+    rc = dist_rank() == 0 ? outdir_open(&od, a.output_dir, "train", 0) : 0;
+    if (!rc) rc = train_run(&a, j, &last);
+    if (dist_rank() == 0) rc = outdir_close(&od, rc, "latest");   // a failed run keeps its checkpoints
     cJSON_Delete(j);
     if (rc) {
         // any rank may be the one that failed; the others may be waiting in a collective

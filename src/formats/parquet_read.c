@@ -49,6 +49,7 @@ int parquet_reader_open(parquet_reader **out, const char *path) {
     if (fd < 0) return err_errno("file %s: cannot open", path);
     struct stat st;
     if (fstat(fd, &st)) { close(fd); return err_errno("file %s: stat", path); }
+    if (S_ISDIR(st.st_mode)) { close(fd); return err_set("file %s: a directory, not a Parquet file", path); }
     parquet_reader *r = mem_calloc(1, sizeof *r);
     if (!r) { close(fd); return ERR_FAIL; }
     r->path = mem_strdup(path);

@@ -72,6 +72,9 @@ static void penalise(float *logits, int V, const gen_params *p, const int32_t *p
 static int decode_loop(const qwen3_model *m, qwen3_kv *kv, int *seqs, float *logits, const int32_t *const *prompts,
                        const int *plen, int np, const gen_params *p, gen_output *out) {
     int V = m->cfg.vocab, rc = 0;
+    // rows stay V apart; sampling sees only the first Vs logits (padding rows past the tokenizer
+    // would be ids nothing can decode)
+    int Vs = p->vocab_limit > 0 && p->vocab_limit < V ? p->vocab_limit : V;
     float *work = mem_alloc((size_t)2 * V * sizeof(float));
     rng *rs = mem_alloc((size_t)np * sizeof(rng));
     int *live = mem_alloc((size_t)np * sizeof(int)), *lseq = mem_alloc((size_t)np * sizeof(int));
@@ -87,8 +90,8 @@ static int decode_loop(const qwen3_model *m, qwen3_kv *kv, int *seqs, float *log
         for (int k = 0; k < nlive && !rc; k++) {
             int i = live[k];
             float *row = logits + (size_t)k * V, lp;
-            penalise(row, V, p, prompts[i], plen[i], &out[i]);
-            int32_t id = (int32_t)sample_pick(row, V, &p->sample, &rs[i], work, &lp);
+            penalise(row, Vs, p, prompts[i], plen[i], &out[i]);
+            int32_t id = (int32_t)sample_pick(row, Vs, &p->sample, &rs[i], work, &lp);
             rc = out_push(&out[i], id, lp, p->max_new);
             if (rc) break;
             if (is_stop(p, id) || (p->stop_fn && p->stop_fn(p->stop_ctx, i, out[i].tokens, out[i].n))) {
@@ -152,8 +155,8 @@ typedef struct {
 
 static int kv_beam_reorder(void *ctx, const int *parents, int n) {
     kv_beam *b = ctx;
-    int fresh[256];
-    if (n > 256) return err_set("beam search: width %d is above 256", n);
+    int fresh[GEN_BEAM_MAX];
+    if (n > GEN_BEAM_MAX) return err_set("width %d is above %d", n, GEN_BEAM_MAX);
     for (int i = 0; i < n; i++) {
         fresh[i] = qwen3_kv_fork(b->kv, b->slots[parents[i]]);
         if (fresh[i] < 0) {

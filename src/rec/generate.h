@@ -19,6 +19,7 @@ typedef struct {
     // generated tokens so far are tokens [n].
     int (*stop_fn)(void *ctx, int i, const int32_t *tokens, int n);
     void *stop_ctx;
+    int vocab_limit;          // > 0: ids >= this are never sampled (embedding rows past the tokenizer)
 } gen_params;
 
 typedef struct {
@@ -40,6 +41,7 @@ int gen_sample_batch(const qwen3_model *m, qwen3_kv *kv, const int32_t *const *p
                      const gen_params *p, gen_output *out);
 
 // Beam search after a prompt (W beams x N tokens, cumulative log-prob, optional constraint).
+#define GEN_BEAM_MAX 256   // widest beam (a fork table on the stack)
 int gen_beam(const qwen3_model *m, qwen3_kv *kv, const int32_t *prompt, int plen, const beam_params *bp,
              beam_result *out);
 

@@ -6,6 +6,7 @@
 
 #include "base/err.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/mem.h"
 
 // The itemic layout from the tokenizer: layers are the letters whose <s_X_0> exists, their codes
@@ -89,8 +90,32 @@ static void cut_at_stop(char *text, const lm_gen_opts *o) {
     }
 }
 
+// New tokens that fit the model's context after a prompt of `plen` (the KV cache is sized by
+// the request, so an unbounded one would only grow memory): `want`, or fewer, said on stderr.
+static int fit_context(const lm *l, int plen, int want, const char *what, int *got) {
+    int ctx = l->model.cfg.max_pos > 0 ? l->model.cfg.max_pos : 32768;   // transformers' default
+    if (plen >= ctx)
+        return err_set("the prompt has %d tokens; the model's context (max_position_embeddings) is %d", plen, ctx);
+    *got = want;
+    if (want > ctx - plen) {
+        *got = ctx - plen;
+        log_warn("%s %d: capped to %d, what the model's context (max_position_embeddings %d) leaves after the %d-token prompt",
+                 what, want, *got, ctx, plen);
+    }
+    return 0;
+}
+
+// Beams extend only by ids the tokenizer can decode: embedding rows past it are alignment padding.
+static int allow_decodable(void *ctx, const int32_t *prefix, int depth, int32_t *out, int max) {
+    (void)prefix, (void)depth;
+    int n = *(const int *)ctx < max ? *(const int *)ctx : max;
+    for (int i = 0; i < n; i++) out[i] = i;
+    return n;
+}
+
 static int beam_text(lm *l, qwen3_kv *kv, const int32_t *prompt, int n, const lm_gen_opts *o, char **text) {
-    beam_params bp = {o->beam_width, o->beam_steps, NULL, NULL};
+    int ntok = tokenizer_vocab_size(l->tok);
+    beam_params bp = {o->beam_width, o->beam_steps, ntok < l->model.cfg.vocab ? allow_decodable : NULL, &ntok};
     beam_result r;
     if (gen_beam(&l->model, kv, prompt, n, &bp, &r)) return ERR_FAIL;
     size_t cap = 64, len = 0;
@@ -127,10 +152,13 @@ static int beam_text(lm *l, qwen3_kv *kv, const int32_t *prompt, int n, const lm
 
 int lm_generate_batch(lm *l, const int32_t *const *prompts, const int *plen, int np, const lm_gen_opts *o, char **texts) {
     int64_t total = 0;
-    for (int i = 0; i < np; i++) texts[i] = NULL, total += plen[i];
-    qwen3_kv *kv;
-    if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)total, np, o->gen.max_new))) return ERR_FAIL;
+    int longest = 0;
+    for (int i = 0; i < np; i++) texts[i] = NULL, total += plen[i], longest = plen[i] > longest ? plen[i] : longest;
     gen_params p = o->gen;
+    if (fit_context(l, longest, p.max_new, "max_new", &p.max_new)) return ERR_FAIL;
+    p.vocab_limit = tokenizer_vocab_size(l->tok);
+    qwen3_kv *kv;
+    if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)total, np, p.max_new))) return ERR_FAIL;
     int32_t stops[8];
     int ns = 0;
     for (int i = 0; i < p.n_stop && ns < 6; i++) stops[ns++] = p.stop_ids[i];
@@ -164,9 +192,11 @@ int lm_generate_batch(lm *l, const int32_t *const *prompts, const int *plen, int
 int lm_generate(lm *l, const int32_t *prompt, int n, const lm_gen_opts *o, char **text) {
     *text = NULL;
     if (o->beam_width <= 0) return lm_generate_batch(l, &prompt, &n, 1, o, text);
+    lm_gen_opts ob = *o;
+    if (fit_context(l, n, o->beam_steps, "beam_steps", &ob.beam_steps)) return ERR_FAIL;
     qwen3_kv *kv;
-    if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam(n, o->beam_width, o->beam_steps))) return ERR_FAIL;
-    int rc = beam_text(l, kv, prompt, n, o, text);
+    if (qwen3_kv_init(&kv, &l->model, gen_kv_tokens_beam(n, ob.beam_width, ob.beam_steps))) return ERR_FAIL;
+    int rc = beam_text(l, kv, prompt, n, &ob, text);
     qwen3_kv_free(kv);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/outdir.h"
 #include "base/rng.h"
 #include "formats/hfconfig.h"
 #include "formats/safetensors.h"
@@ -335,7 +336,8 @@ typedef struct {
     tokenizer *tok;
     st_archive *st;
     char **names;
-    char *tmp, *p_cfg, *p_tok, *p_tcfg, *p_added;
+    outdir out;   // the new model dir, built in a temporary sibling (out.work)
+    char *p_cfg, *p_tok, *p_tcfg, *p_added;
 } expand_state;
 
 static void state_free(expand_state *s) {
@@ -343,7 +345,7 @@ static void state_free(expand_state *s) {
     tokenizer_free(s->tok);
     st_close(s->st);
     free(s->names);
-    free(s->tmp), free(s->p_cfg), free(s->p_tok), free(s->p_tcfg), free(s->p_added);
+    free(s->p_cfg), free(s->p_tok), free(s->p_tcfg), free(s->p_added);
 }
 
 static int expand_body(expand_state *S, const char *model_dir, const char *out_dir, const vocab_expand_opts *o,
@@ -359,10 +361,10 @@ static int expand_body(expand_state *S, const char *model_dir, const char *out_d
     if (!file_exists(S->p_cfg)) return err_set("%s is missing: %s is not an HF model dir", S->p_cfg, model_dir);
     if (!file_exists(S->p_tok))
         return err_set("%s is missing: vocab expand needs the fast tokenizer file tokenizer.json", S->p_tok);
-    if (file_exists(out_dir)) {
-        if (same_dir(model_dir, out_dir)) return err_set("--out %s is the input model dir: give a new dir", out_dir);
-        if (!o->force) return err_set("--out %s already exists (use --force to replace it)", out_dir);
-    }
+    if (file_exists(out_dir) && same_dir(model_dir, out_dir))
+        return err_set("--out %s is the input model dir: give a new dir", out_dir);
+    if (outdir_open(&S->out, out_dir, "vocab expand", OUTDIR_REPLACE | (o->force ? OUTDIR_FORCE : 0)))
+        return ERR_FAIL;
     if (hf_config_load(&S->hf, model_dir)) return ERR_FAIL;
     S->have_hf = 1;
     if (hf_config_validate(&S->hf, S->p_cfg)) return ERR_FAIL;
@@ -411,25 +413,18 @@ static int expand_body(expand_state *S, const char *model_dir, const char *out_d
              (long long)old_len, (long long)new_len, (long long)old_vocab, (long long)new_vocab, C,
              head ? "untied lm_head" : "tied", vocab_init_name(o->init));
 
-    // everything goes to a sibling temporary dir that is renamed into place when complete
-    size_t ol = strlen(out_dir);
-    while (ol > 1 && out_dir[ol - 1] == '/') ol--;
-    S->tmp = mem_printf("%.*s.tmp.%d", (int)ol, out_dir, (int)getpid());
-    if (!S->tmp) return ERR_FAIL;
-    file_remove_tree(S->tmp);
-    if (file_mkdirs(S->tmp)) return ERR_FAIL;
     int shards = 0;
-    if (write_weights(model_dir, S->tmp, S->st, dtype, old_len, old_vocab, new_vocab, o, &shards)) return ERR_FAIL;
-    char *p = path_join(S->tmp, "config.json");
+    if (write_weights(model_dir, S->out.work, S->st, dtype, old_len, old_vocab, new_vocab, o, &shards)) return ERR_FAIL;
+    char *p = path_join(S->out.work, "config.json");
     int rc = p ? update_config(S->p_cfg, p, new_vocab, dtype, dtype != emb->dtype) : ERR_FAIL;
     free(p);
     if (rc) return ERR_FAIL;
-    p = path_join(S->tmp, "tokenizer.json");
+    p = path_join(S->out.work, "tokenizer.json");
     rc = p ? tokenizer_save(S->tok, p) : ERR_FAIL;
     free(p);
     if (rc) return ERR_FAIL;
     if (file_exists(S->p_tcfg)) {
-        p = path_join(S->tmp, "tokenizer_config.json");
+        p = path_join(S->out.work, "tokenizer_config.json");
         rc = p ? write_tokenizer_config(S->p_tcfg, p, S->names, n, old_len) : ERR_FAIL;
         free(p);
         if (rc) return ERR_FAIL;
@@ -437,13 +432,13 @@ static int expand_body(expand_state *S, const char *model_dir, const char *out_d
         log_warn("%s has no tokenizer_config.json: transformers will not list the new tokens as added tokens", model_dir);
     }
     if (file_exists(S->p_added)) {
-        p = path_join(S->tmp, "added_tokens.json");
+        p = path_join(S->out.work, "added_tokens.json");
         rc = p ? write_added_tokens(S->p_added, p, S->names, n, old_len) : ERR_FAIL;
         free(p);
         if (rc) return ERR_FAIL;
     }
-    if (copy_rest(model_dir, S->tmp)) return ERR_FAIL;
-    if (dir_commit(S->tmp, out_dir)) return ERR_FAIL;
+    if (copy_rest(model_dir, S->out.work)) return ERR_FAIL;
+    if (outdir_commit(&S->out)) return ERR_FAIL;
     if (res) {
         res->old_len = old_len, res->new_len = new_len;
         res->old_vocab = old_vocab, res->new_vocab = new_vocab;
@@ -458,7 +453,7 @@ int vocab_expand(const char *model_dir, const char *out_dir, const vocab_expand_
     expand_state S = {0};
     int rc = expand_body(&S, model_dir, out_dir, o, res);
     if (rc) {
-        if (S.tmp) file_remove_tree(S.tmp);
+        outdir_abort(&S.out, NULL);
         err_wrap("vocab expand %s", model_dir);
     }
     state_free(&S);
