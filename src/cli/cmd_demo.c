@@ -1,13 +1,9 @@
 // onerec demo: the whole pipeline on the built-in synthetic world. Every stage runs the same
 // `onerec` subcommand a user would type (the report lists them), with its output in DIR/logs;
 // a finished stage leaves DIR/.done/<stage> and is skipped when the demo runs again.
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "base/err.h"
 #include "base/file.h"
@@ -16,13 +12,12 @@
 #include "base/mem.h"
 #include "base/outdir.h"
 #include "cli/args.h"
+#include "cli/demo.h"
 #include "data/corpus.h"
 #include "eval/report.h"
 #include "text/tokenizer.h"
 
-extern char **environ;
-
-typedef struct {
+typedef struct demo_size {
     const char *name;
     int users, videos, ads, products, topics;
     int vocab, hidden, layers, heads, kv, head_dim, ffn, codebook, max_len, micro;
@@ -38,138 +33,26 @@ static const demo_size SIZES[] = {
     {"base", 20000, 8000, 2000, 2000, 24, 8192, 512, 8, 8, 4, 64, 1536, 128, 2048, 4, 3000, 500, 2000, 4000, 100, 100, 8, 32, 1000, 0},
 };
 
-typedef struct {
-    const char *dir;
-    const demo_size *z;
-    int64_t seed;
-    char exe[4096];
-    int nsteps, step;
-} demo;
-
-static char *P(demo *d, const char *rel) { return mem_printf("%s/%s", d->dir, rel); }
-
-// Runs `onerec argv...` with stdout+stderr into DIR/logs/<name>.log, unless already done.
-static int run_stage(demo *d, const char *name, char *const *argv) {
-    d->step++;
-    char *done = mem_printf("%s/.done/%s", d->dir, name), *logp = mem_printf("%s/logs/%s.log", d->dir, name);
-    if (!done || !logp) return ERR_FAIL;
-    if (file_exists(done)) {
-        log_info("[%2d/%d] %-18s already complete (skipped)", d->step, d->nsteps, name);
-        free(done), free(logp);
-        return 0;
-    }
-    log_info("[%2d/%d] %-18s ...", d->step, d->nsteps, name);
-    double t0 = time_now();
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    int n = 0;
-    while (argv[n]) n++;
-    char **full = mem_calloc((size_t)n + 2, sizeof(char *));
-    full[0] = d->exe;
-    for (int i = 0; i < n; i++) full[i + 1] = argv[i];
-    pid_t pid;
-    int rc = posix_spawn(&pid, d->exe, &fa, NULL, full, environ), status = 0;
-    posix_spawn_file_actions_destroy(&fa);
-    free(full);
-    if (rc == 0) waitpid(pid, &status, 0);
-    double dt = time_now() - t0;
-    if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        rc = err_set("stage %s failed (see %s; its last lines say why)", name, logp);
-    } else {
-        rc = report_mark_done(done, name, dt, argv);
-        log_info("[%2d/%d] %-18s done in %.1f s", d->step, d->nsteps, name, dt);
-    }
-    free(done), free(logp);
-    return rc;
-}
-
-#define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
-#define I(x) mem_printf("%d", (int)(x))
-
-// Dataset config JSON (reference section 5.4) for a list of file_list.json / tables.
-static int write_dataset(demo *d, const char *name, const char *const *sources, int n, int think, int itemic_lo, int itemic_hi,
-                         int assistant_only) {
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "name", "chat_completion_parquet");
-    cJSON *s = cJSON_AddArrayToObject(j, "sources");
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(s, cJSON_CreateString(sources[i]));
-    cJSON_AddNumberToObject(j, "max_length", d->z->max_len);
-    cJSON_AddNumberToObject(j, "max_sample_length", 4 * d->z->max_len);
-    cJSON_AddNumberToObject(j, "num_epochs", 100);
-    cJSON_AddNumberToObject(j, "cut_to_pad", 1);
-    cJSON_AddNumberToObject(j, "local_shuffle_buffer_size", 1000);
-    cJSON_AddBoolToObject(j, "add_think_pattern", think);
-    cJSON_AddBoolToObject(j, "only_assistant_loss", assistant_only);
-    if (itemic_hi > itemic_lo) {   // which targets count as itemic in the loss split (inclusive)
-        cJSON *r = cJSON_AddArrayToObject(j, "itemic_id_range");
-        cJSON_AddItemToArray(r, cJSON_CreateNumber(itemic_lo));
-        cJSON_AddItemToArray(r, cJSON_CreateNumber(itemic_hi));
-    }
-    char *path = mem_printf("%s/config/%s.json", d->dir, name);
-    int rc = json_save_file(path, j);
-    free(path);
-    cJSON_Delete(j);
-    return rc;
-}
-
-static int model_config(demo *d, int vocab) {
-    const demo_size *z = d->z;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "model_type", "qwen3");
-    cJSON_AddNumberToObject(j, "hidden_size", z->hidden);
-    cJSON_AddNumberToObject(j, "intermediate_size", z->ffn);
-    cJSON_AddNumberToObject(j, "num_hidden_layers", z->layers);
-    cJSON_AddNumberToObject(j, "num_attention_heads", z->heads);
-    cJSON_AddNumberToObject(j, "num_key_value_heads", z->kv);
-    cJSON_AddNumberToObject(j, "head_dim", z->head_dim);
-    cJSON_AddNumberToObject(j, "vocab_size", vocab);
-    cJSON_AddNumberToObject(j, "max_position_embeddings", 4096);
-    cJSON_AddBoolToObject(j, "tie_word_embeddings", 1);
-    cJSON_AddNumberToObject(j, "rope_theta", 1000000.0);
-    cJSON_AddNumberToObject(j, "rms_norm_eps", 1e-6);
-    char *path = P(d, "config/model.json");
-    int rc = json_save_file(path, j);
-    free(path);
-    cJSON_Delete(j);
-    return rc;
-}
-
 static const char *SFT_TASKS[] = {"video_rec", "ad_rec", "product_rec", "interactive_rec", "label_cond_rec",
                                   "label_pred", "item_understand", "rec_reason"};
 static const char *EVAL_MODELS[][2] = {{"stage2", "runs/stage2"}, {"sft", "runs/sft"}, {"distill", "runs/distill"},
                                        {"rl", "runs/rl"}};
 
-// The last step dir of a training run: DIR/runs/x/step{N}.
-static char *final_step(demo *d, const char *run, int steps) { return mem_printf("%s/%s/step%d", d->dir, run, steps); }
-
-static int tokenizer_len(demo *d, int32_t *n) {
-    char *p = P(d, "tok/tokenizer.json");
-    tokenizer *t;
-    int rc = tokenizer_load(&t, p);
-    free(p);
-    if (rc) return ERR_FAIL;
-    *n = tokenizer_vocab_size(t);
-    tokenizer_free(t);
-    return 0;
-}
-
 static int data_stages(demo *d) {
     const demo_size *z = d->z;
-    char *W = P(d, "world"), *S = P(d, "sid"), *C = P(d, "data"), *seed = mem_printf("%lld", (long long)d->seed);
-    int rc = run_stage(d, "synth", ARGV("synth", "--out", W, "--users", I(z->users), "--videos", I(z->videos), "--ads",
+    char *W = demo_path(d, "world"), *S = demo_path(d, "sid"), *C = demo_path(d, "data"), *seed = demo_seed(d);
+    int rc = demo_stage(d, "synth", ARGV("synth", "--out", W, "--users", I(z->users), "--videos", I(z->videos), "--ads",
                                         I(z->ads), "--products", I(z->products), "--topics", I(z->topics), "--seed", seed));
     const char *doms[2] = {"video_ad", "product"};
     for (int i = 0; !rc && i < 2; i++) {
         char *emb = mem_printf("%s/%s_embeddings.parquet", W, doms[i]), *cb = mem_printf("%s/%s_codebook.safetensors", S, doms[i]);
         char *p2s = mem_printf("%s/%s_pid2sid.parquet", S, doms[i]);
         char *n1 = mem_printf("sid_train_%s", doms[i]), *n2 = mem_printf("sid_encode_%s", doms[i]);
-        rc = run_stage(d, n1, ARGV("sid", "train", "--embeddings", emb, "--layers", "3", "--codebook", I(z->codebook),
+        rc = demo_stage(d, n1, ARGV("sid", "train", "--embeddings", emb, "--layers", "3", "--codebook", I(z->codebook),
                                    "--iters", "20", "--seed", seed, "--out", cb));
-        if (!rc) rc = run_stage(d, n2, ARGV("sid", "encode", "--codebook", cb, "--embeddings", emb, "--dedup", "balance", "--out", p2s));
+        if (!rc) rc = demo_stage(d, n2, ARGV("sid", "encode", "--codebook", cb, "--embeddings", emb, "--dedup", "balance", "--out", p2s));
     }
-    if (!rc) rc = run_stage(d, "data_convert", ARGV("data", "convert", "--raw", W, "--sid-dir", S, "--out", C, "--seed", seed));
+    if (!rc) rc = demo_stage(d, "data_convert", ARGV("data", "convert", "--raw", W, "--sid-dir", S, "--out", C, "--seed", seed));
     char *pre[4], *sft[9];
     const char *pre_names[3] = {"video_rec", "user_profile", "item_understand"};
     for (int i = 0; i < 3; i++) pre[i] = mem_printf("%s/pretrain/%s.parquet", C, pre_names[i]);
@@ -180,125 +63,108 @@ static int data_stages(demo *d) {
     // times: co-pretraining is where the reference keeps general ability; at 3% stage 2 erased the
     // base's general skill (0.74 -> 0.004), and with the raw text alone it kept the skill only in
     // the raw "问：… 答：" form, not in the chat form the test (and SFT, distillation) use
-    if (!rc) rc = run_stage(d, "shard_pretrain", ARGV("data", "shard", "--out", P(d, "shards/pretrain"), "--shuffle", "--seed", seed,
+    if (!rc) rc = demo_stage(d, "shard_pretrain", ARGV("data", "shard", "--out", demo_path(d, "shards/pretrain"), "--shuffle", "--seed", seed,
                                                       pre[0], pre[1], pre[2], pre[3], pre[3], pre[3], pre[3], pre[3], pre[3],
                                                       sft[8], sft[8], sft[8]));
     // label_pred has one row per target candidate (10 per user, 56% of all SFT rows): a sample of
     // one row per user keeps the yes/no task from crowding out the next-item tasks (with all rows,
     // ad and product Recall@32 stayed under popularity's)
-    char *lp = P(d, "data/sft_mix/label_pred.parquet");
-    if (!rc) rc = run_stage(d, "sample_label_pred", ARGV("data", "prepare", "distill", "--out", lp, "--rows", I(z->users),
+    char *lp = demo_path(d, "data/sft_mix/label_pred.parquet");
+    if (!rc) rc = demo_stage(d, "sample_label_pred", ARGV("data", "prepare", "distill", "--out", lp, "--rows", I(z->users),
                                                          "--seed", seed, sft[5]));
     // ad and product rows twice: they appear only in SFT (stage 2's item sequences are videos), so
     // they get two passes where videos had stage 2 (ad Recall@32 0.31 -> 0.37, product 0.27 -> 0.35)
-    if (!rc) rc = run_stage(d, "shard_sft", ARGV("data", "shard", "--out", P(d, "shards/sft"), "--shuffle", "--seed", seed, sft[0],
+    if (!rc) rc = demo_stage(d, "shard_sft", ARGV("data", "shard", "--out", demo_path(d, "shards/sft"), "--shuffle", "--seed", seed, sft[0],
                                                  sft[1], sft[1], sft[2], sft[2], sft[3], sft[4], lp, sft[6], sft[7], sft[8]));
-    if (!rc) rc = run_stage(d, "prepare_rl", ARGV("data", "prepare", "rl", "--in", C, "--out", P(d, "rl"), "--test-size", "200", "--seed", seed));
-    if (!rc) rc = run_stage(d, "prepare_distill", ARGV("data", "prepare", "distill", "--out", P(d, "distill/train.parquet"),
+    if (!rc) rc = demo_stage(d, "prepare_rl", ARGV("data", "prepare", "rl", "--in", C, "--out", demo_path(d, "rl"), "--test-size", "200", "--seed", seed));
+    if (!rc) rc = demo_stage(d, "prepare_distill", ARGV("data", "prepare", "distill", "--out", demo_path(d, "distill/train.parquet"),
                                                        "--rows", "2000", "--seed", seed, sft[8]));
-    if (!rc) rc = run_stage(d, "tokenizer_corpus", ARGV("data", "text", "--out", P(d, "tok/corpus.txt"), pre[3], sft[8], sft[0],
+    if (!rc) rc = demo_stage(d, "tokenizer_corpus", ARGV("data", "text", "--out", demo_path(d, "tok/corpus.txt"), pre[3], sft[8], sft[0],
                                                         sft[3], sft[4], sft[5], sft[6], sft[7]));
-    if (!rc) rc = run_stage(d, "tokenizer_train", ARGV("tokenizer", "train", "--input", P(d, "tok/corpus.txt"), "--vocab-size",
-                                                       I(z->vocab), "--out", P(d, "tok/tokenizer.json")));
+    if (!rc) rc = demo_stage(d, "tokenizer_train", ARGV("tokenizer", "train", "--input", demo_path(d, "tok/corpus.txt"), "--vocab-size",
+                                                       I(z->vocab), "--out", demo_path(d, "tok/tokenizer.json")));
     return rc;
-}
-
-static int train_stage(demo *d, const char *name, const char *model, const char *run, const char *dataset, int steps,
-                       const char *lr, const char *min_lr, const char *extra1, const char *extra2) {
-    char *ckpt = I(steps > 4 ? steps / 2 : steps);
-    return run_stage(d, name, ARGV("train", "--model_dir", (char *)model, "--output_dir", P(d, run), "--dataset_config",
-                                   mem_printf("%s/config/%s.json", d->dir, dataset), "--learning_rate", (char *)lr, "--min_lr",
-                                   (char *)min_lr, "--num_warmup_steps", I(steps / 10), "--num_training_steps", I(steps),
-                                   "--save_checkpoint_per_step", ckpt, "--micro_batch_size", I(d->z->micro), "--seed",
-                                   mem_printf("%lld", (long long)d->seed), "--weight_decay", "0.0", "--plot",
-                                   (char *)(extra1 ? extra1 : "--logging_per_step=1"), (char *)(extra2 ? extra2 : "--logging_per_step=1")));
 }
 
 static int model_stages(demo *d) {
     const demo_size *z = d->z;
     int32_t base_len = 0;
-    if (tokenizer_len(d, &base_len)) return ERR_FAIL;
-    int rc = model_config(d, (base_len + 63) / 64 * 64);
-    char *W = P(d, "world");
+    if (demo_tokenizer_len(d, &base_len)) return ERR_FAIL;
+    demo_model m = {z->hidden, z->layers, z->heads, z->kv, z->head_dim, z->ffn};
+    int rc = demo_model_config(d, &m, (base_len + 63) / 64 * 64);
+    char *W = demo_path(d, "world");
     const char *gen[2] = {mem_printf("%s/general/general_pretrain.parquet", W), mem_printf("%s/general/general_sft.parquet", W)};
-    const char *pre[1] = {P(d, "shards/pretrain/file_list.json")}, *sft[1] = {P(d, "shards/sft/file_list.json")};
+    const char *pre[1] = {demo_path(d, "shards/pretrain/file_list.json")}, *sft[1] = {demo_path(d, "shards/sft/file_list.json")};
     // the report's stage-1 check: the benchmark prompts of the test users (history SIDs, profiles,
     // captions' questions), every token a target; none of these rows is trained on
-    const char *held[3] = {P(d, "data/benchmark/video/video_test.parquet"), P(d, "data/benchmark/interactive/interactive_test.parquet"),
-                           P(d, "data/benchmark/item_understand/item_understand_test.parquet")};
+    const char *held[3] = {demo_path(d, "data/benchmark/video/video_test.parquet"), demo_path(d, "data/benchmark/interactive/interactive_test.parquet"),
+                           demo_path(d, "data/benchmark/item_understand/item_understand_test.parquet")};
     int ilo = base_len, ihi = base_len + 3 * z->codebook + 1;
-    if (!rc) rc = file_mkdirs(P(d, "config")) || write_dataset(d, "base", gen, 2, 1, 0, 0, 1) ||
-                  write_dataset(d, "pretrain", pre, 1, 1, ilo, ihi, 1) || write_dataset(d, "sft", sft, 1, 1, ilo, ihi, 1) ||
-                  write_dataset(d, "heldout", held, 3, 0, ilo, ihi, 0);
-    if (!rc) rc = run_stage(d, "base_init", ARGV("init", "--config", P(d, "config/model.json"), "--out", P(d, "models/base_init"),
-                                                 "--seed", mem_printf("%lld", (long long)d->seed), "--tokenizer", P(d, "tok"), "--force"));
-    if (!rc) rc = train_stage(d, "base_pretrain", P(d, "models/base_init"), "runs/base", "base", z->base_steps, "2e-3", "2e-4", NULL, NULL);
-    char *base = final_step(d, "runs/base", z->base_steps);
-    if (!rc) rc = run_stage(d, "vocab_expand", ARGV("vocab", "expand", "--model", base, "--out", P(d, "models/base_itemic"),
+    if (!rc) rc = file_mkdirs(demo_path(d, "config")) || demo_dataset(d, "base", gen, 2, 1, 0, 0, 1) ||
+                  demo_dataset(d, "pretrain", pre, 1, 1, ilo, ihi, 1) || demo_dataset(d, "sft", sft, 1, 1, ilo, ihi, 1) ||
+                  demo_dataset(d, "heldout", held, 3, 0, ilo, ihi, 0);
+    if (!rc) rc = demo_stage(d, "base_init", ARGV("init", "--config", demo_path(d, "config/model.json"), "--out", demo_path(d, "models/base_init"),
+                                                 "--seed", demo_seed(d), "--tokenizer", demo_path(d, "tok"), "--force"));
+    if (!rc) rc = demo_train(d, "base_pretrain", demo_path(d, "models/base_init"), "runs/base", "base", z->base_steps, "2e-3", "2e-4", NULL, NULL);
+    char *base = demo_final_step(d, "runs/base", z->base_steps);
+    if (!rc) rc = demo_stage(d, "vocab_expand", ARGV("vocab", "expand", "--model", base, "--out", demo_path(d, "models/base_itemic"),
                                                     "--layers", "3", "--codebook", I(z->codebook), "--force"));
     char *s1 = mem_printf("--start_optimize_embedding_index=%d", base_len);
-    if (!rc) rc = train_stage(d, "stage1", P(d, "models/base_itemic"), "runs/stage1", "pretrain", z->s1_steps, "1e-2", "1e-3", "--freeze_llm", s1);
-    if (!rc) rc = train_stage(d, "stage2", final_step(d, "runs/stage1", z->s1_steps), "runs/stage2", "pretrain", z->s2_steps, "1e-3", "1e-4", NULL, NULL);
-    if (!rc) rc = train_stage(d, "sft", final_step(d, "runs/stage2", z->s2_steps), "runs/sft", "sft", z->sft_steps, "1e-3", "1e-4", NULL, NULL);
-    char *sftm = final_step(d, "runs/sft", z->sft_steps);
+    if (!rc) rc = demo_train(d, "stage1", demo_path(d, "models/base_itemic"), "runs/stage1", "pretrain", z->s1_steps, "1e-2", "1e-3", "--freeze_llm", s1);
+    if (!rc) rc = demo_train(d, "stage2", demo_final_step(d, "runs/stage1", z->s1_steps), "runs/stage2", "pretrain", z->s2_steps, "1e-3", "1e-4", NULL, NULL);
+    if (!rc) rc = demo_train(d, "sft", demo_final_step(d, "runs/stage2", z->s2_steps), "runs/sft", "sft", z->sft_steps, "1e-3", "1e-4", NULL, NULL);
+    char *sftm = demo_final_step(d, "runs/sft", z->sft_steps);
     // the reference's algorithm and sampling (temperature 1.1, top-p 0.95); 32 prompts a step and a
     // higher lr (2e-4 -> 1e-4 cosine): from the tiny demo's SFT model (general accuracy 0.10, base
     // 0.74) 300 steps of 16 prompts at 1e-4 restored 0.30, 600 steps 0.38, 300 x 32 prompts 0.44,
     // 400 x 32 0.49; lr 3e-4 flat or temperature 1.5 were worse (0.15, 0.22). Answers are a few
     // tokens: 16 new tokens suffice.
-    if (!rc) rc = run_stage(d, "distill", ARGV("distill", "--student", sftm, "--teacher", base, "--data", P(d, "distill/train.parquet"),
-                                               "--out", P(d, "runs/distill"), "--steps", I(z->distill_steps), "--prompts", "32",
+    if (!rc) rc = demo_stage(d, "distill", ARGV("distill", "--student", sftm, "--teacher", base, "--data", demo_path(d, "distill/train.parquet"),
+                                               "--out", demo_path(d, "runs/distill"), "--steps", I(z->distill_steps), "--prompts", "32",
                                                "--max-new", "16", "--lr", "2e-4", "--min-lr", "1e-4", "--save-every", I(z->distill_steps),
-                                               "--seed", mem_printf("%lld", (long long)d->seed)));
-    char *dist = final_step(d, "runs/distill", z->distill_steps);
+                                               "--seed", demo_seed(d)));
+    char *dist = demo_final_step(d, "runs/distill", z->distill_steps);
     // GRPO with the hit reward as the reference; no KL term: over 20 steps it stays ~1e-3 and moves
     // nothing, while its old-logp and reference forwards cost ~45% of the update. A higher lr
     // (>= 1e-4) lowers held-out pass@1 and recall (docs/post.md); 2e-5 leaves them within noise.
-    if (!rc) rc = run_stage(d, "rl", ARGV("rl", "--algo", "grpo", "--reward", "hit", "--model", dist, "--data", P(d, "rl/train.parquet"),
-                                          "--out", P(d, "runs/rl"), "--steps", I(z->rl_steps), "--prompts", I(z->rl_prompts), "--width",
+    if (!rc) rc = demo_stage(d, "rl", ARGV("rl", "--algo", "grpo", "--reward", "hit", "--model", dist, "--data", demo_path(d, "rl/train.parquet"),
+                                          "--out", demo_path(d, "runs/rl"), "--steps", I(z->rl_steps), "--prompts", I(z->rl_prompts), "--width",
                                           I(z->rl_width), "--lr", "2e-5", "--min-lr", "2e-5", "--kl-coef", "0",
-                                          "--save-every", I(z->rl_steps), "--seed", mem_printf("%lld", (long long)d->seed)));
+                                          "--save-every", I(z->rl_steps), "--seed", demo_seed(d)));
     return rc;
 }
 
 static int eval_stages(demo *d) {
     const demo_size *z = d->z;
-    char *W = P(d, "world"), *results = P(d, "results.json");
-    int rc = run_stage(d, "baselines", ARGV("baseline", "recif", "--raw", mem_printf("%s/onerec_bench_release.parquet", W),
-                                            "--world", W, "--results", P(d, "baselines.json")));
-    if (!rc) rc = run_stage(d, "eval_base", ARGV("eval", "--model", final_step(d, "runs/base", z->base_steps), "--data",
-                                                 P(d, "data/benchmark"), "--tasks", "none", "--general",
+    char *W = demo_path(d, "world");
+    int rc = demo_stage(d, "baselines", ARGV("baseline", "recif", "--raw", mem_printf("%s/onerec_bench_release.parquet", W),
+                                            "--world", W, "--results", demo_path(d, "baselines.json")));
+    if (!rc) rc = demo_stage(d, "eval_base", ARGV("eval", "--model", demo_final_step(d, "runs/base", z->base_steps), "--data",
+                                                 demo_path(d, "data/benchmark"), "--tasks", "none", "--general",
                                                  mem_printf("%s/general/general_test.parquet", W), "--name", "base", "--out",
-                                                 P(d, "eval/base")));
+                                                 demo_path(d, "eval/base")));
     int steps[4] = {z->s2_steps, z->sft_steps, z->distill_steps, z->rl_steps};
     for (int i = 0; !rc && i < 4; i++) {
         char *name = mem_printf("eval_%s", EVAL_MODELS[i][0]);
-        rc = run_stage(d, name, ARGV("eval", "--model", final_step(d, EVAL_MODELS[i][1], steps[i]), "--data", P(d, "data/benchmark"),
+        rc = demo_stage(d, name, ARGV("eval", "--model", demo_final_step(d, EVAL_MODELS[i][1], steps[i]), "--data", demo_path(d, "data/benchmark"),
                                      "--general", mem_printf("%s/general/general_test.parquet", W), "--max-samples",
                                      I(z->eval_samples), "--general-samples", I(z->general_samples), "--name",
                                      (char *)EVAL_MODELS[i][0], "--out", mem_printf("%s/eval/%s", d->dir, EVAL_MODELS[i][0])));
     }
     // the reference has no constrained decoding; the same RL model with beams restricted to real items
-    if (!rc) rc = run_stage(d, "eval_rl_constrained",
-                            ARGV("eval", "--model", final_step(d, "runs/rl", z->rl_steps), "--data", P(d, "data/benchmark"),
+    if (!rc) rc = demo_stage(d, "eval_rl_constrained",
+                            ARGV("eval", "--model", demo_final_step(d, "runs/rl", z->rl_steps), "--data", demo_path(d, "data/benchmark"),
                                  "--tasks", "video,ad,product,interactive,label_cond", "--constrain", "--exclude-history", "--max-samples",
-                                 I(z->eval_samples), "--name", "rl_constrained", "--baselines", P(d, "baselines.json"),
-                                 "--out", P(d, "eval/rl_constrained")));
-    (void)results;
+                                 I(z->eval_samples), "--name", "rl_constrained", "--baselines", demo_path(d, "baselines.json"),
+                                 "--out", demo_path(d, "eval/rl_constrained")));
     return rc;
 }
 
 static int demo_run(demo *d, int only_report) {
     d->nsteps = 29;
-    int rc = file_mkdirs(d->dir);
-    char *dd = P(d, ".done"), *ld = P(d, "logs");
-    if (!rc) rc = file_mkdirs(dd) || file_mkdirs(ld);
+    d->max_len = d->z->max_len, d->micro = d->z->micro;
     static const char *sub[] = {"sid", "tok", "distill", "config", "models", "runs", "eval", "data/sft_mix"};
-    for (int i = 0; !rc && i < 8; i++) {
-        char *p = P(d, sub[i]);
-        rc = file_mkdirs(p);
-        free(p);
-    }
+    int rc = demo_dirs(d, sub, 8);
     double t0 = time_now();
     if (!rc && !only_report) rc = data_stages(d);
     if (!rc && !only_report) rc = model_stages(d);
@@ -308,35 +174,41 @@ static int demo_run(demo *d, int only_report) {
 }
 
 int cmd_demo(int argc, char **argv) {
-    char *out = "demo-out", *size = "tiny";
+    char *out = "demo-out", *size = "tiny", *dataset = "synthetic";
     int64_t seed = 42;
     int only_report = 0;
     arg_spec specs[] = {{"out", ARG_STR, &out, "output dir (re-running resumes: finished stages are skipped)", 0},
+                        {"dataset", ARG_STR, &dataset, "synthetic (the built-in world) or movielens (ml-latest-small, real)", 0},
                         {"size", ARG_STR, &size, "tiny (about 15 min on 2 cores), small or base; smoke = a few steps per stage (tests)", 0},
                         {"seed", ARG_I64, &seed, "seed of the world and every stage", 0},
                         {"report-only", ARG_BOOL, &only_report, "only rebuild report.md from finished stages", 0},
                         {0}};
-    int r = args_parse(argc, argv, specs, "onerec demo [--out DIR] [--size tiny|small|base] [--seed S]",
-                       "The whole OpenOneRec pipeline on the built-in synthetic world, with a report.", NULL, 0, NULL);
+    int r = args_parse(argc, argv, specs, "onerec demo [--dataset synthetic|movielens] [--out DIR] [--size tiny|small|base] [--seed S]",
+                       "The whole OpenOneRec pipeline on the built-in synthetic world or on MovieLens, with a report.", NULL, 0, NULL);
     if (r) return r > 0 ? 0 : 2;
-    demo d = {.dir = out, .seed = seed};
-    for (size_t i = 0; i < sizeof SIZES / sizeof SIZES[0]; i++)
+    int ml = !strcmp(dataset, "movielens");
+    if (!ml && strcmp(dataset, "synthetic")) {
+        fprintf(stderr, "onerec demo: --dataset must be synthetic or movielens (got \"%s\")\n", dataset);
+        return 2;
+    }
+    demo d;
+    if (demo_init(&d, out, seed)) return cli_fail("demo");
+    for (size_t i = 0; !ml && i < sizeof SIZES / sizeof SIZES[0]; i++)
         if (!strcmp(SIZES[i].name, size)) d.z = &SIZES[i];
-    if (!d.z) {
-        err_set("--size must be tiny, small or base (got \"%s\")", size);
-        return cli_fail("demo");
+    if (!ml && !d.z) {
+        fprintf(stderr, "onerec demo: --size must be tiny, small or base (got \"%s\")\n", size);
+        return 2;
     }
-    ssize_t n = readlink("/proc/self/exe", d.exe, sizeof d.exe - 1);
-    if (n <= 0) {
-        err_errno("cannot find the onerec executable");
-        return cli_fail("demo");
+    if (ml && !demo_movielens_size(size)) {
+        fprintf(stderr, "onerec demo: --size of the MovieLens demo must be tiny or smoke (got \"%s\")\n", size);
+        return 2;
     }
-    d.exe[n] = 0;
     // OpenMP threads that spin while waiting collapse when the machine is shared (measured 5x
     // slower training on 2 busy cores); passive waiting costs little on an idle machine
     setenv("OMP_WAIT_POLICY", "passive", 0);
     outdir od;   // one demo per dir; a failed demo keeps its logs
-    int rc = outdir_open(&od, out, "demo", 0) || outdir_close(&od, demo_run(&d, only_report), "logs");
+    int rc = outdir_open(&od, out, "demo", 0) ||
+             outdir_close(&od, ml ? demo_movielens_run(&d, size, only_report) : demo_run(&d, only_report), "logs");
     if (rc) return cli_fail("demo");
     printf("demo complete: %s/report.md\n", out);
     return 0;
