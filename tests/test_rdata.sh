@@ -80,7 +80,8 @@ for kind in zlib-truncated:"zlib stream truncated (expected" zlib-corrupt:"corru
 done
 expect_has "the record is named" "$($ONEREC data rtext --db "$tmp/wrong-magic" --object df --column name --out "$tmp/o.txt" 2>&1)" \
     "wrong-magic.rdb: record \"df\" at offset 0, inflated: byte 0"
-$PY tests/ref/rdata_fixture.py "$tmp/good"
+# the fixture itself, read by python3-rdata, holds what tests/test_rdata.c expects of it
+$PY tests/ref/rdata_fixture.py "$tmp/good" --check >/dev/null 2>"$tmp/check.err" && ok || bad "fixture check: $(tail -3 "$tmp/check.err")"
 expect_exit1 "an absent object" "no object \"movielens\" (it has: df, words, seq, nested)" \
     $ONEREC data movielens --db "$tmp/good" --out "$tmp/mlx"
 expect_exit1 "a frame that is not MovieLens" "no column \"movieId\"" \

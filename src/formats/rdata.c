@@ -179,7 +179,7 @@ static int rd_chars(rparse *P, int32_t flags, const char **out) {
     if (!s) return ERR_FAIL;
     if (!high) memcpy(s, b, (size_t)len);
     else
-        for (int32_t k = 0, j = 0; k < len; k++) {
+        for (size_t k = 0, j = 0; k < (size_t)len; k++) {
             if (b[k] < 0x80) s[j++] = (char)b[k];
             else {
                 s[j++] = (char)(0xc0 | b[k] >> 6);
