@@ -205,8 +205,11 @@ static int data_segments(int argc, char **argv) {
     return 0;
 }
 
+int cmd_data_movielens(int argc, char **argv);   // cmd_data_r.c
+int cmd_data_rtext(int argc, char **argv);
+
 int cmd_data(int argc, char **argv) {
-    const char *usage = "usage: onerec data convert|shard|prepare|text|segments ... (onerec data SUB --help)\n";
+    const char *usage = "usage: onerec data convert|shard|prepare|text|segments|movielens|rtext ... (onerec data SUB --help)\n";
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -216,6 +219,8 @@ int cmd_data(int argc, char **argv) {
     if (!strcmp(argv[1], "segments")) return data_segments(argc - 1, argv + 1);
     if (!strcmp(argv[1], "shard")) return data_shard(argc - 1, argv + 1);
     if (!strcmp(argv[1], "prepare")) return data_prepare(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "movielens")) return cmd_data_movielens(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "rtext")) return cmd_data_rtext(argc - 1, argv + 1);
     fprintf(stderr, "onerec data: unknown subcommand \"%s\"\n%s", argv[1], usage);
     return 2;
 }
