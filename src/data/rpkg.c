@@ -17,9 +17,24 @@
 
 // ---------------------------------------------------------------------------------- the cache
 
+// $ONEREC_DATA_CACHE, else data-cache/ in the working directory, else the repository's data-cache/
+// beside build/ (the binary is build/onerec), so commands run from anywhere find setup.sh's cache.
 const char *rpkg_cache_dir(void) {
+    static char found[4096];
     const char *env = getenv("ONEREC_DATA_CACHE");
-    return env && env[0] ? env : "data-cache";
+    if (env && env[0]) return env;
+    if (file_exists("data-cache") || found[0]) return found[0] ? found : "data-cache";
+    char exe[4000];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        snprintf(found, sizeof found, "%s/../data-cache", exe);
+        if (file_exists(found)) return found;
+        found[0] = 0;
+    }
+    return "data-cache";
 }
 
 // Where scripts/setup.sh's `dpkg -x` puts an R package's data: CACHE/r-cran-<lower>/usr/lib/R/...

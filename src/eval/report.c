@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "eval/heldout.h"
+#include "eval/report_parts.h"
 #include "eval/results.h"
 #include "formats/tfevents.h"
 
@@ -42,7 +43,7 @@ static int by_finished(const void *a, const void *b) {
 }
 
 // Stage markers, oldest first. Returns how many (<= max).
-static int load_stages(const char *dir, cJSON **out, int max) {
+int report_load_stages(const char *dir, cJSON **out, int max) {
     char *dd = path_join(dir, ".done");
     DIR *d = dd ? opendir(dd) : NULL;
     int n = 0;
@@ -94,7 +95,7 @@ static void ends(const double *y, int n, int w, double *first, double *last) {
 }
 
 // One PNG per run with the series given, through gnuplot (skipped with a note when absent).
-static int plot(const char *dir, const char *name, const char *run, const char *const *tags, int ntags, FILE *md) {
+int report_plot(const char *dir, const char *name, const char *run, const char *const *tags, int ntags, FILE *md) {
     static double x[8][20000], y[8][20000];
     int n[8], any = 0;
     for (int t = 0; t < ntags; t++) any |= (n[t] = run_series(run, tags[t], x[t], y[t], 20000)) > 0;
@@ -123,12 +124,12 @@ static int plot(const char *dir, const char *name, const char *run, const char *
     return 0;
 }
 
-static double get(const results_table *r, const char *sys, const char *task, const char *metric) {
+double report_get(const results_table *r, const char *sys, const char *task, const char *metric) {
     double v;
     return results_get(r, sys, task, metric, &v) ? NAN : v;
 }
 
-static void finding(FILE *md, int holds, const char *text, const char *detail) {
+void report_finding(FILE *md, int holds, const char *text, const char *detail) {
     fprintf(md, "- **%s** %s: %s\n", holds ? "holds" : "does not hold", text, detail);
 }
 
@@ -141,8 +142,8 @@ static void beats_baseline(FILE *md, const results_table *r, const char *baselin
     int beats = 1, have = 0;
     char det[1024] = "", text[200];
     for (int k = 0; k < 3; k++) {
-        double m = get(r, "rl_constrained", tasks[k], "pid_recall@32"), b = get(r, baseline, tasks[k], "recall@32");
-        double f = get(r, "rl", tasks[k], "pid_recall@32");
+        double m = report_get(r, "rl_constrained", tasks[k], "pid_recall@32"), b = report_get(r, baseline, tasks[k], "recall@32");
+        double f = report_get(r, "rl", tasks[k], "pid_recall@32");
         if (isnan(m) || isnan(b)) continue;
         have = 1;
         beats &= m > b;
@@ -152,7 +153,7 @@ static void beats_baseline(FILE *md, const results_table *r, const char *baselin
     snprintf(text, sizeof text,
              "the final model beats %s on Recall@32 of video, ad and product (PID mode; real items, history "
              "excluded, as the baselines)", strcmp(baseline, "sasrec") ? baseline : "SASRec");
-    finding(md, have && beats, text, have ? det : "no results");
+    report_finding(md, have && beats, text, have ? det : "no results");
 }
 
 // Stage 1 on a fixed held-out set (DIR/config/heldout.json: benchmark prompts of the test users,
@@ -172,14 +173,14 @@ static int stage1_heldout(const char *dir, heldout_result *h0, heldout_result *h
     return rc;
 }
 
-static void stage1_finding(FILE *md, const char *dir) {
+void report_stage1_finding(FILE *md, const char *dir) {
     char buf[512];
     heldout_result h0, h1;
     if (!stage1_heldout(dir, &h0, &h1)) {
         snprintf(buf, sizeof buf, "held-out itemic-token loss %.3f -> %.3f, text-token loss %.3f -> %.3f (%lld itemic and %lld text "
                  "targets of the test users' benchmark prompts, the same tokens before and after)", h0.itemic, h1.itemic, h0.text,
                  h1.text, (long long)h1.n_itemic, (long long)h1.n_text);
-        finding(md, h1.itemic < h0.itemic && h1.text <= 1.05 * h0.text, "stage 1 lowers the itemic loss while the text loss does not rise", buf);
+        report_finding(md, h1.itemic < h0.itemic && h1.text <= 1.05 * h0.text, "stage 1 lowers the itemic loss while the text loss does not rise", buf);
         return;
     }
     static double x[20000], yi[20000], yt[20000];
@@ -192,28 +193,56 @@ static void stage1_finding(FILE *md, const char *dir) {
     snprintf(buf, sizeof buf, "itemic-token loss %.3f -> %.3f, text-token loss %.3f -> %.3f (means of the first and last 10 steps)", i0, i1, t0, t1);
     // "stays": stage 1 must not hurt text; the text loss may fall (the new rows' initial share of the
     // softmax is trained away), it must not rise by more than 5%
-    finding(md, ni > 0 && i1 < i0 && (nt == 0 || t1 <= 1.05 * t0), "stage 1 lowers the itemic loss while the text loss does not rise", buf);
+    report_finding(md, ni > 0 && i1 < i0 && (nt == 0 || t1 <= 1.05 * t0), "stage 1 lowers the itemic loss while the text loss does not rise", buf);
 }
 
 static void findings(FILE *md, const char *dir, const results_table *r) {
     fprintf(md, "## The reference's findings at small scale\n\n");
-    stage1_finding(md, dir);
+    report_stage1_finding(md, dir);
     char buf[512];
     beats_baseline(md, r, "popularity");
     beats_baseline(md, r, "sasrec");
-    double g2 = get(r, "base", "general", "accuracy"), gs = get(r, "sft", "general", "accuracy"), gd = get(r, "distill", "general", "accuracy");
+    double g2 = report_get(r, "base", "general", "accuracy"), gs = report_get(r, "sft", "general", "accuracy"), gd = report_get(r, "distill", "general", "accuracy");
     snprintf(buf, sizeof buf, "general accuracy: base %.3f, after SFT %.3f, after distillation %.3f (stage 2 %.3f)", g2, gs, gd,
-             get(r, "stage2", "general", "accuracy"));
-    finding(md, gs < g2 && gd - gs >= 0.5 * (g2 - gs), "SFT lowers general skill and distillation restores most of it", buf);
+             report_get(r, "stage2", "general", "accuracy"));
+    report_finding(md, gs < g2 && gd - gs >= 0.5 * (g2 - gs), "SFT lowers general skill and distillation restores most of it", buf);
     // a rise counts when it exceeds two standard errors of the difference of two proportions over
     // the task's samples (at ~200 samples and pass@1 ~0.1 that is ~0.06): one run's noise is not a rise
-    double pd = get(r, "distill", "video", "pass@1"), pr = get(r, "rl", "video", "pass@1");
-    double n = get(r, "rl", "video", "samples");
+    double pd = report_get(r, "distill", "video", "pass@1"), pr = report_get(r, "rl", "video", "pass@1");
+    double n = report_get(r, "rl", "video", "samples");
     double se = n > 0 ? sqrt(pd * (1 - pd) / n + pr * (1 - pr) / n) : NAN;
     snprintf(buf, sizeof buf, "video pass@1 before RL %.4f, after %.4f (%.0f samples; a rise must exceed 2 standard errors, %.4f)",
              pd, pr, n, 2 * se);
-    finding(md, !isnan(se) && pr - pd > 2 * se, "RL raises pass@1", buf);
+    report_finding(md, !isnan(se) && pr - pd > 2 * se, "RL raises pass@1", buf);
     fprintf(md, "\nWhere a finding does not hold, the README's notes on the demo say why.\n\n");
+}
+
+void report_curves(FILE *md, const char *dir) {
+    fprintf(md, "## Curves\n\n");
+    static const char *loss[] = {"training/loss", "training/itemic_token_loss", "training/text_token_loss"};
+    static const char *rl[] = {"rl/reward", "rl/pass_rate"};
+    static const char *dist[] = {"distill/reverse_kl"};
+    const char *runs[] = {"base", "stage1", "stage2", "sft"};
+    for (int i = 0; i < 4; i++) {
+        char *run = mem_printf("%s/runs/%s", dir, runs[i]), *name = mem_printf("loss_%s", runs[i]);
+        report_plot(dir, name, run, loss, 3, md);
+        free(run), free(name);
+    }
+    char *p = mem_printf("%s/runs/distill", dir);
+    report_plot(dir, "distill", p, dist, 1, md);
+    free(p);
+    p = mem_printf("%s/runs/rl", dir);
+    report_plot(dir, "rl_reward", p, rl, 2, md);
+    free(p);
+}
+
+void report_stage_table(FILE *md, cJSON **st, int ns) {
+    fprintf(md, "## Stages, times and the commands to reproduce them\n\n| stage | seconds | command |\n|---|---:|---|\n");
+    for (int i = 0; i < ns; i++) {
+        fprintf(md, "| %s | %.1f | `%s` |\n", cJSON_GetObjectItem(st[i], "name")->valuestring,
+                cJSON_GetObjectItem(st[i], "seconds")->valuedouble, cJSON_GetObjectItem(st[i], "command")->valuestring);
+        cJSON_Delete(st[i]);
+    }
 }
 
 int report_write(const char *dir, const char *size, double seconds) {
@@ -244,7 +273,7 @@ int report_write(const char *dir, const char *size, double seconds) {
     FILE *md = af.fp;
     fprintf(md, "# onerec demo report (size %s)\n\n", size);
     cJSON *st[64];
-    int ns = load_stages(dir, st, 64);
+    int ns = report_load_stages(dir, st, 64);
     double total = 0;
     for (int i = 0; i < ns; i++) total += cJSON_GetObjectItem(st[i], "seconds")->valuedouble;
     fprintf(md, "Stages: %d, their time in all %.1f s (this invocation %.1f s). Re-running `onerec demo` skips finished stages.\n\n", ns, total, seconds);
@@ -267,28 +296,8 @@ int report_write(const char *dir, const char *size, double seconds) {
     }
     fprintf(md, "%s\n(all metrics: results.json)\n\n", tab ? tab : "");
     free(tab);
-    fprintf(md, "## Curves\n\n");
-    static const char *loss[] = {"training/loss", "training/itemic_token_loss", "training/text_token_loss"};
-    static const char *rl[] = {"rl/reward", "rl/pass_rate"};
-    static const char *dist[] = {"distill/reverse_kl"};
-    const char *runs[] = {"base", "stage1", "stage2", "sft"};
-    for (int i = 0; i < 4; i++) {
-        char *run = mem_printf("%s/runs/%s", dir, runs[i]), *name = mem_printf("loss_%s", runs[i]);
-        plot(dir, name, run, loss, 3, md);
-        free(run), free(name);
-    }
-    p = mem_printf("%s/runs/distill", dir);
-    plot(dir, "distill", p, dist, 1, md);
-    free(p);
-    p = mem_printf("%s/runs/rl", dir);
-    plot(dir, "rl_reward", p, rl, 2, md);
-    free(p);
-    fprintf(md, "## Stages, times and the commands to reproduce them\n\n| stage | seconds | command |\n|---|---:|---|\n");
-    for (int i = 0; i < ns; i++) {
-        fprintf(md, "| %s | %.1f | `%s` |\n", cJSON_GetObjectItem(st[i], "name")->valuestring,
-                cJSON_GetObjectItem(st[i], "seconds")->valuedouble, cJSON_GetObjectItem(st[i], "command")->valuestring);
-        cJSON_Delete(st[i]);
-    }
+    report_curves(md, dir);
+    report_stage_table(md, st, ns);
     results_free(&r);
     return afile_commit(&af);
 }

@@ -8,3 +8,7 @@ int report_mark_done(const char *path, const char *name, double seconds, char *c
 // Reads DIR/.done/*, DIR/baselines.json, DIR/eval/*/results.json, DIR/runs/*/events.* and writes
 // DIR/results.json, DIR/report.md and DIR/plots/*.png.
 int report_write(const char *dir, const char *size, double seconds);
+// The MovieLens demo's report (report_movielens.c): DIR/results.json as {system: {"movielens":
+// {"hr@K", "ndcg@K", ...}}} for popularity, item_knn, sasrec and each model stage, the held-out
+// English loss per stage (the general-skill check), findings, curves, stages.
+int report_movielens_write(const char *dir, const char *size, double seconds);
