@@ -222,6 +222,69 @@ static int open_hdr(const char *hdr, size_t data_bytes) {
     return rc;
 }
 
+// st_write_dir_from: data given per shard gives the same files as st_write_dir, each shard's data
+// is released, and a failed load stops the write with nothing committed.
+typedef struct {
+    const st_item *all;
+    int loads, releases, fail_at;
+} part_src;
+
+static int part_load(void *ctx, st_item *items, int first, int k) {
+    part_src *p = ctx;
+    p->loads++;
+    for (int j = 0; j < k; j++) {
+        if (items[j].data || strcmp(items[j].name, p->all[first + j].name)) return err_set("load: wrong plan");
+        if (first + j == p->fail_at) return err_set("load refused %s", items[j].name);
+        items[j].data = p->all[first + j].data;
+    }
+    return 0;
+}
+
+static void part_release(void *ctx, st_item *items, int k) {
+    (void)items, (void)k;
+    ((part_src *)ctx)->releases++;
+}
+
+static void test_dir_from_source(void) {
+    fill();
+    float big[100];
+    for (int i = 0; i < 100; i++) big[i] = (float)i;
+    st_item items[] = {{"x.a", 2, {3, 4}, A}, {"x.b", 1, {5}, B}, {"x.big", 2, {10, 10}, big}, {"x.s", 0, {0}, &S}};
+    st_item plan[4];
+    memcpy(plan, items, sizeof plan);
+    for (int i = 0; i < 4; i++) plan[i].data = NULL;
+    const char *files[] = {"model-00001-of-00004.safetensors", "model-00003-of-00004.safetensors",
+                           "model.safetensors.index.json", "model.safetensors"};
+    for (int sharded = 1; sharded >= 0; sharded--) {
+        st_write_options opt = {.dtype = ST_BF16, .max_shard_bytes = sharded ? 30 : 0};
+        char *d1 = tpath(sharded ? "direct_sh" : "direct_one"), *d2 = tpath(sharded ? "from_sh" : "from_one");
+        part_src ps = {items, 0, 0, -1};
+        st_source src = {part_load, part_release, &ps};
+        int nf = 0;
+        CHECK_OK(st_write_dir(d1, items, 4, &opt));
+        CHECK_OK(st_write_dir_from(d2, plan, 4, &opt, &src, &nf));
+        CHECK(nf == (sharded ? 4 : 1) && ps.loads == nf && ps.releases == nf);
+        for (int f = sharded ? 0 : 3; f < (sharded ? 3 : 4); f++) {
+            char *p1 = path_join(d1, files[f]), *p2 = path_join(d2, files[f]), *b1 = NULL, *b2 = NULL;
+            size_t n1 = 0, n2 = 1;
+            CHECK_OK(file_read_all(p1, &b1, &n1));
+            CHECK_OK(file_read_all(p2, &b2, &n2));
+            CHECK(b1 && b2 && n1 == n2 && !memcmp(b1, b2, n1));
+            free(p1), free(p2), free(b1), free(b2);
+        }
+        free(d1), free(d2);
+    }
+    char *d3 = tpath("from_fail");
+    part_src ps = {items, 0, 0, 2};
+    st_source src = {part_load, part_release, &ps};
+    st_write_options opt = {.dtype = ST_BF16, .max_shard_bytes = 30};
+    CHECK_FAILS_WITH(st_write_dir_from(d3, plan, 4, &opt, &src, NULL), "load refused x.big");
+    CHECK(ps.loads == 3 && ps.releases == 3);
+    char *idx = path_join(d3, "model.safetensors.index.json");
+    CHECK(!file_exists(idx));
+    free(idx), free(d3);
+}
+
 static void test_bad_input(void) {
     const char *ok = "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                      "\"u\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}";
@@ -445,6 +508,7 @@ int main(void) {
     RUN(test_bulk_matches_scalar);
     RUN(test_roundtrip);
     RUN(test_dir_sharded);
+    RUN(test_dir_from_source);
     RUN(test_bad_input);
     RUN(test_bad_index);
     RUN(test_atomic);

@@ -9,7 +9,6 @@ static log_level g_level = LOG_INFO;
 static FILE *g_mirror;
 
 void log_set_level(log_level level) { g_level = level; }
-log_level log_get_level(void) { return g_level; }
 void log_set_mirror(FILE *fp) { g_mirror = fp; }
 
 double time_now(void) {

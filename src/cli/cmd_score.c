@@ -20,7 +20,8 @@ typedef struct {
 // Parses space-separated non-negative ids; returns the count or ERR_FAIL.
 static int parse_line(const char *s, int lineno, int vocab, int **out) {
     int cap = 16, n = 0;
-    int *v = malloc((size_t)cap * sizeof(int));
+    int *v = mem_alloc((size_t)cap * sizeof(int));
+    if (!v) return ERR_FAIL;
     const char *p = s;
     while (*p) {
         while (*p && isspace((unsigned char)*p)) p++;
@@ -32,7 +33,14 @@ static int parse_line(const char *s, int lineno, int vocab, int **out) {
             return err_set("stdin line %d: \"%.*s\" is not a token id in [0, %d)", lineno,
                            (int)strcspn(p, " \t\r\n"), p, vocab);
         }
-        if (n == cap) v = realloc(v, (size_t)(cap *= 2) * sizeof(int));
+        if (n == cap) {
+            int *nv = mem_realloc(v, (size_t)(cap *= 2) * sizeof(int));
+            if (!nv) {
+                free(v);
+                return ERR_FAIL;
+            }
+            v = nv;
+        }
         v[n++] = (int)x;
         p = end;
     }
@@ -49,9 +57,13 @@ static int score_pack(const qwen3_model *m, qwen3_acts **acts, int *acts_T, line
         if (qwen3_acts_init(acts, m, 1, T, 0)) return ERR_FAIL;
         *acts_T = T;
     }
-    int *tok = calloc((size_t)T * 4, sizeof(int));
+    int *tok = mem_calloc((size_t)T * 4, sizeof(int));
+    float *lp = mem_alloc((size_t)T * sizeof(float));
+    if (!tok || !lp) {
+        free(tok), free(lp);
+        return ERR_FAIL;
+    }
     int *pos = tok + T, *seg = pos + T, *tgt = seg + T;
-    float *lp = malloc((size_t)T * sizeof(float));
     int t = 0;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < lines[i].n; j++, t++) {
@@ -100,7 +112,8 @@ int cmd_score(int argc, char **argv) {
     log_info("score: loaded %s (%.1fM parameters) in %.1fs", model, m.n_params / 1e6, time_now() - t0);
     qwen3_acts *acts = NULL;
     int acts_T = 0, rc = 0, lineno = 0, npack = 0, ntok = 0, cap = 64;
-    line_t *pack = malloc((size_t)cap * sizeof *pack);
+    line_t *pack = mem_alloc((size_t)cap * sizeof *pack);
+    if (!pack) rc = ERR_FAIL;
     char *buf = NULL;
     size_t bcap = 0;
     double sum_lp = 0;
@@ -122,7 +135,13 @@ int cmd_score(int argc, char **argv) {
             for (int i = 0; i < npack; i++) free(pack[i].tok);
             npack = ntok = 0;
         }
-        if (npack == cap) pack = realloc(pack, (size_t)(cap *= 2) * sizeof *pack);
+        line_t *grown = npack == cap ? mem_realloc(pack, (size_t)(cap *= 2) * sizeof *pack) : pack;
+        if (!grown) {
+            free(ln.tok);
+            rc = ERR_FAIL;
+            break;
+        }
+        pack = grown;
         pack[npack++] = ln;
         ntok += ln.n;
     }

@@ -54,6 +54,7 @@ void sid2pid_map(const sid2pid *m, const int64_t *sids, int n, int64_t *out);
 // Reads the benchmark's sid2pid.json: {"<packed sid>": [pid, ...]} (most popular first) or
 // {"<packed sid>": {"<pid>": count, ...}}. m is overwritten (and left empty on failure).
 int sid2pid_load_json(sid2pid *m, const char *path);
-// Writes sid2pid.json for the items of m: {"<packed sid>": [pid, ...]}, keys ascending, items by
-// count (counts [m->n], aligned with m->pids) then by pid, the most interacted first.
+// Writes sid2pid.json for the items of m: {"<packed sid>": [pid, ...]} (the key is
+// sid_key(codes, m->nlev, SID_PACK_K): sid_pack for 3 levels), keys ascending, each SID's items by
+// count (counts [m->n] aligned with m->pids, NULL: all 0), the most interacted first, then by pid.
 int sid2pid_write_json(const char *path, const pid2sid *m, const int64_t *counts);

@@ -24,7 +24,6 @@ static const char *BENCH[TASK_COUNT] = {
 const char *task_source(task_id t) { return SOURCE[t]; }
 const char *task_file(task_id t) { return FILE_NAME[t]; }
 const char *task_bench_name(task_id t) { return BENCH[t]; }
-int task_is_pretrain(task_id t) { return t <= TASK_PT_ITEM_UNDERSTAND; }
 
 #define NP 3
 // [lang][task][k]; NULL ends a pool shorter than NP. Pretrain tasks use the user pool as the

@@ -22,7 +22,6 @@ typedef enum {
 const char *task_source(task_id t);     // "RecIF_VideoRec_Pretrain", ...
 const char *task_file(task_id t);       // "pretrain/video_rec", "sft/ad_rec", ...
 const char *task_bench_name(task_id t); // "video", "ad", ... or NULL (pretrain tasks)
-int task_is_pretrain(task_id t);
 
 int prompt_pool_size(data_lang l, task_id t, int system);   // system: 1 system pool, 0 user pool
 const char *prompt_get(data_lang l, task_id t, int system, int k);

@@ -50,7 +50,6 @@ int baseline_kind_parse(const char *name, baseline_kind *kind) {
     return 0;
 }
 
-int32_t baseline_nitems(const baseline *b) { return b->nitems; }
 const baseline_config *baseline_get_config(const baseline *b) { return &b->cfg; }
 
 void baseline_free(baseline *b) {

@@ -52,7 +52,6 @@ int baseline_rank(const baseline *b, const int32_t *history, int n, int k, int32
 // candidates outside the catalogue score -inf.
 int baseline_score_items(const baseline *b, const int32_t *history, int n, const int32_t *cand, int ncand,
                          float *out);
-int32_t baseline_nitems(const baseline *b);
 const baseline_config *baseline_get_config(const baseline *b);
 // A trained baseline as one binary file (magic "ONERECBL", version, config, tables).
 int baseline_save(const baseline *b, const char *path);

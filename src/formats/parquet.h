@@ -50,7 +50,6 @@ typedef enum {
 
 const char *pq_type_name(pq_type t);
 const char *pq_codec_name(pq_codec c);
-int pq_codec_parse(const char *s, pq_codec *c);      // "zstd", "snappy", "gzip", "lz4", "none"
 
 // ---------------------------------------------------------------------------------------------
 // Writer
@@ -120,7 +119,6 @@ int parquet_reader_open_mem(parquet_reader **r, const void *data, size_t n, cons
 void parquet_reader_close(parquet_reader *r);
 int64_t parquet_reader_num_rows(const parquet_reader *r);
 int parquet_reader_num_row_groups(const parquet_reader *r);
-int64_t parquet_reader_row_group_rows(const parquet_reader *r, int rg);
 int parquet_reader_num_columns(const parquet_reader *r);
 const parquet_column_info *parquet_reader_column(const parquet_reader *r, int i);
 int parquet_reader_find_column(const parquet_reader *r, const char *name);   // -1 when absent
@@ -150,7 +148,6 @@ int parquet_cursor_seek_row_group(parquet_cursor *c, int rg);
 int parquet_cursor_is_null(const parquet_cursor *c, int i);
 int parquet_cursor_get_int32(parquet_cursor *c, int i, int32_t *v);
 int parquet_cursor_get_int64(parquet_cursor *c, int i, int64_t *v);
-int parquet_cursor_get_float(parquet_cursor *c, int i, float *v);
 int parquet_cursor_get_double(parquet_cursor *c, int i, double *v);
 int parquet_cursor_get_bool(parquet_cursor *c, int i, int *v);
 int parquet_cursor_get_string(parquet_cursor *c, int i, const char **s, size_t *len);

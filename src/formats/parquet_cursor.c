@@ -236,14 +236,6 @@ int parquet_cursor_get_double(parquet_cursor *c, int i, double *v) {
     return 0;
 }
 
-int parquet_cursor_get_float(parquet_cursor *c, int i, float *v) {
-    COL_OR_FAIL(c, i);
-    int64_t s = 0;
-    if ((col->ptype != PT_FLOAT && col->ptype != PT_DOUBLE) || flat_slot(c, col, "float", &s)) return mismatch(c, col, "float");
-    *v = (float)widen_f64(col, s);
-    return 0;
-}
-
 int parquet_cursor_get_string(parquet_cursor *c, int i, const char **str, size_t *len) {
     COL_OR_FAIL(c, i);
     int64_t s = 0;

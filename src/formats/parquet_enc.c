@@ -103,17 +103,9 @@ static int delta_header(const uint8_t **p, const uint8_t *end, delta_hdr *h) {
     return 0;
 }
 
-int pq_delta_count(const uint8_t *p, const uint8_t *end, int64_t *count) {
-    delta_hdr h;
-    if (delta_header(&p, end, &h)) return ERR_FAIL;
-    if (h.count > (uint64_t)INT32_MAX * 4) return err_set("DELTA_BINARY_PACKED count too large");
-    *count = (int64_t)h.count;
-    return 0;
-}
-
 int pq_delta_decode(int64_t *out, int64_t n, const uint8_t *p, const uint8_t *end, size_t *used) {
     const uint8_t *start = p;
-    delta_hdr h;
+    delta_hdr h = {0};   // gcc cannot see that a failed header returns before h is read
     if (delta_header(&p, end, &h)) return ERR_FAIL;
     if (n >= 0 && (uint64_t)n != h.count)
         return err_set("DELTA_BINARY_PACKED holds %llu values where %lld were expected",

@@ -19,7 +19,6 @@ int pq_rle_decode32(uint32_t *out, int64_t n, int bit_width, const uint8_t *p, c
 // DELTA_BINARY_PACKED into int64 (n must equal the header's count, or n < 0 to take it from the
 // header into *count); *used = bytes consumed.
 int pq_delta_decode(int64_t *out, int64_t n, const uint8_t *p, const uint8_t *end, size_t *used);
-int pq_delta_count(const uint8_t *p, const uint8_t *end, int64_t *count);
 
 typedef struct {
     uint8_t *buf;

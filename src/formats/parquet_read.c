@@ -76,9 +76,6 @@ void parquet_reader_close(parquet_reader *r) {
 
 int64_t parquet_reader_num_rows(const parquet_reader *r) { return r->meta.num_rows; }
 int parquet_reader_num_row_groups(const parquet_reader *r) { return r->meta.nrgs; }
-int64_t parquet_reader_row_group_rows(const parquet_reader *r, int rg) {
-    return rg >= 0 && rg < r->meta.nrgs ? r->meta.rgs[rg].num_rows : 0;
-}
 int parquet_reader_num_columns(const parquet_reader *r) { return r->meta.nleaves; }
 const parquet_column_info *parquet_reader_column(const parquet_reader *r, int i) {
     return i >= 0 && i < r->meta.nleaves ? &r->meta.cols[i] : NULL;

@@ -74,16 +74,6 @@ const char *pq_codec_name(pq_codec c) {
     }
 }
 
-int pq_codec_parse(const char *s, pq_codec *c) {
-    if (!strcasecmp(s, "zstd")) *c = PQ_CODEC_ZSTD;
-    else if (!strcasecmp(s, "snappy")) *c = PQ_CODEC_SNAPPY;
-    else if (!strcasecmp(s, "gzip")) *c = PQ_CODEC_GZIP;
-    else if (!strcasecmp(s, "lz4") || !strcasecmp(s, "lz4_raw")) *c = PQ_CODEC_LZ4_RAW;
-    else if (!strcasecmp(s, "none") || !strcasecmp(s, "uncompressed")) *c = PQ_CODEC_UNCOMPRESSED;
-    else return err_set("unknown codec '%s' (zstd, snappy, gzip, lz4, none)", s);
-    return 0;
-}
-
 void parquet_write_options_default(parquet_write_options *o) {
     memset(o, 0, sizeof *o);
     o->codec = PQ_CODEC_ZSTD;

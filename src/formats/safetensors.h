@@ -7,6 +7,8 @@
 typedef enum { ST_F32, ST_BF16, ST_F16, ST_F64, ST_I64, ST_I32, ST_I16, ST_I8, ST_U8, ST_BOOL } st_dtype;
 
 #define ST_MAX_DIMS 8
+// JSON numbers are doubles: offsets and dims must stay exactly representable.
+#define ST_MAX_INT 9007199254740992.0
 
 typedef struct {
     const char *name;
@@ -58,6 +60,17 @@ int st_write_file(const char *path, const st_item *items, int n, const st_write_
 // Writes a model dir's weights: model.safetensors, or model-0000i-of-0000N.safetensors plus
 // model.safetensors.index.json when the total exceeds max_shard_bytes. Every file is atomic.
 int st_write_dir(const char *dir, const st_item *items, int n, const st_write_options *opt);
+// The same for weights too large to hold at once: the items' data is not read; before each shard
+// is written, src->load fills the data of its items (a copy of items[first .. first + k)), and
+// src->release (may be NULL) is called after it, also when loading failed. *n_files (may be NULL)
+// gets the number of weight files.
+typedef struct {
+    int (*load)(void *ctx, st_item *items, int first, int k);
+    void (*release)(void *ctx, st_item *items, int k);
+    void *ctx;
+} st_source;
+int st_write_dir_from(const char *dir, const st_item *items, int n, const st_write_options *opt, const st_source *src,
+                      int *n_files);
 
 // bf16/f16 conversions used by the readers and writers
 float st_bf16_to_f32(uint16_t h);

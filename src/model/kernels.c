@@ -59,6 +59,11 @@ void k_rmsnorm_bwd(float *dinp, float *dw, const float *dout, const float *inp, 
         for (int t = 0; t < nt; t++)
             for (int j = 0; j < C; j++) dw[j] += part[(size_t)t * C + j];
         free(part);
+    } else if (dw) {   // no memory for the slices: the same sums in one pass, never a lost gradient
+        for (int i = 0; i < N; i++) {
+            const float *x = inp + (size_t)i * C, *dy = dout + (size_t)i * C;
+            for (int j = 0; j < C; j++) dw[j] += dy[j] * x[j] * rstd[i];
+        }
     }
 }
 

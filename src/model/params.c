@@ -180,12 +180,6 @@ void qwen3_zero_grads(qwen3_model *m) {
     }
 }
 
-const qwen3_tensor *qwen3_find_tensor(const qwen3_model *m, const char *name) {
-    for (int i = 0; i < m->n_tensors; i++)
-        if (!strcmp(m->tensors[i].name, name)) return &m->tensors[i];
-    return NULL;
-}
-
 void qwen3_init_random(qwen3_model *m, uint64_t seed, float std) {
     for (int i = 0; i < m->n_tensors; i++) {
         const qwen3_tensor *t = &m->tensors[i];

@@ -79,7 +79,6 @@ int qwen3_alloc_grads(qwen3_model *m);   // zeroed
 void qwen3_zero_grads(qwen3_model *m);
 // HF init: normal(0, std) for linear and embedding weights (std 0.02), ones for norms.
 void qwen3_init_random(qwen3_model *m, uint64_t seed, float std);
-const qwen3_tensor *qwen3_find_tensor(const qwen3_model *m, const char *name);
 // Points p at `base`, an allocation of n_params floats laid out as the parameters; p->layers must
 // already hold n_layers entries.
 void qwen3_params_bind(const qwen3_model *m, qwen3_params *p, float *base);

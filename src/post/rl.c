@@ -255,21 +255,25 @@ static int advantages(rl_ctx *c, const rl_rollouts *r, const policy_batch *b, co
 }
 
 // One PPO critic step (Adam-free SGD on the clipped value loss; the critic is a linear head).
-static void critic_update(rl_ctx *c, const policy_batch *b, const float *feats, const float *values, const float *ret) {
+static int critic_update(rl_ctx *c, const policy_batch *b, const float *feats, const float *values, const float *ret) {
     int C = c->run.pol.model.cfg.dim;
     size_t NT = (size_t)b->n * b->T;
     float *g = mem_alloc(NT * sizeof(float));
-    if (!g) return;
+    double *gw = mem_calloc((size_t)C + 1, sizeof(double));
+    if (!g || !gw) {
+        free(g), free(gw);
+        return err_wrap("critic update");
+    }
     rl_value_loss(g, values, values, ret, b->mask, b->offsets, b->n, c->a->vclip, RL_AGG_TOKEN_MEAN);
-    double *gw = calloc((size_t)C + 1, sizeof(double));
-    for (size_t t = 0; gw && t < NT; t++) {
+    for (size_t t = 0; t < NT; t++) {
         if (g[t] == 0) continue;
         for (int j = 0; j < C; j++) gw[j] += (double)g[t] * feats[t * C + j];
         gw[C] += g[t];
     }
-    for (int j = 0; gw && j <= C; j++) c->critic[j] -= (float)(c->a->critic_lr * gw[j]);
+    for (int j = 0; j <= C; j++) c->critic[j] -= (float)(c->a->critic_lr * gw[j]);
     free(gw);
     free(g);
+    return 0;
 }
 
 typedef struct {
@@ -305,7 +309,7 @@ static int apply_update(rl_ctx *c, int64_t step, const policy_batch *b, const fl
     st->lr = lr_at(&sch, step - 1);
     train_update_cfg uc = {st->lr, 0.9f, 0.95f, 1e-8f, a->weight_decay, a->max_grad_norm};
     if (!rc) rc = train_update(&c->run.pol.model, &uc, step, &st->grad_norm);
-    if (!rc && a->algo == RL_PPO) critic_update(c, b, feats, values, ret);
+    if (!rc && a->algo == RL_PPO) rc = critic_update(c, b, feats, values, ret);
     st->bwd_s = time_now() - t0;
     return rc;
 }

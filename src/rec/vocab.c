@@ -143,74 +143,57 @@ static int load_tensor(float **out, const st_archive *a, const out_tensor *ot, i
     return 0;
 }
 
+typedef struct {
+    const st_archive *a;
+    const out_tensor *ts;
+    int64_t old_len, old_vocab;
+    const vocab_expand_opts *o;
+} weight_source;
+
+// st_source callbacks: one shard's tensors are read (embeddings expanded) just before it is written.
+static int load_part(void *ctx, st_item *items, int first, int k) {
+    const weight_source *w = ctx;
+    log_info("writing %d tensors from %s on", k, w->ts[first].t->name);
+    for (int j = 0; j < k; j++) {
+        float *buf = NULL;
+        if (load_tensor(&buf, w->a, &w->ts[first + j], w->old_len, w->old_vocab, w->o)) return ERR_FAIL;
+        items[j].data = buf;
+    }
+    return 0;
+}
+
+static void release_part(void *ctx, st_item *items, int k) {
+    (void)ctx;
+    for (int j = 0; j < k; j++) free((float *)items[j].data);
+}
+
 static int write_weights(const char *model_dir, const char *tmp, const st_archive *a, st_dtype dtype, int64_t old_len,
                          int64_t old_vocab, int64_t new_vocab, const vocab_expand_opts *o, int *n_shards) {
     int n = st_count(a);
-    out_tensor *ts = mem_calloc((size_t)n, sizeof *ts);
-    int *first = mem_alloc(sizeof(int) * (size_t)(n + 1));
-    if (!ts || !first) {
-        free(ts), free(first);
+    out_tensor *ts = mem_calloc((size_t)(n ? n : 1), sizeof *ts);
+    st_item *items = mem_calloc((size_t)(n ? n : 1), sizeof *items);
+    if (!ts || !items) {
+        free(ts), free(items);
         return ERR_FAIL;
     }
-    size_t es = st_dtype_size(dtype), total = 0, cur = 0;
-    int ns = 0;
     for (int i = 0; i < n; i++) {
-        ts[i].t = st_get(a, i);
-        ts[i].expand = is_embedding(ts[i].t->name);
-        ts[i].rows = ts[i].expand ? new_vocab : ts[i].t->shape[0];
-        size_t nb = (size_t)(ts[i].t->numel / (ts[i].t->ndim && ts[i].t->shape[0] ? ts[i].t->shape[0] : 1)) * es;
-        nb = ts[i].expand ? nb * (size_t)new_vocab : (size_t)ts[i].t->numel * es;
-        if (i == 0 || (o->shard_bytes && cur > 0 && cur + nb > o->shard_bytes)) {
-            first[ns++] = i;
-            cur = 0;
-        }
-        cur += nb, total += nb;
-        if (ts[i].t->dtype != dtype && st_dtype_size(ts[i].t->dtype) > es)
-            log_warn("%s: tensor %s is %s, written as %s (precision lost)", model_dir, ts[i].t->name,
-                     st_dtype_name(ts[i].t->dtype), st_dtype_name(dtype));
+        const st_tensor *t = ts[i].t = st_get(a, i);
+        ts[i].expand = is_embedding(t->name);
+        ts[i].rows = ts[i].expand ? new_vocab : t->shape[0];
+        items[i].name = t->name;
+        items[i].ndim = t->ndim;
+        for (int d = 0; d < t->ndim; d++) items[i].shape[d] = t->shape[d];
+        if (t->ndim) items[i].shape[0] = ts[i].rows;
+        if (t->dtype != dtype && st_dtype_size(t->dtype) > st_dtype_size(dtype))
+            log_warn("%s: tensor %s is %s, written as %s (precision lost)", model_dir, t->name, st_dtype_name(t->dtype),
+                     st_dtype_name(dtype));
     }
-    first[ns] = n;
     const char *mk[] = {"format"}, *mv[] = {"pt"};   // transformers checks this key
-    st_write_options wo = {.dtype = dtype, .max_shard_bytes = 0, .meta_keys = mk, .meta_values = mv, .nmeta = 1};
-    cJSON *idx = cJSON_CreateObject(), *md = cJSON_AddObjectToObject(idx, "metadata");
-    cJSON_AddNumberToObject(md, "total_size", (double)total);
-    cJSON *wm = cJSON_AddObjectToObject(idx, "weight_map");
-    int rc = 0;
-    for (int s = 0; s < ns && !rc; s++) {
-        char name[64];
-        if (ns == 1) snprintf(name, sizeof name, "model.safetensors");
-        else snprintf(name, sizeof name, "model-%05d-of-%05d.safetensors", s + 1, ns);
-        int k = first[s + 1] - first[s];
-        st_item *items = mem_calloc((size_t)k, sizeof *items);
-        float **bufs = mem_calloc((size_t)k, sizeof *bufs);
-        if (!items || !bufs) rc = ERR_FAIL;
-        for (int j = 0; j < k && !rc; j++) {
-            const out_tensor *ot = &ts[first[s] + j];
-            rc = load_tensor(&bufs[j], a, ot, old_len, old_vocab, o);
-            items[j].name = ot->t->name;
-            items[j].ndim = ot->t->ndim;
-            for (int d = 0; d < ot->t->ndim; d++) items[j].shape[d] = ot->t->shape[d];
-            items[j].shape[0] = ot->rows;
-            items[j].data = bufs[j];
-            if (!rc && !cJSON_AddStringToObject(wm, ot->t->name, name)) rc = err_set("out of memory building the index");
-        }
-        if (!rc) {
-            log_info("writing %s (%d tensors, %s)", name, k, st_dtype_name(dtype));
-            char *p = path_join(tmp, name);
-            rc = p ? st_write_file(p, items, k, &wo) : ERR_FAIL;
-            free(p);
-        }
-        for (int j = 0; bufs && j < k; j++) free(bufs[j]);
-        free(bufs), free(items);
-    }
-    if (!rc && ns > 1) {
-        char *p = path_join(tmp, "model.safetensors.index.json");
-        rc = p ? json_save_file(p, idx) : ERR_FAIL;
-        free(p);
-    }
-    cJSON_Delete(idx);
-    free(ts), free(first);
-    *n_shards = ns;
+    st_write_options wo = {.dtype = dtype, .max_shard_bytes = o->shard_bytes, .meta_keys = mk, .meta_values = mv, .nmeta = 1};
+    weight_source w = {a, ts, old_len, old_vocab, o};
+    st_source src = {load_part, release_part, &w};
+    int rc = st_write_dir_from(tmp, items, n, &wo, &src, n_shards);
+    free(ts), free(items);
     return rc;
 }
 

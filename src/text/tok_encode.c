@@ -215,7 +215,8 @@ static int merge_get(const tokenizer *t, int32_t a, int32_t b, int32_t *id) {
 
 // In-place merges over sym[0..n): the lowest-rank adjacent pair first, leftmost among equals (what
 // HF's priority queue does). Short words rescan the array; long ones use a heap so that a run of
-// thousands of spaces stays O(n log n).
+// thousands of spaces stays O(n log n). Returns the merged count, or SIZE_MAX (with a message) when
+// a long word's heap cannot be allocated: a word left unmerged would silently give other ids.
 static size_t bpe_merge(const tokenizer *t, int32_t *sym, size_t n) {
     if (n < 2) return n;
     if (n <= 64) {
@@ -248,7 +249,8 @@ static size_t bpe_merge(const tokenizer *t, int32_t *sym, size_t n) {
     heap_ent *h = malloc(n * 3 * sizeof *h);   // n-1 initial pairs + at most 2 per merge
     if (!next || !prev || !h) {
         free(next), free(prev), free(h);
-        return n;   // out of memory: leave the word unmerged rather than crash
+        err_set("out of memory merging a word of %zu symbols", n);
+        return SIZE_MAX;
     }
     size_t hn = 0;
 #define HLESS(x, y) ((x).rank < (y).rank || ((x).rank == (y).rank && (x).pos < (y).pos))
@@ -369,14 +371,16 @@ static int encode_word(const tokenizer *t, const char *w, size_t n, tok_buf *out
         i += l;
     }
     // keep symbol start positions only when offsets are wanted: merging then tracks the left position
-    size_t before = ns;
+    size_t before = ns, m = 0;
     int32_t *orig = NULL;
+    int rc = 0;
     if (out->offs && ns > 1) {
-        orig = malloc(ns * sizeof *orig);
+        orig = mem_alloc(ns * sizeof *orig);
         if (orig) memcpy(orig, sym, ns * sizeof *orig);
+        else rc = ERR_FAIL;
     }
-    size_t m = bpe_merge(t, sym, ns);
-    int rc = buf_reserve(out, m);
+    if (!rc && (m = bpe_merge(t, sym, ns)) == SIZE_MAX) rc = ERR_FAIL;
+    if (!rc) rc = buf_reserve(out, m);
     if (!rc) {
         if (out->offs) {
             // walk the original symbols: each merged token covers its bytes' concatenation

@@ -13,10 +13,6 @@ int lr_kind_parse(const char *s, lr_kind *out) {
     return 0;
 }
 
-const char *lr_kind_name(lr_kind k) {
-    return k == LR_COSINE ? "cosine" : k == LR_LINEAR ? "linear" : "constant";
-}
-
 double lr_at(const lr_schedule *s, int64_t step) {
     if (step < 0) step = 0;
     if (s->warmup_steps > 0 && step < s->warmup_steps) return s->lr * (double)step / (double)s->warmup_steps;

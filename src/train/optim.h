@@ -14,7 +14,6 @@ typedef struct {
 } lr_schedule;
 
 int lr_kind_parse(const char *s, lr_kind *out);   // "cosine" | "linear" | "constant"
-const char *lr_kind_name(lr_kind k);
 // The learning rate of optimiser step `step` (0-based, as the HF LambdaLR counts it): warmup gives
 // lr * step / warmup (so step 0 has lr 0 when warmup > 0); afterwards progress = (step - warmup) /
 // (total - warmup), clamped to [0, 1]; cosine and linear decay from lr to min_lr.
