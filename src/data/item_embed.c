@@ -190,6 +190,7 @@ static int write_rows(const char *path, const int64_t *pids, const float *x, int
 
 int item_embed_check_opts(const item_embed_opts *o) {
     static const char *const names[] = {"tfidf", "cooc", "mix"};
+    if ((unsigned)o->method > ITEM_EMBED_MIX) return err_set("unknown method %d", (int)o->method);
     const char *m = names[o->method];
     if (o->method != ITEM_EMBED_COOC && !o->captions) return err_set("--method %s needs the captions (--input)", m);
     if (o->method != ITEM_EMBED_TFIDF && !o->raw) return err_set("--method %s needs the interactions (--raw)", m);
