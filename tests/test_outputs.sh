@@ -91,6 +91,9 @@ $ON data convert --raw W --out C >/dev/null 2>conv2.err
 check "the next run there removes them" '[ $? = 0 ] && [ -z "$(find C -name "*.tmp.$victim")" ] && [ ! -e "C/deep/er/t.parquet.tmp.$dead" ]'
 check "a live process's temporary and look-alikes stay" '[ -e "C/other.tmp.$live" ] && [ -e C/user.tmp.notes ] && [ -e "C/benchmark.tmp.${dead}x" ]'
 check "the removal is reported" 'grep -q "which no longer runs" conv2.err'
+mkdir U && touch "U/theirs.tmp.$dead"
+$ON baseline world --out U --items 50 --users 20 >/dev/null 2>&1
+check "a dir onerec never wrote before keeps look-alikes" '[ $? = 0 ] && [ -e "U/theirs.tmp.$dead" ] && [ -s U/train.txt ]'
 # a killed replace-mode output (vocab expand / init / convert: OUT.tmp.PID beside OUT)
 mkdir "m2.tmp.$dead" "m2x.tmp.$dead" && head -c 100000 /dev/zero >"m2.tmp.$dead/model.safetensors"
 $ON init --config model/config.json --out m2 >/dev/null 2>&1
