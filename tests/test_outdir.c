@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/outdir.h"
 #include "test.h"
@@ -77,8 +78,9 @@ static void test_into_and_lock(void) {
     CHECK_OK(outdir_open(&a, out, "eval", 0));   // existing: a failure leaves it
     outdir_abort(&a, NULL);
     CHECK(has("run/latest"));
-    CHECK_FAILS_WITH(outdir_open(&a, P("run/latest"), "eval", 0), "is not a directory");
-    free(out), free(fresh);
+    char *file = P("run/latest");
+    CHECK_FAILS_WITH(outdir_open(&a, file, "eval", 0), "is not a directory");
+    free(out), free(fresh), free(file);
 }
 
 static void test_stale(void) {
@@ -126,6 +128,7 @@ static void test_stale(void) {
 }
 
 int main(void) {
+    log_set_level(LOG_WARN);   // the "removed ..." lines
     snprintf(g_dir, sizeof g_dir, "/tmp/onerec_test_outdir_%d", (int)getpid());
     file_mkdirs(g_dir);
     RUN(test_replace);
