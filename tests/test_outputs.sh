@@ -49,7 +49,7 @@ check "failed init leaves no parent dirs" '[ $? = 1 ] && [ ! -e never ]'
 
 # ---- 2. one writer per output dir
 COMMON="--model_dir model --dataset_config pretrain.json --learning_rate 1e-3 --micro_batch_size 2 --plot=false"
-$ON train $COMMON --output_dir run --num_training_steps 400 --save_checkpoint_per_step 200 >run.out 2>run.err &
+$ON train $COMMON --output_dir run --num_training_steps 600 --save_checkpoint_per_step 300 >run.out 2>run.err &
 first=$!
 for _ in $(seq 1 1000); do grep -q "pid $first" run/.onerec.lock 2>/dev/null && break; sleep 0.01; done
 t0=$(date +%s%N)
@@ -63,7 +63,7 @@ check "the first was still running when refused" '[ $still = 1 ]'
 $ON rl --model model --data pretrain/part-00000-of-00004.jsonl --out run --steps 1 >/dev/null 2>rl.err
 check "rl into the same dir is refused too" '[ $? = 1 ] && grep -q "pid $first" rl.err'
 wait $first
-check "the first finishes intact" '[ $? = 0 ] && [ "$(cat run/latest)" = step400 ] && [ -f run/step400/trainer_state.json ] && [ "$(grep -c "^step " run/stdout.log)" = 400 ]'
+check "the first finishes intact" '[ $? = 0 ] && [ "$(cat run/latest)" = step600 ] && [ -f run/step600/trainer_state.json ] && [ "$(grep -c "^step " run/stdout.log)" = 600 ]'
 # every dir-writing command takes the lock (held here by this shell, fd 9, with a recorded holder)
 mkdir held && echo "pid 4242 (onerec test)" >held/.onerec.lock
 exec 9>>held/.onerec.lock && flock -n 9 || bad "cannot take the lock of held"
