@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/outdir.h"
 #include "test.h"
@@ -77,8 +78,9 @@ static void test_into_and_lock(void) {
     CHECK_OK(outdir_open(&a, out, "eval", 0));   // existing: a failure leaves it
     outdir_abort(&a, NULL);
     CHECK(has("run/latest"));
-    CHECK_FAILS_WITH(outdir_open(&a, P("run/latest"), "eval", 0), "is not a directory");
-    free(out), free(fresh);
+    char *file = P("run/latest");
+    CHECK_FAILS_WITH(outdir_open(&a, file, "eval", 0), "is not a directory");
+    free(out), free(fresh), free(file);
 }
 
 static void test_stale(void) {
@@ -110,10 +112,23 @@ static void test_stale(void) {
         snprintf(name, sizeof name, "stale/%s", kept[i]);
         CHECK_MSG(has(name), "%s was removed", kept[i]);
     }
-    free(d);
+    // a directory output cleans only where onerec wrote before (its lock file is there)
+    char *u = P("user");
+    CHECK_OK(file_mkdirs(u));
+    snprintf(name, sizeof name, "user/theirs.tmp.%d", dead);
+    put(name, "x");
+    outdir o;
+    CHECK_OK(outdir_open(&o, u, "eval", 0));
+    CHECK(has(name));
+    CHECK_OK(outdir_commit(&o));
+    CHECK_OK(outdir_open(&o, u, "eval", 0));
+    CHECK(!has(name));
+    CHECK_OK(outdir_commit(&o));
+    free(d), free(u);
 }
 
 int main(void) {
+    log_set_level(LOG_WARN);   // the "removed ..." lines
     snprintf(g_dir, sizeof g_dir, "/tmp/onerec_test_outdir_%d", (int)getpid());
     file_mkdirs(g_dir);
     RUN(test_replace);

@@ -49,7 +49,7 @@ check "failed init leaves no parent dirs" '[ $? = 1 ] && [ ! -e never ]'
 
 # ---- 2. one writer per output dir
 COMMON="--model_dir model --dataset_config pretrain.json --learning_rate 1e-3 --micro_batch_size 2 --plot=false"
-$ON train $COMMON --output_dir run --num_training_steps 400 --save_checkpoint_per_step 200 >run.out 2>run.err &
+$ON train $COMMON --output_dir run --num_training_steps 600 --save_checkpoint_per_step 300 >run.out 2>run.err &
 first=$!
 for _ in $(seq 1 1000); do grep -q "pid $first" run/.onerec.lock 2>/dev/null && break; sleep 0.01; done
 t0=$(date +%s%N)
@@ -63,7 +63,7 @@ check "the first was still running when refused" '[ $still = 1 ]'
 $ON rl --model model --data pretrain/part-00000-of-00004.jsonl --out run --steps 1 >/dev/null 2>rl.err
 check "rl into the same dir is refused too" '[ $? = 1 ] && grep -q "pid $first" rl.err'
 wait $first
-check "the first finishes intact" '[ $? = 0 ] && [ "$(cat run/latest)" = step400 ] && [ -f run/step400/trainer_state.json ] && [ "$(grep -c "^step " run/stdout.log)" = 400 ]'
+check "the first finishes intact" '[ $? = 0 ] && [ "$(cat run/latest)" = step600 ] && [ -f run/step600/trainer_state.json ] && [ "$(grep -c "^step " run/stdout.log)" = 600 ]'
 # every dir-writing command takes the lock (held here by this shell, fd 9, with a recorded holder)
 mkdir held && echo "pid 4242 (onerec test)" >held/.onerec.lock
 exec 9>>held/.onerec.lock && flock -n 9 || bad "cannot take the lock of held"
@@ -91,6 +91,9 @@ $ON data convert --raw W --out C >/dev/null 2>conv2.err
 check "the next run there removes them" '[ $? = 0 ] && [ -z "$(find C -name "*.tmp.$victim")" ] && [ ! -e "C/deep/er/t.parquet.tmp.$dead" ]'
 check "a live process's temporary and look-alikes stay" '[ -e "C/other.tmp.$live" ] && [ -e C/user.tmp.notes ] && [ -e "C/benchmark.tmp.${dead}x" ]'
 check "the removal is reported" 'grep -q "which no longer runs" conv2.err'
+mkdir U && touch "U/theirs.tmp.$dead"
+$ON baseline world --out U --items 50 --users 20 >/dev/null 2>&1
+check "a dir onerec never wrote before keeps look-alikes" '[ $? = 0 ] && [ -e "U/theirs.tmp.$dead" ] && [ -s U/train.txt ]'
 # a killed replace-mode output (vocab expand / init / convert: OUT.tmp.PID beside OUT)
 mkdir "m2.tmp.$dead" "m2x.tmp.$dead" && head -c 100000 /dev/zero >"m2.tmp.$dead/model.safetensors"
 $ON init --config model/config.json --out m2 >/dev/null 2>&1

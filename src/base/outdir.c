@@ -55,7 +55,8 @@ int outdir_clean_stale(const char *dir, const char *base, int depth) {
                 log_info("removed %s (left by process %ld, which no longer runs)", p, pid);
                 removed++;
             }
-        } else if (depth > 0 && lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        } else if (depth > 0 && e->d_name[0] != '.' && lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            // not into hidden dirs (.git, .cache: other programs' temporaries) nor through links
             removed += outdir_clean_stale(p, base, depth - 1);
         }
         free(p);
@@ -142,9 +143,13 @@ static int open_into(outdir *o, const char *who) {
         return err_wrap("output dir %s is not usable", o->path);
     }
     o->work = mem_strdup(o->path);
+    char *lp = o->work ? path_join(o->path, OUTDIR_LOCK_NAME) : NULL;
+    int written_before = lp && file_exists(lp);
+    free(lp);
     if (!o->work || lock_take(o, who)) return ERR_FAIL;
-    // depth: the demo's dir holds runs/NAME/stepN/FILE.tmp.PID
-    outdir_clean_stale(o->path, NULL, 6);
+    // only where onerec wrote before (it left its lock file): a user's dir given as --out for the
+    // first time may hold other programs' NAME.tmp.N. Depth: the demo's runs/NAME/stepN/FILE.tmp.PID
+    if (written_before) outdir_clean_stale(o->path, NULL, 6);
     return 0;
 }
 

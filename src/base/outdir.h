@@ -3,7 +3,8 @@
 // asked to write, and nothing else. A directory written into is locked (DIR/.onerec.lock, flock)
 // for the life of the process, so a second writer fails at once instead of mixing files. A run
 // killed with -9 leaves NAME.tmp.PID temporaries; the next start in that location removes those
-// whose PID no longer exists (never another live process's).
+// whose PID no longer exists (never another live process's): beside a file or model-dir output
+// only that output's own NAME, inside a directory output only when onerec wrote there before.
 #pragma once
 
 enum {
