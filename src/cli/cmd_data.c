@@ -1,4 +1,4 @@
-// onerec data convert | shard | prepare rl | prepare distill (see docs/data.md).
+// onerec data convert | shard | prepare rl | prepare distill | import (see docs/data.md).
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +9,8 @@
 #include "data/convert.h"
 #include "data/shard.h"
 #include "data/table.h"
+
+int cmd_data_import(int argc, char **argv);   // cmd_data_import.c
 
 static const char *format_ext(const char *format) {
     if (!format) return NULL;
@@ -209,7 +211,7 @@ int cmd_data_movielens(int argc, char **argv);   // cmd_data_r.c
 int cmd_data_rtext(int argc, char **argv);
 
 int cmd_data(int argc, char **argv) {
-    const char *usage = "usage: onerec data convert|shard|prepare|text|segments|movielens|rtext ... (onerec data SUB --help)\n";
+    const char *usage = "usage: onerec data convert|shard|prepare|text|segments|import|movielens|rtext ... (onerec data SUB --help)\n";
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -221,6 +223,7 @@ int cmd_data(int argc, char **argv) {
     if (!strcmp(argv[1], "prepare")) return data_prepare(argc - 1, argv + 1);
     if (!strcmp(argv[1], "movielens")) return cmd_data_movielens(argc - 1, argv + 1);
     if (!strcmp(argv[1], "rtext")) return cmd_data_rtext(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "import")) return cmd_data_import(argc - 1, argv + 1);
     fprintf(stderr, "onerec data: unknown subcommand \"%s\"\n%s", argv[1], usage);
     return 2;
 }

@@ -256,7 +256,9 @@ int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink,
     int b = add_sids(va, &h2, u->hist_ad.v, na - CONV_AD_HIST, na, st, NULL);
     if (!a) sb_add(&h, c->lang == LANG_ZH ? "无" : "none");
     if (!b) sb_add(&h2, c->lang == LANG_ZH ? "无" : "none");
-    if (a + b > 0 && (rc = rec_task(&e, TASK_AD_REC, sb_str(&h), sb_str(&h2), va, &u->target_ad))) goto done;
+    // no targets in a domain (a log without ads or products): no sample, and nothing to count
+    if (u->target_ad.n && a + b > 0 && (rc = rec_task(&e, TASK_AD_REC, sb_str(&h), sb_str(&h2), va, &u->target_ad)))
+        goto done;
     // product_rec: videos + products (own code space)
     sb_reset(&h);
     sb_reset(&h2);
@@ -265,7 +267,9 @@ int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink,
     b = add_sids(pm, &h2, u->hist_goods.v, ng - CONV_PRODUCT_HIST, ng, st, NULL);
     if (!a) sb_add(&h, c->lang == LANG_ZH ? "无" : "none");
     if (!b) sb_add(&h2, c->lang == LANG_ZH ? "无" : "none");
-    if (a + b > 0 && (rc = rec_task(&e, TASK_PRODUCT_REC, sb_str(&h), sb_str(&h2), pm, &u->target_goods))) goto done;
+    if (u->target_goods.n && a + b > 0 &&
+        (rc = rec_task(&e, TASK_PRODUCT_REC, sb_str(&h), sb_str(&h2), pm, &u->target_goods)))
+        goto done;
     // interactive_rec: one sample per keyword
     if (u->keywords && u->keywords[0]) {
         cJSON *kw = cJSON_Parse(u->keywords);

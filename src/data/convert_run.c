@@ -107,7 +107,10 @@ int conv_run(const conv_options *o, conv_stats *st) {
     int rc = ERR_FAIL;
     double t0 = time_now();
     if (conv_find_table(sid_dir, "video_ad_pid2sid", path, sizeof path) || pid2sid_load(&c.va, path)) goto done;
-    if (conv_find_table(sid_dir, "product_pid2sid", path, sizeof path) || pid2sid_load(&c.prod, path)) goto done;
+    // a catalogue without products (an imported log) has no product_pid2sid: product_rec is then empty
+    if (conv_find_table(sid_dir, "product_pid2sid", path, sizeof path))
+        log_info("convert: %s has no product_pid2sid: no product SIDs", sid_dir);
+    else if (pid2sid_load(&c.prod, path)) goto done;
     if (conv_find_table(o->raw_dir, "pid2caption", path, sizeof path) || caption_map_load(&c.cap, path)) goto done;
     log_info("convert: %lld video/ad SIDs, %lld product SIDs, %lld captions", (long long)c.va.n,
              (long long)c.prod.n, (long long)c.cap.n);

@@ -29,6 +29,7 @@ typedef struct {
     int32_t *buf;
     int64_t cap_buf;
     int64_t other_splits;
+    int64_t no_target;   // split-1 rows without a target in this domain
 } load_ctx;
 
 // Copies pids into the int32 buffer at offset `at`; pids must fit the dense id tables.
@@ -60,6 +61,8 @@ static int on_row(void *ctx, const cJSON *row) {
         rc = put_ids(c, h, nh, 0);
         if (!rc) rc = put_ids(c, t, nt, nh);
         if (!rc && nh + nt > 0) rc = seq_set_append(c->train, c->buf, nh + nt);
+    } else if (!rc && split->valuedouble == 1 && nt == 0) {
+        c->no_target++;   // nothing to rank against (a log without this domain)
     } else if (!rc && split->valuedouble == 1) {
         int k = nt < c->max_targets ? nt : c->max_targets;
         rc = put_ids(c, h, nh, 0);
@@ -95,7 +98,9 @@ int bench_load_sequences(const char *raw, bench_domain d, int max_targets, seq_s
     load_ctx c = {.d = d, .max_targets = max_targets, .train = train, .test = test};
     int rc = dtab_foreach(raw, want, 4, "RecIF raw table", on_row, &c);
     free(c.buf);
-    if (!rc && (train->nseq == 0 || test->hist.nseq == 0))
+    // a domain without any item (an imported log has no ads or products) is empty, not an error
+    int absent = train->nseq == 0 && test->hist.nseq == 0;
+    if (!rc && !absent && (train->nseq == 0 || test->hist.nseq == 0))
         rc = err_set("%s: %s: %lld training and %lld test users with items (both needed)", raw, DOMAIN_NAMES[d],
                      (long long)train->nseq, (long long)test->hist.nseq);
     if (rc) {
@@ -108,7 +113,11 @@ int bench_load_sequences(const char *raw, bench_domain d, int max_targets, seq_s
     int32_t n = train->nitems > test->hist.nitems ? train->nitems : test->hist.nitems;
     n = n > test->target.nitems ? n : test->target.nitems;
     train->nitems = test->hist.nitems = test->target.nitems = n;
-    if (c.other_splits) log_warn("%s: %lld rows with a split other than 0/1 ignored", raw, (long long)c.other_splits);
+    if (c.other_splits)
+        log_info("%s: %lld rows with a split other than 0/1 ignored (data import's split 2: validation)", raw,
+                 (long long)c.other_splits);
+    if (c.no_target && !absent)
+        log_warn("%s: %s: %lld test users without a target skipped", raw, DOMAIN_NAMES[d], (long long)c.no_target);
     if (uids) *uids = c.uids;
     else free(c.uids);
     return 0;
@@ -294,6 +303,11 @@ int bench_baselines_run(const bench_baselines *b, results_table *r) {
     if (bench_load_labels(b->raw, b->max_targets, &labels)) return err_wrap("label_pred samples");
     int64_t nlab = labels.cand.offsets[labels.cand.nseq];
     log_info("label_pred: %lld candidates of %lld test users", (long long)nlab, (long long)labels.cand.nseq);
+    int64_t npos = 0;
+    for (int64_t i = 0; i < nlab; i++) npos += labels.labels[i];
+    // one class only (a log without ratings: every item is a long view): AUC is undefined
+    int with_auc = npos > 0 && npos < nlab;
+    if (nlab > 0 && !with_auc) log_info("label_pred: all %lld candidates have the same label: no AUC", (long long)nlab);
     int rc = 0;
     for (int d = BENCH_VIDEO; d <= BENCH_PRODUCT && !rc; d++) {
         const char *task = d == BENCH_VIDEO && b->video_task ? b->video_task : bench_domain_name((bench_domain)d);
@@ -303,6 +317,13 @@ int bench_baselines_run(const bench_baselines *b, results_table *r) {
         if (bench_load_sequences(b->raw, (bench_domain)d, b->max_targets, &train, &test, &uids)) {
             label_set_free(&labels);
             return err_wrap("domain %s", task);
+        }
+        if (train.nseq == 0) {
+            log_info("%s: no items in this domain: skipped", task);
+            free(uids);
+            seq_set_free(&train);
+            eval_set_free(&test);
+            continue;
         }
         log_info("%s: %lld training sequences (%lld items), %lld test users, %d ids", task, (long long)train.nseq,
                  (long long)train.offsets[train.nseq], (long long)test.hist.nseq, train.nitems);
@@ -323,7 +344,7 @@ int bench_baselines_run(const bench_baselines *b, results_table *r) {
             free(top);
             if (!rc) rc = results_add_rec(r, name, task, &m);
             if (!rc) rc = results_set(r, name, task, "fit_seconds", t_fit);
-            if (!rc && d == BENCH_VIDEO && nlab > 0) {
+            if (!rc && d == BENCH_VIDEO && with_auc) {
                 double auc;
                 rc = bench_label_auc(bl, &labels, &auc);
                 if (!rc) rc = results_set(r, name, "label_pred", "auc", auc);
