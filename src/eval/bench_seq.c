@@ -84,8 +84,60 @@ static int on_row(void *ctx, const cJSON *row) {
     return rc;
 }
 
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+// Rewrites the items of every set to dense ids 1..N in pid order (ties between items then break as
+// they did on pids) and keeps the pids in ids->pid[1..N].
+static int dense_build(bench_ids *ids, seq_set *const *sets, int nsets) {
+    int64_t total = 0;
+    for (int i = 0; i < nsets; i++) total += sets[i]->offsets[sets[i]->nseq];
+    int32_t *all = mem_alloc((size_t)(total + 1) * sizeof *all);
+    if (!all) return ERR_FAIL;
+    int64_t n = 0;
+    for (int i = 0; i < nsets; i++)
+        for (int64_t j = 0; j < sets[i]->offsets[sets[i]->nseq]; j++) all[n++] = sets[i]->items[j];
+    qsort(all, (size_t)n, sizeof *all, cmp_i32);
+    int64_t u = 0;
+    for (int64_t j = 0; j < n; j++)
+        if (u == 0 || all[j] != all[u - 1]) all[u++] = all[j];
+    ids->pid = mem_alloc((size_t)(u + 1) * sizeof *ids->pid);
+    if (!ids->pid) {
+        free(all);
+        return ERR_FAIL;
+    }
+    ids->pid[0] = -1;
+    memcpy(ids->pid + 1, all, (size_t)u * sizeof *all);
+    ids->n = (int32_t)u;
+    free(all);
+    for (int i = 0; i < nsets; i++) {
+        for (int64_t j = 0; j < sets[i]->offsets[sets[i]->nseq]; j++) sets[i]->items[j] = bench_ids_dense(ids, sets[i]->items[j]);
+        sets[i]->nitems = ids->n + 1;
+    }
+    return 0;
+}
+
+int32_t bench_ids_dense(const bench_ids *ids, int64_t pid) {
+    int32_t lo = 1, hi = ids->n;
+    while (lo <= hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (ids->pid[mid] == pid) return mid;
+        if (ids->pid[mid] < pid) lo = mid + 1;
+        else hi = mid - 1;
+    }
+    return ids->n + 1;
+}
+
+void bench_ids_free(bench_ids *ids) {
+    free(ids->pid);
+    ids->pid = NULL;
+    ids->n = 0;
+}
+
 int bench_load_sequences(const char *raw, bench_domain d, int max_targets, seq_set *train, eval_set *test,
-                         int64_t **uids) {
+                         int64_t **uids, bench_ids *ids) {
     if (d < BENCH_VIDEO || d > BENCH_PRODUCT) return err_set("recif: unknown domain %d", d);
     if (max_targets < 1) return err_set("recif: max_targets must be >= 1");
     const dcol want[] = {{"uid", DCOL_I64, 0}, {"split", DCOL_I32, 0}, {HIST_COLS[d], DCOL_LIST_I64, 0},
@@ -109,10 +161,15 @@ int bench_load_sequences(const char *raw, bench_domain d, int max_targets, seq_s
         eval_set_free(test);
         return ERR_FAIL;
     }
-    // one id space for fitting and ranking: the larger of the two tables
-    int32_t n = train->nitems > test->hist.nitems ? train->nitems : test->hist.nitems;
-    n = n > test->target.nitems ? n : test->target.nitems;
-    train->nitems = test->hist.nitems = test->target.nitems = n;
+    // one dense id space for fitting and ranking
+    seq_set *sets[3] = {train, &test->hist, &test->target};
+    memset(ids, 0, sizeof *ids);
+    if (dense_build(ids, sets, 3)) {
+        free(c.uids);
+        seq_set_free(train);
+        eval_set_free(test);
+        return ERR_FAIL;
+    }
     if (c.other_splits)
         log_info("%s: %lld rows with a split other than 0/1 ignored (data import's split 2: validation)", raw,
                  (long long)c.other_splits);
@@ -235,7 +292,7 @@ static int on_oracle(void *ctx, const cJSON *row) {
     return 0;
 }
 
-int bench_oracle_score(const char *oracle_path, const eval_set *test, const int64_t *uids, rec_metrics *m) {
+int bench_oracle_score(const char *oracle_path, const eval_set *test, const int64_t *uids, const bench_ids *ids, rec_metrics *m) {
     const dcol want[] = {{"uid", DCOL_I64, 0}, {"pid", DCOL_LIST_I64, 0}};
     oracle_rows o = {0};
     int rc = dtab_foreach(oracle_path, want, 2, "oracle table", on_oracle, &o);
@@ -254,7 +311,7 @@ int bench_oracle_score(const char *oracle_path, const eval_set *test, const int6
             break;
         }
         gt = g;
-        for (int64_t t = 0; t < ng; t++) gt[t] = seq_at(&test->target, i)[t];
+        for (int64_t t = 0; t < ng; t++) gt[t] = ids->pid[seq_at(&test->target, i)[t]];   // the oracle names pids
         rc = rec_metrics_add(m, o.pids[j], o.n[j], gt, (int)ng);
         matched++;
     }
@@ -270,13 +327,13 @@ int bench_oracle_score(const char *oracle_path, const eval_set *test, const int6
 
 // pred_dir/{system}/pred_{task}.jsonl from the ranked lists top [users, k].
 static int write_predictions(const char *dir, const char *system, const char *task, const int64_t *uids, int64_t n,
-                             const int32_t *top, int k) {
+                             const int32_t *top, int k, const bench_ids *ids) {
     char *sub = mem_printf("%s/%s", dir, system), *path = mem_printf("%s/%s/pred_%s.jsonl", dir, system, task);
     afile af;
     int rc = !sub || !path || file_mkdirs(sub) ? ERR_FAIL : afile_open(&af, path);
     for (int64_t i = 0; !rc && i < n; i++) {
         fprintf(af.fp, "{\"user_id\": %lld, \"items\": [", (long long)uids[i]);
-        for (int j = 0; j < k && top[i * k + j] >= 0; j++) fprintf(af.fp, "%s%d", j ? ", " : "", top[i * k + j]);
+        for (int j = 0; j < k && top[i * k + j] >= 0; j++) fprintf(af.fp, "%s%d", j ? ", " : "", ids->pid[top[i * k + j]]);
         fputs("]}\n", af.fp);
     }
     if (!rc) rc = afile_commit(&af);
@@ -314,19 +371,27 @@ int bench_baselines_run(const bench_baselines *b, results_table *r) {
         seq_set train;
         eval_set test;
         int64_t *uids = NULL;
-        if (bench_load_sequences(b->raw, (bench_domain)d, b->max_targets, &train, &test, &uids)) {
+        bench_ids ids;
+        if (bench_load_sequences(b->raw, (bench_domain)d, b->max_targets, &train, &test, &uids, &ids)) {
             label_set_free(&labels);
             return err_wrap("domain %s", task);
         }
         if (train.nseq == 0) {
             log_info("%s: no items in this domain: skipped", task);
             free(uids);
+            bench_ids_free(&ids);
             seq_set_free(&train);
             eval_set_free(&test);
             continue;
         }
-        log_info("%s: %lld training sequences (%lld items), %lld test users, %d ids", task, (long long)train.nseq,
-                 (long long)train.offsets[train.nseq], (long long)test.hist.nseq, train.nitems);
+        log_info("%s: %lld training sequences (%lld items), %lld test users, %d items", task, (long long)train.nseq,
+                 (long long)train.offsets[train.nseq], (long long)test.hist.nseq, ids.n);
+        // label_pred's candidates and histories are video pids: into this dense space (unknown
+        // candidates get the out-of-range id, which the baselines score as unknown)
+        for (int64_t j = 0; d == BENCH_VIDEO && j < labels.hist.offsets[labels.hist.nseq]; j++)
+            labels.hist.items[j] = bench_ids_dense(&ids, labels.hist.items[j]);
+        for (int64_t j = 0; d == BENCH_VIDEO && j < labels.cand.offsets[labels.cand.nseq]; j++)
+            labels.cand.items[j] = bench_ids_dense(&ids, labels.cand.items[j]);
         for (int i = 0; i < 3 && !rc; i++) {
             if (i == BASELINE_SASREC && b->skip_sasrec) break;
             baseline *bl;
@@ -340,7 +405,7 @@ int bench_baselines_run(const bench_baselines *b, results_table *r) {
             int32_t *top = b->pred_dir ? mem_alloc((size_t)test.hist.nseq * (size_t)b->pred_k * sizeof *top) : NULL;
             if (!rc && b->pred_dir && !top) rc = ERR_FAIL;
             if (!rc) rc = eval_ranking_top(eval_rank_baseline, bl, &test, &m, b->pred_k, top);
-            if (!rc && top) rc = write_predictions(b->pred_dir, name, task, uids, test.hist.nseq, top, b->pred_k);
+            if (!rc && top) rc = write_predictions(b->pred_dir, name, task, uids, test.hist.nseq, top, b->pred_k, &ids);
             free(top);
             if (!rc) rc = results_add_rec(r, name, task, &m);
             if (!rc) rc = results_set(r, name, task, "fit_seconds", t_fit);
@@ -360,10 +425,11 @@ int bench_baselines_run(const bench_baselines *b, results_table *r) {
             else snprintf(path, sizeof path, "%s/oracle/oracle_%s.jsonl", b->world_dir, task);
             rec_metrics m;
             rc = rec_metrics_init(&m, b->ks, b->nk);
-            if (!rc) rc = bench_oracle_score(path, &test, uids, &m);
+            if (!rc) rc = bench_oracle_score(path, &test, uids, &ids, &m);
             if (!rc) rc = results_add_rec(r, "oracle", task, &m);
         }
         free(uids);
+        bench_ids_free(&ids);
         seq_set_free(&train);
         eval_set_free(&test);
         if (rc) {

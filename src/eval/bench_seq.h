@@ -13,10 +13,19 @@
 typedef enum { BENCH_VIDEO = 0, BENCH_AD = 1, BENCH_PRODUCT = 2 } bench_domain;
 const char *bench_domain_name(bench_domain d);   // "video", "ad", "product" (also the task names)
 
+// The baselines work on dense item ids 1..N (pid order): their tables are sized by the largest id,
+// and real catalogues have sparse ids (MovieLens' movieIds reach 163,949 for 9,066 movies).
+typedef struct {
+    int32_t *pid;   // [n + 1]: pid[dense]; pid[0] unused
+    int32_t n;
+} bench_ids;
+int32_t bench_ids_dense(const bench_ids *ids, int64_t pid);   // n + 1 (an unknown id) when absent
+void bench_ids_free(bench_ids *ids);
+
 // raw: onerec_bench_release.parquet or .jsonl. uids (optional, malloc'd) receives the eval users'
-// uids in sample order.
+// uids in sample order; ids the dense id space the sets are written in.
 int bench_load_sequences(const char *raw, bench_domain d, int max_targets, seq_set *train, eval_set *test,
-                         int64_t **uids);
+                         int64_t **uids, bench_ids *ids);
 
 // label_pred as the converter builds it: for each split-1 user, the candidates target_video_pid[:max_cand]
 // after its video history, labelled by target_video_longview (1 = long view).
@@ -32,7 +41,7 @@ int bench_label_auc(const baseline *b, const label_set *l, double *auc);
 
 // Scores the world's oracle file (oracle/oracle_{domain}: uid, pid list ranked) against the eval
 // samples of those uids; users absent from the oracle file are skipped (it may cover a prefix).
-int bench_oracle_score(const char *oracle_path, const eval_set *test, const int64_t *uids, rec_metrics *m);
+int bench_oracle_score(const char *oracle_path, const eval_set *test, const int64_t *uids, const bench_ids *ids, rec_metrics *m);
 
 // Every baseline on every domain of a raw table, plus the world's oracle when `world_dir` (the
 // `onerec synth` output dir holding oracle/) is given; results under task = domain name.
