@@ -27,6 +27,13 @@ void kmeans_options_default(kmeans_options *o) {
     o->verbose = 0;
 }
 
+int kmeans_init_parse(const char *s, kmeans_init *out) {
+    if (!strcmp(s, "sample")) *out = KMEANS_INIT_SAMPLE;
+    else if (!strcmp(s, "kmeans++")) *out = KMEANS_INIT_PLUSPLUS;
+    else return err_set("--init: unknown '%s' (use sample or kmeans++)", s);
+    return 0;
+}
+
 int kmeans_check_finite(const float *data, int64_t n, int d, int64_t row_offset) {
     int64_t bad = -1;
 #pragma omp parallel for schedule(static) reduction(max : bad)
