@@ -43,7 +43,8 @@ $(BUILD)/libonerec.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# cli objects are linked directly: main.c refers to the cmd_* functions weakly
+# cli objects are linked directly, not through an archive: main.c names every cmd_* function,
+# so a missing or misspelt one fails the link
 $(BUILD)/onerec: $(CLI_OBJ) $(BUILD)/libonerec.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libonerec.a $(LDLIBS)
 
