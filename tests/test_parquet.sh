@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 ONEREC=$BUILD/onerec
-REF="node scripts/pq_ref.cjs"
+REF="node tests/ref/pq_ref.cjs"
 tmp=$(mktemp -d /tmp/onerec_pq_sh.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0
