@@ -20,35 +20,36 @@
 #include "train/optim.h"
 
 void rl_args_default(rl_args *a) {
-    memset(a, 0, sizeof *a);
-    a->algo_name = "grpo";
-    a->reward_name = "hit";
-    a->group_name = "beams";
-    a->steps = 100;
-    a->prompts = 4;
-    a->width = 32;
-    a->max_think = 0;
-    a->micro = 8;
-    a->save_every = 50;
-    a->log_every = 1;
-    a->lr = 2e-6;
-    a->min_lr = 2e-6;
-    a->max_grad_norm = 1.0;
-    a->weight_decay = 0.0f;
-    a->clip_low = 0.2f;
-    a->clip_high = 0.28f;
-    a->clip_c = 3.0f;
-    a->kl_coef = 0.001f;
-    a->temperature = 1.0f;
-    a->top_p = 1.0f;
-    a->dapo_tries = 4;
-    a->overlong_max = 0;
-    a->overlong_cache = 0;
-    a->gamma = 1.0f;
-    a->lambda = 1.0f;
-    a->vclip = 0.5f;
-    a->critic_lr = 1e-3f;
-    a->seed = 42;
+    *a = (rl_args){
+        .algo_name = "grpo",
+        .reward_name = "hit",
+        .group_name = "beams",
+        .steps = 100,
+        .prompts = 4,
+        .width = 32,
+        .max_think = 0,
+        .micro = 8,
+        .save_every = 50,
+        .log_every = 1,
+        .lr = 2e-6,
+        .min_lr = 2e-6,
+        .max_grad_norm = 1.0,
+        .weight_decay = 0.0f,
+        .clip_low = 0.2f,
+        .clip_high = 0.28f,
+        .clip_c = 3.0f,
+        .kl_coef = 0.001f,
+        .temperature = 1.0f,
+        .top_p = 1.0f,
+        .dapo_tries = 4,
+        .overlong_max = 0,
+        .overlong_cache = 0,
+        .gamma = 1.0f,
+        .lambda = 1.0f,
+        .vclip = 0.5f,
+        .critic_lr = 1e-3f,
+        .seed = 42,
+    };
 }
 
 int rl_reward_parse(const char *s, int *out) {

@@ -31,10 +31,12 @@ struct embedder {
 };
 
 void embed_opts_default(embed_opts *o) {
-    o->batch = 32;
-    o->max_length = 512;
-    o->end_token = "<|endoftext|>";
-    o->normalize = 1;
+    *o = (embed_opts){
+        .batch = 32,
+        .max_length = 512,
+        .end_token = "<|endoftext|>",
+        .normalize = 1,
+    };
 }
 
 int embedder_open(embedder **out, const char *model_dir, const embed_opts *o) {

@@ -76,9 +76,11 @@ void csr_mul_dense(float *out, const csr_mat *a, const float *x, int l) {
 }
 
 void svd_opts_default(svd_opts *o) {
-    o->oversample = 0;
-    o->power_iters = 12;
-    o->seed = 42;
+    *o = (svd_opts){
+        .oversample = 0,
+        .power_iters = 12,
+        .seed = 42,
+    };
 }
 
 static void fill_gaussian(float *g, int64_t n, double scale, uint64_t seed) {

@@ -16,16 +16,17 @@ static const char *KNOWN_KEYS[] = {
 #define NKNOWN (int)(sizeof KNOWN_KEYS / sizeof KNOWN_KEYS[0])
 
 void train_dataset_config_default(train_dataset_config *c) {
-    memset(c, 0, sizeof *c);
-    c->max_length = 32768;
-    c->max_sample_length = 32768;
-    c->num_epochs = 1;
-    c->num_workers = 1;
-    c->cut_to_pad = 1;
-    c->local_shuffle_buffer_size = 0;
-    c->itemic_lo = 151669;
-    c->itemic_hi = 176246;
-    c->only_assistant_loss = 1;
+    *c = (train_dataset_config){
+        .max_length = 32768,
+        .max_sample_length = 32768,
+        .num_epochs = 1,
+        .num_workers = 1,
+        .cut_to_pad = 1,
+        .local_shuffle_buffer_size = 0,
+        .itemic_lo = 151669,
+        .itemic_hi = 176246,
+        .only_assistant_loss = 1,
+    };
 }
 
 char *train_path_dir(const char *path) {

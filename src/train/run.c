@@ -22,25 +22,26 @@
 #include "train/trainer.h"
 
 void train_run_default(train_run_args *a) {
-    memset(a, 0, sizeof *a);
-    a->lr_scheduler_type = "cosine";
-    a->learning_rate = 2e-4;
-    a->min_lr = 1e-4;
-    a->weight_decay = 0.1;
-    a->beta1 = 0.9;
-    a->beta2 = 0.95;
-    a->max_grad_norm = 1.0;
-    a->num_warmup_steps = 200;
-    a->num_training_steps = 2000;
-    a->save_checkpoint_per_step = 500;
-    a->logging_per_step = 1;
-    a->eval_rows = 16;
-    a->seed = 19260817;
-    a->minibatch_size = 4096;
-    a->gradient_accumulation_steps = 1;
-    a->micro_batch_size = 1;
-    a->peak_gflops = 190;
-    a->plot = 1;
+    *a = (train_run_args){
+        .lr_scheduler_type = "cosine",
+        .learning_rate = 2e-4,
+        .min_lr = 1e-4,
+        .weight_decay = 0.1,
+        .beta1 = 0.9,
+        .beta2 = 0.95,
+        .max_grad_norm = 1.0,
+        .num_warmup_steps = 200,
+        .num_training_steps = 2000,
+        .save_checkpoint_per_step = 500,
+        .logging_per_step = 1,
+        .eval_rows = 16,
+        .seed = 19260817,
+        .minibatch_size = 4096,
+        .gradient_accumulation_steps = 1,
+        .micro_batch_size = 1,
+        .peak_gflops = 190,
+        .plot = 1,
+    };
 }
 
 typedef struct {
