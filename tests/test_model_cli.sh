@@ -3,13 +3,9 @@
 # log-probs against the PyTorch reference (tests/ref/qwen3_ref.py score), bad inputs.
 set -u
 cd "$(dirname "$0")/.."
-ON=${ONEREC:-build/onerec}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/onerec_model_cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source tests/lib.sh
+ON=$ONEREC
+T=$tmp
 
 cat >"$T/cfg.json" <<'J'
 {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4,

