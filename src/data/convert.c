@@ -38,7 +38,8 @@ static void sb_reset(sbuf *b) {
 }
 static const char *sb_str(sbuf *b) { return b->s && !b->oom ? b->s : ""; }
 
-const char *conv_sid_text(const pid2sid *m, int64_t pid, char *buf, int cap) {
+// SID text of a pid in the given map, or NULL (counted by callers).
+static const char *conv_sid_text(const pid2sid *m, int64_t pid, char *buf, int cap) {
     const int32_t *codes = pid2sid_get(m, pid);
     if (!codes || sid_format(buf, cap, codes, m->nlev) < 0) return NULL;
     return buf;

@@ -45,7 +45,7 @@ int vocab_init_parse(const char *s, vocab_init *out) {
     return 0;
 }
 
-const char *vocab_init_name(vocab_init v) { return v == VOCAB_INIT_HF ? "hf" : "mean"; }
+static const char *vocab_init_name(vocab_init v) { return v == VOCAB_INIT_HF ? "hf" : "mean"; }
 
 int vocab_check_shape(int layers, int codebook) {
     if (layers < 1 || layers > SID_MAX_LAYERS)
