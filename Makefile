@@ -2,6 +2,7 @@
 #   make            library + command          make test      build and run every test
 #   make SAN=1 test the same under ASan/UBSan (outputs in build-san/)
 #   make MPI=1      build with OpenMPI (mpicc) for data-parallel training
+#   make mpi        the MPI flavour beside the plain build: build/mpi/onerec (relinks build/'s objects)
 #   make bench      build the bench/ helpers (the bench/*.sh scripts call make themselves)
 CC ?= gcc
 ifeq ($(MPI),1)
@@ -31,7 +32,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test bench clean
+.PHONY: all test bench mpi clean
 .SECONDARY:
 all: $(BUILD)/libonerec.a $(BUILD)/onerec
 
@@ -43,7 +44,8 @@ $(BUILD)/libonerec.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# cli objects are linked directly: main.c refers to the cmd_* functions weakly
+# cli objects are linked directly, not through an archive: main.c names every cmd_* function,
+# so a missing or misspelt one fails the link
 $(BUILD)/onerec: $(CLI_OBJ) $(BUILD)/libonerec.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libonerec.a $(LDLIBS)
 
@@ -59,6 +61,27 @@ test: all $(TEST_BIN)
 	@BUILD=$(BUILD) bash tests/run.sh
 
 bench: all $(BENCH_BIN)
+
+# The MPI flavour in $(BUILD)/mpi/: only src/train/dist.c depends on ONEREC_MPI, so it alone is
+# compiled again, by mpicc with the same flags as every other object, and the rest is relinked.
+MPICC ?= mpicc
+MPI_DIR := $(BUILD)/mpi
+mpi: $(MPI_DIR)/onerec $(MPI_DIR)/tests/test_train_dist
+
+$(MPI_DIR)/dist.o: src/train/dist.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(CPPFLAGS) -DONEREC_MPI=1 $(CFLAGS) -c $< -o $@
+
+$(MPI_DIR)/libonerec.a: $(BUILD)/libonerec.a $(MPI_DIR)/dist.o
+	cp $< $@
+	ar r $@ $(MPI_DIR)/dist.o   # replaces the plain dist.o (single-process stubs)
+
+$(MPI_DIR)/onerec: $(CLI_OBJ) $(MPI_DIR)/libonerec.a
+	$(MPICC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(MPI_DIR)/libonerec.a $(LDLIBS)
+
+$(MPI_DIR)/tests/%: $(BUILD)/obj/tests/%.o $(MPI_DIR)/libonerec.a
+	@mkdir -p $(dir $@)
+	$(MPICC) $(LDFLAGS) -o $@ $< $(MPI_DIR)/libonerec.a $(LDLIBS)
 
 clean:
 	rm -rf build build-san

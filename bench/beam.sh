@@ -17,7 +17,7 @@ cat > "$dir/config.json" <<'JSON'
 JSON
 build/onerec init --config "$dir/config.json" --out "$dir/model" --seed 1 --dtype F32 2>/dev/null
 ours=$(build/bench/beam_bench "$dir/model" "$USERS" 32 3 512)
-ref=$(/usr/bin/python3 scripts/beam_ref.py "$dir/model" "$USERS" 32 3 512 "$THREADS")
+ref=$(/usr/bin/python3 tests/ref/beam_ref.py "$dir/model" "$USERS" 32 3 512 "$THREADS")
 echo "$ours"
 echo "$ref"
 o=$(sed -E 's/.*users_per_s=([0-9.]+).*/\1/' <<<"$ours")

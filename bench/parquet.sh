@@ -11,18 +11,18 @@ tmp=$(mktemp -d /tmp/onerec_pq_bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 echo "generating $ROWS rows with DuckDB..." >&2
-node scripts/pq_bench.cjs make "$tmp/duck.parquet" "$ROWS"
+node bench/pq_bench.cjs make "$tmp/duck.parquet" "$ROWS"
 ls -l "$tmp/duck.parquet" >&2
 field() { sed -E "s/.*$1=([^ ]+).*/\1/"; }
-ref_r=$(node scripts/pq_bench.cjs read "$tmp/duck.parquet")
+ref_r=$(node bench/pq_bench.cjs read "$tmp/duck.parquet")
 ours_r=$(build/bench/parquet_bench read "$tmp/duck.parquet")
 echo "read DuckDB file:  ours $ours_r | duckdb $ref_r"
-ref_w=$(node scripts/pq_bench.cjs write "$tmp/duck.parquet" "$tmp/ref_out.parquet")
+ref_w=$(node bench/pq_bench.cjs write "$tmp/duck.parquet" "$tmp/ref_out.parquet")
 ours_w=$(build/bench/parquet_bench write "$tmp/duck.parquet" "$tmp/ours_out.parquet")
 echo "write (ZSTD):      ours $ours_w | duckdb $ref_w"
 echo "sizes: ours $(stat -c %s "$tmp/ours_out.parquet") bytes, duckdb $(stat -c %s "$tmp/ref_out.parquet") bytes"
 ours_r2=$(build/bench/parquet_bench read "$tmp/ours_out.parquet")
-ref_r2=$(node scripts/pq_bench.cjs read "$tmp/ours_out.parquet")
+ref_r2=$(node bench/pq_bench.cjs read "$tmp/ours_out.parquet")
 echo "read our file:     ours $ours_r2 | duckdb $ref_r2"
 cpu_ratio() { awk -v a="$(field cpu <<<"$1")" -v b="$(field cpu <<<"$2")" 'BEGIN { printf "%.2f", b / a }'; }
 echo "cpu-time ratios (steadier on a busy machine): read $(cpu_ratio "$ours_r" "$ref_r"), write $(cpu_ratio "$ours_w" "$ref_w")"

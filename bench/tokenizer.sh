@@ -14,7 +14,7 @@ make -s -j2 build/bench/tokenizer_bench >/dev/null
 W=$(mktemp -d /tmp/bench_tokenizer.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 # ~78 bytes per corpus line on average
-node scripts/tok_corpus.js $((MB * 12800)) 5 --added "$Q" | node -e '
+node tests/ref/tok_corpus.js $((MB * 12800)) 5 --added "$Q" | node -e '
 process.stdout.on("error", () => process.exit(0));
 const rl = require("readline").createInterface({ input: process.stdin });
 const out = []; let n = 0;
@@ -24,7 +24,7 @@ echo "text: $(du -m "$W/text.txt" | cut -f1) MB, $(wc -l < "$W/text.txt") lines"
 export OMP_NUM_THREADS=1 RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
 ours=$(build/bench/tokenizer_bench "$Q" "$W/text.txt")
 echo "ours: $ours"
-ref=$(node scripts/tok_ref.js --bench "$Q" "$W/text.txt")
+ref=$(node tests/ref/tok_ref.js --bench "$Q" "$W/text.txt")
 echo "ref (HF tokenizers 0.22 via node): $ref"
 node -e '
 const o = JSON.parse(process.argv[1]), r = JSON.parse(process.argv[2]);

@@ -1,4 +1,4 @@
-// Encode throughput of our tokenizer on a text file, the way scripts/tok_ref.js --bench measures
+// Encode throughput of our tokenizer on a text file, the way tests/ref/tok_ref.js --bench measures
 // HF: chunks of 64 lines joined by '\n', one encode call each, one thread.
 // usage: build/bench/tokenizer_bench TOKENIZER.json TEXTFILE   -> one JSON line
 #include <stdio.h>

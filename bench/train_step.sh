@@ -28,7 +28,7 @@ for cfg in a b; do
         line=$(build/bench/model_bench "${args[@]}" --steps "$STEPS" "${extra[@]}")
         v=$(sed -E 's/.*tokens_per_s=([0-9.]+).*/\1/' <<<"$line")
         if awk -v a="$v" -v b="$o" 'BEGIN { exit !(a > b) }'; then o=$v; ours=$line; fi
-        line=$(/usr/bin/python3 scripts/qwen3_ref.py bench "${args[@]}" --steps "$STEPS" --threads "$THREADS" "${extra[@]}")
+        line=$(/usr/bin/python3 tests/ref/qwen3_ref.py bench "${args[@]}" --steps "$STEPS" --threads "$THREADS" "${extra[@]}")
         v=$(sed -E 's/.*tokens_per_s=([0-9.]+).*/\1/' <<<"$line")
         if awk -v a="$v" -v b="$r" 'BEGIN { exit !(a > b) }'; then r=$v; ref=$line; fi
     done

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 source tests/lib.sh
 ON=$PWD/build/onerec
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-$PY scripts/train_fixture.py "$tmp" >/dev/null || { echo "fixture failed"; echo "test_bad_inputs: 0 passed, 1 failed"; exit 1; }
+$PY tests/ref/train_fixture.py "$tmp" >/dev/null || { echo "fixture failed"; echo "test_bad_inputs: 0 passed, 1 failed"; exit 1; }
 cd "$tmp"
 
 # the fixtures the rows are bad with

@@ -180,7 +180,7 @@ static void test_sasrec_gradients(void) {
     sasrec_free(m);
 }
 
-// The same model in PyTorch (scripts/eval_sasrec_ref.py, float64 autograd): loss and every
+// The same model in PyTorch (tests/ref/eval_sasrec_ref.py, float64 autograd): loss and every
 // gradient must agree, with several heads and layers and padded windows.
 static void test_sasrec_vs_torch(void) {
     sasrec_config c = {.dim = 12, .layers = 2, .heads = 3, .maxlen = 7, .epochs = 1, .batch = 4, .lr = 1e-3f};
@@ -213,7 +213,7 @@ static void test_sasrec_vs_torch(void) {
     fprintf(f, "]}\n");
     fclose(f);
     CHECK_OK(file_write_atomic(parp, p, (size_t)n * sizeof(float)));
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/eval_sasrec_ref.py %s %s %s", cfgp, parp, outp);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/eval_sasrec_ref.py %s %s %s", cfgp, parp, outp);
     CHECK(system(cmd) == 0);
     double *ref = malloc((size_t)(n + 1) * sizeof *ref);
     f = fopen(outp, "rb");

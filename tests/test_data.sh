@@ -4,15 +4,11 @@
 # bad input counted and reported. Prints "test_data_cli: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
-ONEREC=${ONEREC:-build/onerec}
-T=$(mktemp -d /tmp/onerec_test_data_sh.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source tests/lib.sh
+T=$tmp
 expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got [$2] want [$3]"; fi; }
 expect_has() { if grep -qF -- "$3" <<<"$2"; then ok; else bad "$1: [$2] lacks [$3]"; fi; }
-duck() { node scripts/data_duck.mjs "$@"; }
+duck() { node tests/ref/data_duck.mjs "$@"; }
 
 $ONEREC synth --out "$T/w" --users 300 --test-frac 0.2 >"$T/synth.out" 2>"$T/synth.err" || bad "synth failed: $(tail -3 "$T/synth.err")"
 expect_has "synth prints the oracle" "$(cat "$T/synth.out")" "oracle R@32"

@@ -3,9 +3,9 @@
 # report and results are written, a second run skips every stage, and bad flags fail cleanly.
 set -u
 cd "$(dirname "$0")/.."
-pass=0; fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
-out=$(mktemp -d /tmp/onerec_demo_test.XXXXXX)
+source tests/lib.sh
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+out=$tmp/demo
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 build/onerec demo --out "$out" --size smoke > "$out.log" 2>&1
 rc=$?
 check "demo exits 0" "[ $rc = 0 ]"
@@ -107,5 +107,4 @@ OMP_NUM_THREADS=1 build/onerec demo --out "$out" --size smoke > "$out.log2" 2>&1
 check "a second run skips every stage" "[ \$(grep -c 'already complete' $out.log2) -ge 25 ]"
 build/onerec demo --size huge --out "$out/x" > /dev/null 2> "$out.err"
 check "bad size is an error" "[ \$? = 1 ] && grep -q 'size must be' $out.err"
-rm -rf "$out" "$out.log" "$out.log2" "$out.err"
 echo "test_demo: $pass passed, $fail failed"

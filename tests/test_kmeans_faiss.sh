@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 . tests/lib.sh
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 
-$PY scripts/km_faiss.py make "$tmp/x.npy" 20000 64 --clusters 600 --seed 3
-ref=$($PY scripts/km_faiss.py rq "$tmp/x.npy" 3 128 15 --threads 2 --seed 1) || bad "faiss run"
+$PY tests/ref/km_faiss.py make "$tmp/x.npy" 20000 64 --clusters 600 --seed 3
+ref=$($PY tests/ref/km_faiss.py rq "$tmp/x.npy" 3 128 15 --threads 2 --seed 1) || bad "faiss run"
 echo "$ref"
 out=$($ONEREC sid train --embeddings "$tmp/x.npy" --layers 3 --codebook 128 --iters 15 --seed 1 --quiet \
       --out "$tmp/cb.safetensors" 2>"$tmp/err") || { bad "sid train"; cat "$tmp/err"; }
@@ -23,7 +23,7 @@ enc=$($ONEREC sid encode --codebook "$tmp/cb.safetensors" --embeddings "$tmp/x.n
     bad "sid encode"
 echo "$enc"
 enc_e=$(sed -nE 's/^mse=.* rel_error=([0-9.e+-]+).*/\1/p' <<<"$enc")
-ver=$($PY scripts/km_verify.py "$tmp/x.npy" "$tmp/cb.safetensors" "$tmp/p.tsv" 3 128) && ok || bad "numpy verify: $ver"
+ver=$($PY tests/ref/km_verify.py "$tmp/x.npy" "$tmp/cb.safetensors" "$tmp/p.tsv" 3 128) && ok || bad "numpy verify: $ver"
 echo "$ver"
 ver_e=$(sed -nE 's/.*rel_error=([0-9.e+-]+).*/\1/p' <<<"$ver")
 awk -v a="$enc_e" -v b="$ver_e" -v c="$ours_e" 'BEGIN { d = a - b; e = a - c; exit !(d < 1e-5 && d > -1e-5 && e < 1e-5 && e > -1e-5) }' &&
@@ -53,7 +53,7 @@ with open(t + "/x.jsonl", "w") as f:
     for i, row in enumerate(x):
         f.write(json.dumps({"pid": 5000 + i, "embedding": [float(v) for v in row]}) + "\n")
 PYEOF
-node scripts/km_parquet.cjs from-jsonl "$tmp/x.jsonl" "$tmp/x.parquet" float && node scripts/km_parquet.cjs from-jsonl "$tmp/x.jsonl" "$tmp/xd.parquet" double || bad "duckdb fixture"
+node tests/ref/km_parquet.cjs from-jsonl "$tmp/x.jsonl" "$tmp/x.parquet" float && node tests/ref/km_parquet.cjs from-jsonl "$tmp/x.jsonl" "$tmp/xd.parquet" double || bad "duckdb fixture"
 $ONEREC sid train --embeddings "$tmp/x.parquet" --layers 3 --codebook 128 --iters 15 --seed 1 --quiet \
     --out "$tmp/cbp.safetensors" >/dev/null 2>&1 || bad "sid train from parquet"
 cmp -s "$tmp/cb.safetensors" "$tmp/cbp.safetensors" && ok || bad "parquet-trained codebook differs from the npy one"
@@ -61,10 +61,10 @@ awk -F'\t' '{ gsub(/<\|sid_(begin|end)\|>|<s_[a-z]_/, ""); gsub(/>/, ","); sub(/
 for f in x xd; do
     $ONEREC sid encode --codebook "$tmp/cb.safetensors" --embeddings "$tmp/$f.parquet" --out "$tmp/$f.pid2sid.parquet" >/dev/null 2>&1 ||
         bad "sid encode $f.parquet"
-    node scripts/km_parquet.cjs to-tsv "$tmp/$f.pid2sid.parquet" | sort >"$tmp/got.tsv"
+    node tests/ref/km_parquet.cjs to-tsv "$tmp/$f.pid2sid.parquet" | sort >"$tmp/got.tsv"
     cmp -s "$tmp/want.tsv" "$tmp/got.tsv" && ok || bad "pid2sid from $f.parquet (read by DuckDB) differs from the npy encoding"
 done
-q() { node scripts/km_parquet.cjs sql "$tmp/$1.parquet" "$2" || bad "fixture $1"; }
+q() { node tests/ref/km_parquet.cjs sql "$tmp/$1.parquet" "$2" || bad "fixture $1"; }
 q mixed "SELECT i::BIGINT AS pid, CASE WHEN i = 7 THEN [1, 2]::FLOAT[] ELSE [1, 2, 3]::FLOAT[] END AS embedding FROM range(100) t(i)"
 q empty "SELECT i::BIGINT AS pid, []::FLOAT[] AS embedding FROM range(100) t(i)"
 q pnan "SELECT i::BIGINT AS pid, [1, CASE WHEN i = 9 THEN 'nan'::FLOAT ELSE 1 END]::FLOAT[] AS embedding FROM range(100) t(i)"

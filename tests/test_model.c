@@ -1,4 +1,4 @@
-// Qwen3 model against a hand-written PyTorch reference (scripts/qwen3_ref.py, float64): logits,
+// Qwen3 model against a hand-written PyTorch reference (tests/ref/qwen3_ref.py, float64): logits,
 // loss, every parameter gradient and ten AdamW steps on random tiny configs (GQA 1/2/4, tied and
 // untied, head_dim != hidden/heads, packed rows); KV-cache decoding with forks against the full
 // forward; frozen layers.
@@ -116,7 +116,7 @@ static void ref_case(const char *label, qwen3_config cfg, int B, int T, int mode
     CHECK_OK(file_write_atomic(p, bt, 4 * (size_t)N * sizeof(int)));
     free(p);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/qwen3_ref.py check %s", dir);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/qwen3_ref.py check %s", dir);
     CHECK(system(cmd) == 0);
 
     // ours: logits, loss and gradients

@@ -4,12 +4,9 @@
 # peak memory is reported against the parameter count (fp32 weights = 4 bytes/parameter).
 set -u
 cd "$(dirname "$0")/.."
-ON=${ONEREC:-build/onerec}
-T=$(mktemp -d /tmp/onerec_model_big.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source tests/lib.sh
+ON=$ONEREC
+T=$tmp
 
 t0=$SECONDS
 if /usr/bin/time -f "%M" -o "$T/init.rss" $ON init --config tests/data/qwen3-0.6b.config.json --out "$T/m" \

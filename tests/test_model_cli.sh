@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
 # onerec init / score: HF dirs written and read back (single file and shards, F32 and BF16),
-# log-probs against the PyTorch reference (scripts/qwen3_ref.py score), bad inputs.
+# log-probs against the PyTorch reference (tests/ref/qwen3_ref.py score), bad inputs.
 set -u
 cd "$(dirname "$0")/.."
-ON=${ONEREC:-build/onerec}
-PY=/usr/bin/python3
-T=$(mktemp -d /tmp/onerec_model_cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+source tests/lib.sh
+ON=$ONEREC
+T=$tmp
 
 cat >"$T/cfg.json" <<'J'
 {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4,
@@ -38,7 +34,7 @@ P
 # 1. init + score (untied, F32) against the reference
 if $ON init --config "$T/cfg.json" --out "$T/m" --seed 5 >/dev/null 2>"$T/err" && [ -f "$T/m/model.safetensors" ]; then ok; else bad "init"; cat "$T/err"; fi
 $ON score --model "$T/m" <"$T/ids.txt" >"$T/ours.txt" 2>"$T/err" || { bad "score"; cat "$T/err"; }
-$PY scripts/qwen3_ref.py score "$T/m" <"$T/ids.txt" >"$T/ref.txt"
+$PY tests/ref/qwen3_ref.py score "$T/m" <"$T/ids.txt" >"$T/ref.txt"
 if cmp_lp "$T/ours.txt" "$T/ref.txt" 1e-4; then ok; else bad "score vs reference"; fi
 grep -q "torch_dtype" "$T/m/config.json" && ok || bad "extra config keys kept"
 # packing several lines into one pass gives the same numbers as one line per pass
@@ -58,10 +54,10 @@ $ON init --config "$T/cfg.json.tied" --out "$T/mt" --seed 1 --shard-mb 1 >/dev/n
 if [ -f "$T/mt/model.safetensors.index.json" ] && ! grep -q lm_head "$T/mt/model.safetensors.index.json"; then ok; else bad "sharded tied dir"; cat "$T/err"; fi
 ls "$T"/mt/model-0000*-of-0000*.safetensors >/dev/null 2>&1 && ok || bad "shard files"
 $ON score --model "$T/mt" <"$T/ids.txt" >"$T/ours_t.txt" 2>/dev/null
-$PY scripts/qwen3_ref.py score "$T/mt" <"$T/ids.txt" >"$T/ref_t.txt"
+$PY tests/ref/qwen3_ref.py score "$T/mt" <"$T/ids.txt" >"$T/ref_t.txt"
 if cmp_lp "$T/ours_t.txt" "$T/ref_t.txt" 1e-4; then ok; else bad "sharded tied score vs reference"; fi
 $ON score --model "$T/mb" <"$T/ids.txt" >"$T/ours_b.txt" 2>/dev/null
-$PY scripts/qwen3_ref.py score "$T/mb" <"$T/ids.txt" >"$T/ref_b.txt"
+$PY tests/ref/qwen3_ref.py score "$T/mb" <"$T/ids.txt" >"$T/ref_b.txt"
 if cmp_lp "$T/ours_b.txt" "$T/ref_b.txt" 1e-4; then ok; else bad "bf16 score vs reference"; fi
 # untied dirs carry lm_head.weight
 $PY - "$T/m/model.safetensors" <<'P' && ok || bad "lm_head.weight in untied dir"
@@ -72,7 +68,7 @@ P
 
 # 3. bad inputs: clear message naming the file/tensor, non-zero exit, nothing on stdout
 check_bad() {   # kind needle
-    $PY scripts/qwen3_ref.py corrupt "$1" "$T/m" "$T/bad_$1"
+    $PY tests/ref/qwen3_ref.py corrupt "$1" "$T/m" "$T/bad_$1"
     echo "1 2 3" | $ON score --model "$T/bad_$1" >"$T/out" 2>"$T/err"
     local rc=$?
     if [ $rc -ne 0 ] && [ ! -s "$T/out" ] && grep -q -- "$2" "$T/err"; then ok; else bad "$1: rc=$rc $(cat "$T/err")"; fi

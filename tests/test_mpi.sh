@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
-# MPI data parallelism: the MPI build (scripts/train_mpi_build.sh) under
+# MPI data parallelism: the MPI build (`make mpi`) under
 # `mpirun --allow-run-as-root -np 2`: collective operations agree on every rank.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source tests/lib.sh
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1   # 2 ranks on 2 cores: one thread each
 MPIRUN="mpirun --allow-run-as-root --oversubscribe -np 2"
-if ! B=$(bash scripts/train_mpi_build.sh 2>/tmp/onerec_mpi_build.$$); then
-    cat /tmp/onerec_mpi_build.$$; bad "MPI build"; B=
+B=build/mpi
+if ! make -s mpi >"$tmp/build.log" 2>&1; then
+    cat "$tmp/build.log"; bad "MPI build"; B=
 fi
-rm -f /tmp/onerec_mpi_build.$$
 if [ -n "$B" ]; then
     out=$($MPIRUN "$B/tests/test_train_dist" 2>&1)
     if grep -q "^test_train_dist_np2: 1 passed, 0 failed" <<<"$out"; then ok; else bad "collectives under mpirun: $out"; fi
@@ -19,8 +17,8 @@ if [ -n "$B" ]; then
     out=$("$B/tests/test_train_dist" 2>&1)
     if grep -q "^test_train_dist: 1 passed, 0 failed" <<<"$out"; then ok; else bad "MPI build run alone: $out"; fi
     # data-parallel training: 2 ranks x 1 micro batch == 1 process x 2 accumulated micro batches
-    T=$(mktemp -d /tmp/onerec_mpi.XXXXXX)
-    /usr/bin/python3 scripts/train_fixture.py "$T" >/dev/null
+    T=$tmp
+    $PY tests/ref/train_fixture.py "$T" >/dev/null
     A="--model_dir $T/model --dataset_config $T/pretrain.json --learning_rate 1e-2 --min_lr 1e-3 --num_warmup_steps 2
        --micro_batch_size 2 --max_length 128 --num_training_steps 12 --save_checkpoint_per_step 6 --plot=false"
     "$B/onerec" train $A --gradient_accumulation_steps 2 --output_dir "$T/one" >/dev/null 2>"$T/one.err" || bad "1-process run: $(tail -2 "$T/one.err")"
@@ -36,11 +34,10 @@ if [ -n "$B" ]; then
     S1="$A --freeze_llm --start_optimize_embedding_index 271 --num_training_steps 4"
     "$B/onerec" train $S1 --gradient_accumulation_steps 2 --output_dir "$T/s1one" >/dev/null 2>&1
     $MPIRUN "$B/onerec" train $S1 --output_dir "$T/s1two" >/dev/null 2>"$T/s1.err" || bad "2-rank stage 1: $(tail -2 "$T/s1.err")"
-    if /usr/bin/python3 scripts/train_check.py frozen "$T/model" "$T/s1two/step4" 271 >/dev/null &&
+    if $PY tests/ref/train_check.py frozen "$T/model" "$T/s1two/step4" 271 >/dev/null &&
        paste <(grep '^step ' "$T/s1one/stdout.log") <(grep '^step ' "$T/s1two/stdout.log") |
        awk '{ d = $4 - $(NF/2 + 4); if (d < 0) d = -d; if (d > 1e-5 * $4) bad++; k++ } END { exit (bad || k != 4) }'; then ok
     else bad "2-rank stage 1 (frozen parameters, equal losses)"; fi
-    rm -rf "$T"
 fi
 echo "test_mpi: $pass passed, $fail failed"
 [ $fail = 0 ]

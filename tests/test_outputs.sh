@@ -14,7 +14,7 @@ check() { if eval "$2"; then ok; else bad "$1"; fi; }
 # a PID that is certainly dead: a finished child of this shell
 dead_pid() { sh -c 'exit 0' & wait $!; echo $!; }
 
-$PY scripts/train_fixture.py "$tmp" >/dev/null || { echo "fixture failed"; echo "test_outputs: 0 passed, 1 failed"; exit 1; }
+$PY tests/ref/train_fixture.py "$tmp" >/dev/null || { echo "fixture failed"; echo "test_outputs: 0 passed, 1 failed"; exit 1; }
 cd "$tmp"
 
 # ---- 1. never remove what we did not create

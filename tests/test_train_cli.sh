@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# onerec train / convert end to end on a tiny Qwen3 and a toy world (scripts/train_fixture.py):
+# onerec train / convert end to end on a tiny Qwen3 and a toy world (tests/ref/train_fixture.py):
 # stage 1 freezes every non-itemic parameter bitwise, stage 2 and SFT change all; the held-out
 # loss falls in each stage; kill -9 mid-run + --resume_from reproduces the uninterrupted losses
 # exactly; event files decode with protobuf; convert writes the bf16 rounding; bad inputs fail
@@ -7,19 +7,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+source tests/lib.sh
 ONEREC=$ROOT/build/onerec
-PY=/usr/bin/python3
-CHECK="$PY $ROOT/scripts/train_check.py"
+CHECK="$PY $ROOT/tests/ref/train_check.py"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-T=$(mktemp -d /tmp/onerec_train_cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+T=$tmp
 # expect CONDITION MESSAGE [FILE]: FILE (checker output, stderr) is shown when the condition fails
 expect() { if eval "$1"; then ok; else bad "$2"; [ -n "${3:-}" ] && [ -f "$3" ] && tail -5 "$3"; fi; }
 
-$PY scripts/train_fixture.py "$T" >/dev/null || { echo "fixture failed"; echo "test_train_cli: 0 passed, 1 failed"; exit 1; }
+$PY tests/ref/train_fixture.py "$T" >/dev/null || { echo "fixture failed"; echo "test_train_cli: 0 passed, 1 failed"; exit 1; }
 cd "$T"
 COMMON="--learning_rate 1e-2 --min_lr 1e-3 --num_warmup_steps 2 --micro_batch_size 2 --plot=false"
 # eval/loss at step 0 and at the end, from the event files
@@ -53,7 +49,7 @@ expect 'r=$(eval_drop sft) && echo "SFT held-out $r"' "SFT held-out loss falls"
 # ---- the same packed batches through a PyTorch loop (qwen3_ref.py + AdamW + clip + LambdaLR)
 $ONEREC train --model_dir model --output_dir ref --dataset_config pretrain.json $COMMON --gradient_accumulation_steps 2 \
     --num_training_steps 8 --dump_batches ref.dump >/dev/null 2>ref.err || bad "run with --dump_batches"
-$PY $ROOT/scripts/train_ref_loop.py model ref.dump --length 128 --micro 2 --accum 2 --steps 8 --lr 1e-2 --min_lr 1e-3 \
+$PY $ROOT/tests/ref/train_ref_loop.py model ref.dump --length 128 --micro 2 --accum 2 --steps 8 --lr 1e-2 --min_lr 1e-3 \
     --warmup 2 --pad 266 >ref.out 2>&1 || bad "reference loop"
 expect 'paste <(grep "^step " ref/stdout.log) <(grep "^step " ref.out) | awk "{ d = \$4 - \$(NF - 2); g = \$10 - \$NF; if (d < 0) d = -d; if (g < 0) g = -g; if (d > 1e-5 * \$4 || g > 1e-4 * \$10) bad++; k++ } END { exit (bad || k != 8) }"' "steps equal PyTorch on the same batches" ref.out
 

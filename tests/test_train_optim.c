@@ -1,5 +1,5 @@
 // LR schedule and gradient clipping against PyTorch (clip_grad_norm_, LambdaLR) run by
-// scripts/train_ref_adamw.py on the same inputs.
+// tests/ref/train_ref_adamw.py on the same inputs.
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,7 +63,7 @@ static void test_against_torch(void) {
     fwrite(p, 4, (size_t)n, fp), fwrite(g, 4, (size_t)n * steps, fp);
     fclose(fp);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/train_ref_adamw.py %s %s", in, out);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/train_ref_adamw.py %s %s", in, out);
     CHECK(system(cmd) == 0);
     // ours: the schedule and the clip factor; the update itself is the model's AdamW (checked
     // against the same reference in the trainer test once the model is merged)

@@ -104,7 +104,7 @@ static void test_chat_masks(void) {
 int main(void) {
     char dir[128], cmd[300];
     snprintf(dir, sizeof dir, "/tmp/onerec_test_train_source_%d", (int)getpid());
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 scripts/train_fixture.py %s --rows 4 >/dev/null", dir);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/ref/train_fixture.py %s --rows 4 >/dev/null", dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "fixture failed\n");
         return test_summary("test_train_source") | 1;

@@ -16,7 +16,7 @@ no_leftovers() {   # no output dir and no temporary sibling after a failed run
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 
 # ---- Qwen3 3 x 8192, tied, BF16 ----------------------------------------------------------
-$PY scripts/vocab_ref.py make "$tmp/base" --tokenizer-dir "$QWEN_TOK" || bad "make base model"
+$PY tests/ref/vocab_ref.py make "$tmp/base" --tokenizer-dir "$QWEN_TOK" || bad "make base model"
 out=$($ONEREC vocab expand --model "$tmp/base" --out "$tmp/exp" --layers 3 --codebook 8192 2>"$tmp/err") ||
     { bad "vocab expand"; cat "$tmp/err"; }
 echo "$out"
@@ -26,7 +26,7 @@ grep -q "^itemic_id_range: \[151669, 176246\]$" <<<"$out" && ok || bad "itemic_i
     ok || bad "config.json vocab_size"
 
 # HF Rust tokenizers load our tokenizer.json and agree on the ids (and decode back)
-hf=$(node scripts/vocab_hf_check.js "$tmp/exp/tokenizer.json" '<|sid_begin|><s_a_340><s_b_6566><s_c_5603><|sid_end|>' \
+hf=$(node tests/ref/vocab_hf_check.js "$tmp/exp/tokenizer.json" '<|sid_begin|><s_a_340><s_b_6566><s_c_5603><|sid_end|>' \
      'hello <s_a_0>world<|im_end|><s_c_8191>x<|sid_end|>' '<s_a_8192><s_d_0>') || bad "HF tokenizers failed to load"
 echo "$hf"
 grep -q '"ids":"176245 152009 166427 173656 176246","decoded":"<|sid_begin|><s_a_340><s_b_6566><s_c_5603><|sid_end|>","vocab":176247' \
@@ -39,7 +39,7 @@ ours=$(printf '%s\n' '<|sid_begin|><s_a_340><s_b_6566><s_c_5603><|sid_end|>' \
 [ "$ours" = "$hf_ids" ] && ok || bad "our ids differ from HF's: ours=[$ours] hf=[$hf_ids]"
 
 # numpy: weights; torch reference: loads and scores
-ref=$($PY scripts/vocab_ref.py check "$tmp/base" "$tmp/exp" --layers 3 --codebook 8192 --init mean) && ok ||
+ref=$($PY tests/ref/vocab_ref.py check "$tmp/base" "$tmp/exp" --layers 3 --codebook 8192 --init mean) && ok ||
     bad "numpy/torch check (mean)"
 echo "$ref"
 # our model loader scores the same sequence (the check's: begin, s_a_340, end, 9707, begin) as torch
@@ -54,15 +54,15 @@ expect_fail "already has the token <s_a_0> (id 151669)" $ONEREC vocab expand --m
 no_leftovers "$tmp/exp2"
 
 # ---- untied lm_head, F32, sharded, the hf (reference) init rule, a small codebook ------------------
-$PY scripts/vocab_ref.py make "$tmp/base_u" --untied --dtype f32 --vocab 151936 --tokenizer-dir "$QWEN_TOK" ||
+$PY tests/ref/vocab_ref.py make "$tmp/base_u" --untied --dtype f32 --vocab 151936 --tokenizer-dir "$QWEN_TOK" ||
     bad "make untied model"
 out=$($ONEREC vocab expand --model "$tmp/base_u" --out "$tmp/exp_u" --layers 4 --codebook 1000 --init hf \
       --shard-mb 30 --noise 0.01 2>"$tmp/err") || { bad "vocab expand untied"; cat "$tmp/err"; }
 echo "$out"
 grep -q "^weight_files: [2-9]" <<<"$out" && [ -f "$tmp/exp_u/model.safetensors.index.json" ] && ok || bad "not sharded"
-$PY scripts/vocab_ref.py check "$tmp/base_u" "$tmp/exp_u" --layers 4 --codebook 1000 --init hf --noise 0.01 &&
+$PY tests/ref/vocab_ref.py check "$tmp/base_u" "$tmp/exp_u" --layers 4 --codebook 1000 --init hf --noise 0.01 &&
     ok || bad "numpy/torch check (untied, hf, sharded)"
-hf=$(node scripts/vocab_hf_check.js "$tmp/exp_u/tokenizer.json" '<|sid_begin|><s_a_999><s_b_0><s_c_5><s_d_999><|sid_end|>')
+hf=$(node tests/ref/vocab_hf_check.js "$tmp/exp_u/tokenizer.json" '<|sid_begin|><s_a_999><s_b_0><s_c_5><s_d_999><|sid_end|>')
 grep -q '"ids":"155669 152668 152669 153674 155668 155670"' <<<"$hf" && ok || bad "HF ids, 4 x 1000: $hf"
 
 # a codebook that fits into Qwen3's reserved rows: never shrunk; 151936 is a multiple of 128, not

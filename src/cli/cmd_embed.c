@@ -1,12 +1,11 @@
 // onerec embed: item captions (Parquet) -> item embeddings (Parquet) with a Qwen3 model, or without
 // one from TF-IDF text vectors and/or training co-occurrences (--method tfidf|cooc|mix).
-#include <cblas.h>
-#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/err.h"
 #include "base/outdir.h"
+#include "base/threads.h"
 #include "cli/args.h"
 #include "data/item_embed.h"
 #include "rec/embed.h"
@@ -81,10 +80,7 @@ int cmd_embed(int argc, char **argv) {
                        "`onerec sid train/encode --embeddings`.",
                        NULL, 0, NULL);
     if (a) return a > 0 ? 0 : 2;
-    if (threads > 0) {
-        omp_set_num_threads(threads);
-        openblas_set_num_threads(threads);
-    }
+    threads_set(threads);
     if (strcmp(method, "model")) {
         if (model) return err_set("--model is for --method model, not %s", method), usage_error();
         if (item_embed_method_parse(method, &io.method)) return usage_error();

@@ -1,5 +1,6 @@
 // onerec: one command, one subcommand per pipeline step. Each subcommand lives in its own
-// cmd_*.c file; they are declared weak here so the table lists exactly the ones that are built.
+// cmd_*.c file. The declarations are strong on purpose: a command named here but misspelt or not
+// built is a link error, never a table entry that silently does nothing.
 #include <stdio.h>
 #include <string.h>
 
@@ -7,7 +8,7 @@
 
 typedef int (*cmd_fn)(int argc, char **argv);
 
-#define DECLARE(fn) __attribute__((weak)) int fn(int argc, char **argv);
+#define DECLARE(fn) int fn(int argc, char **argv);
 DECLARE(cmd_demo)
 DECLARE(cmd_synth)
 DECLARE(cmd_embed)
@@ -30,7 +31,7 @@ DECLARE(cmd_baseline)
 
 static const struct {
     const char *name;
-    cmd_fn fn;   // NULL when that command is not built (weak symbol)
+    cmd_fn fn;
     const char *help;
 } COMMANDS[] = {
     {"demo", cmd_demo, "run the whole pipeline on the built-in synthetic world"},
@@ -63,7 +64,7 @@ static cmd_fn lookup(const char *name) {
 static void usage(FILE *out) {
     fprintf(out, "usage: onerec COMMAND [options]   (onerec COMMAND --help for its options)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-        if (COMMANDS[i].fn) fprintf(out, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+        fprintf(out, "  %-12s %s\n", COMMANDS[i].name, COMMANDS[i].help);
 }
 
 int main(int argc, char **argv) {

@@ -38,7 +38,8 @@ static void sb_reset(sbuf *b) {
 }
 static const char *sb_str(sbuf *b) { return b->s && !b->oom ? b->s : ""; }
 
-const char *conv_sid_text(const pid2sid *m, int64_t pid, char *buf, int cap) {
+// SID text of a pid in the given map, or NULL (counted by callers).
+static const char *conv_sid_text(const pid2sid *m, int64_t pid, char *buf, int cap) {
     const int32_t *codes = pid2sid_get(m, pid);
     if (!codes || sid_format(buf, cap, codes, m->nlev) < 0) return NULL;
     return buf;
@@ -228,138 +229,180 @@ static int video_rec_windows(emitter *e, sbuf *h) {
     return rc;
 }
 
+// Per-user scratch: history blocks and the resolved profile, shared by the tasks below.
+typedef struct {
+    sbuf h, h2, tg;
+    char *profile;
+} user_scratch;
+
+// pretrain Segments (training users only)
+static int pretrain_segments(emitter *e, user_scratch *s) {
+    const recif_user *u = e->u;
+    int nh = u->hist_video.n;
+    int a = add_sids(&e->c->va, &s->h, u->hist_video.v, nh - CONV_VIDEO_HIST, nh, e->st, NULL);
+    int b = add_sids(&e->c->va, &s->h, u->target_video.v, 0, u->target_video.n < CONV_TARGETS ? u->target_video.n : CONV_TARGETS,
+                     e->st, NULL);
+    int rc = 0;
+    if (a + b > 0) rc = emit_segments(e, TASK_PT_VIDEO_REC, sb_str(&s->h));
+    if (!rc && s->profile[0]) rc = emit_segments(e, TASK_PT_USER_PROFILE, s->profile);
+    sb_reset(&s->h);
+    return rc;
+}
+
+// ad_rec and product_rec: the last nvid videos + the last nh2 items of the other domain (own code
+// space m2). No targets in a domain (a log without ads or products): no sample, nothing to count.
+static int cross_rec(emitter *e, user_scratch *s, task_id t, const i64vec *videos, int nvid, const pid2sid *m2,
+                     const i64vec *hist2, int nh2, const i64vec *tgt) {
+    sb_reset(&s->h);
+    sb_reset(&s->h2);
+    int a = add_sids(&e->c->va, &s->h, videos->v, videos->n - nvid, videos->n, e->st, NULL);
+    int b = add_sids(m2, &s->h2, hist2->v, hist2->n - nh2, hist2->n, e->st, NULL);
+    if (!a) sb_add(&s->h, e->c->lang == LANG_ZH ? "无" : "none");
+    if (!b) sb_add(&s->h2, e->c->lang == LANG_ZH ? "无" : "none");
+    if (!tgt->n || a + b == 0) return 0;
+    return rec_task(e, t, sb_str(&s->h), sb_str(&s->h2), m2, tgt);
+}
+
+// interactive_rec for one keyword: its items (a JSON array of pids) are the answer.
+static int interactive_keyword(emitter *e, user_scratch *s, const cJSON *k) {
+    i64vec items = {0};
+    int ok = cJSON_IsArray(k), rc = 0;
+    for (cJSON *x = ok ? k->child : NULL; x; x = x->next) {
+        if (!cJSON_IsNumber(x)) ok = 0;
+        else i64vec_push(&items, (int64_t)x->valuedouble);
+    }
+    if (!ok) {
+        e->st->bad_keywords++;
+        i64vec_free(&items);
+        return 0;
+    }
+    sbuf ans = {0};
+    i64vec kept = {0};
+    add_sids(&e->c->va, &ans, items.v, 0, items.n < CONV_TARGETS ? items.n : CONV_TARGETS, e->st, &kept);
+    if (kept.n == 0) {
+        e->st->samples_without_target++;
+    } else {
+        cJSON *meta = cJSON_CreateObject();
+        cJSON_AddItemToObject(meta, "answer_pid", pids_json(&kept));
+        cJSON_AddStringToObject(meta, "keyword", k->string);
+        const char *args[2] = {s->profile, k->string};
+        rc = emit_chat(e, TASK_INTERACTIVE_REC, args, 2, sb_str(&ans), meta);
+    }
+    free(ans.s);
+    i64vec_free(&kept);
+    i64vec_free(&items);
+    return rc;
+}
+
+// interactive_rec: one sample per keyword
+static int interactive_rec(emitter *e, user_scratch *s) {
+    const recif_user *u = e->u;
+    if (!u->keywords || !u->keywords[0]) return 0;
+    cJSON *kw = cJSON_Parse(u->keywords);
+    if (!cJSON_IsObject(kw)) e->st->bad_keywords++;
+    int rc = 0;
+    for (cJSON *k = kw && cJSON_IsObject(kw) ? kw->child : NULL; k && !rc; k = k->next) rc = interactive_keyword(e, s, k);
+    cJSON_Delete(kw);
+    return rc;
+}
+
+// label_cond_rec: a random interaction type with >= 1 positive target (s->h: the label block)
+static int label_cond_rec(emitter *e, user_scratch *s) {
+    const recif_user *u = e->u;
+    const pid2sid *va = &e->c->va;
+    int types[RAW_NLABELS], nt = 0;
+    for (int k = 0; k < RAW_NLABELS; k++)
+        for (int i = 0; i < u->target_video.n; i++)
+            if (u->target_flag[k].v[i] && pid2sid_get(va, u->target_video.v[i])) {
+                types[nt++] = k;
+                break;
+            }
+    if (nt == 0) {
+        e->st->samples_without_target++;
+        return 0;
+    }
+    int k = types[rng_below(&e->r, (uint64_t)nt)];
+    i64vec pos = {0};
+    for (int i = 0; i < u->target_video.n && pos.n < CONV_TARGETS; i++)
+        if (u->target_flag[k].v[i] && pid2sid_get(va, u->target_video.v[i])) i64vec_push(&pos, u->target_video.v[i]);
+    sb_reset(&s->tg);
+    add_sids(va, &s->tg, pos.v, 0, pos.n, e->st, NULL);
+    cJSON *meta = cJSON_CreateObject();
+    cJSON_AddItemToObject(meta, "answer_pid", pids_json(&pos));
+    cJSON_AddStringToObject(meta, "label", lex_label_key(k));
+    const char *args[2] = {sb_str(&s->h), lex_label_name(e->c->lang, k)};
+    int rc = emit_chat(e, TASK_LABEL_COND_REC, args, 2, sb_str(&s->tg), meta);
+    i64vec_free(&pos);
+    return rc;
+}
+
+// label_pred: one sample per target candidate (s->h: the label block)
+static int label_pred(emitter *e, user_scratch *s) {
+    const recif_user *u = e->u;
+    data_lang l = e->c->lang;
+    char buf[256];
+    int lim = u->target_video.n < CONV_TARGETS ? u->target_video.n : CONV_TARGETS;
+    for (int i = 0; i < lim; i++) {
+        int64_t pid = u->target_video.v[i];
+        if (!conv_sid_text(&e->c->va, pid, buf, sizeof buf)) {
+            e->st->items_without_sid++;
+            continue;
+        }
+        int y = u->target_flag[0].v[i] != 0;
+        cJSON *meta = cJSON_CreateObject();
+        cJSON_AddNumberToObject(meta, "label", y);
+        cJSON_AddNumberToObject(meta, "pid", (double)pid);
+        cJSON_AddStringToObject(meta, "pos", prompt_yes(l));
+        cJSON_AddStringToObject(meta, "neg", prompt_no(l));
+        const char *args[2] = {sb_str(&s->h), buf};
+        int rc = emit_chat(e, TASK_LABEL_PRED, args, 2, y ? prompt_yes(l) : prompt_no(l), meta);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+// rec_reason: profile + history captions + target caption -> reasoning (no system message)
+static int rec_reason(emitter *e, user_scratch *s) {
+    const recif_user *u = e->u;
+    if (!u->cot || !u->cot[0] || !u->target_caption || !u->target_caption[0]) return 0;
+    const char *args[3] = {s->profile, u->gsu_caption ? u->gsu_caption : "", u->target_caption};
+    return emit_chat(e, TASK_REC_REASON, args, 3, u->cot, NULL);
+}
+
+// The tasks run in this order on purpose: each draws from the user's own RNG stream, so the order
+// fixes which prompt and label every sample gets.
+static int conv_user_tasks(emitter *e, user_scratch *s) {
+    const recif_user *u = e->u;
+    const conv_ctx *c = e->c;
+    int rc = e->bench ? 0 : pretrain_segments(e, s);
+    if (!rc) rc = video_rec_windows(e, &s->h);
+    if (!rc) rc = cross_rec(e, s, TASK_AD_REC, &u->hist_longview, CONV_AD_VIDEOS, &c->va, &u->hist_ad, CONV_AD_HIST, &u->target_ad);
+    if (!rc)
+        rc = cross_rec(e, s, TASK_PRODUCT_REC, &u->hist_video, CONV_PRODUCT_VIDEOS, &c->prod, &u->hist_goods, CONV_PRODUCT_HIST,
+                       &u->target_goods);
+    if (!rc) rc = interactive_rec(e, s);
+    if (rc) return rc;
+    // label tasks share the history block
+    sb_reset(&s->h);
+    label_block(c, u, &s->h, e->st);
+    if (u->hist_video.n > 0) {
+        rc = label_cond_rec(e, s);
+        if (!rc) rc = label_pred(e, s);
+    }
+    return rc ? rc : rec_reason(e, s);
+}
+
 int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink, void *sink_ctx, conv_stats *st) {
     emitter e = {.c = c, .u = u, .bench = bench, .sink = sink, .sink_ctx = sink_ctx, .st = st};
     rng_seed_stream(&e.r, c->seed, (uint64_t)u->uid * 2 + (uint64_t)bench);
-    const pid2sid *va = &c->va, *pm = &c->prod;
-    sbuf h = {0}, h2 = {0}, tg = {0};
-    char *profile = resolve_profile(c, u->profile, st);
-    int rc = 0;
-    if (!profile) return err_set("out of memory");
+    user_scratch s = {.profile = resolve_profile(c, u->profile, st)};
+    if (!s.profile) return err_set("out of memory");
     if (u->hist_video.n == 0) st->empty_history++;
-    const int64_t *hv = u->hist_video.v;
-    int nh = u->hist_video.n;
-    // pretrain Segments (training users only)
-    if (!bench) {
-        int a = add_sids(va, &h, hv, nh - CONV_VIDEO_HIST, nh, st, NULL);
-        int b = add_sids(va, &h, u->target_video.v, 0, u->target_video.n < CONV_TARGETS ? u->target_video.n : CONV_TARGETS, st, NULL);
-        if (a + b > 0 && (rc = emit_segments(&e, TASK_PT_VIDEO_REC, sb_str(&h)))) goto done;
-        if (profile[0] && (rc = emit_segments(&e, TASK_PT_USER_PROFILE, profile))) goto done;
-        sb_reset(&h);
-    }
-    // video_rec
-    if ((rc = video_rec_windows(&e, &h))) goto done;
-    // ad_rec: long-view videos + ad clicks
-    sb_reset(&h);
-    int nl = u->hist_longview.n, na = u->hist_ad.n;
-    int a = add_sids(va, &h, u->hist_longview.v, nl - CONV_AD_VIDEOS, nl, st, NULL);
-    int b = add_sids(va, &h2, u->hist_ad.v, na - CONV_AD_HIST, na, st, NULL);
-    if (!a) sb_add(&h, c->lang == LANG_ZH ? "无" : "none");
-    if (!b) sb_add(&h2, c->lang == LANG_ZH ? "无" : "none");
-    // no targets in a domain (a log without ads or products): no sample, and nothing to count
-    if (u->target_ad.n && a + b > 0 && (rc = rec_task(&e, TASK_AD_REC, sb_str(&h), sb_str(&h2), va, &u->target_ad)))
-        goto done;
-    // product_rec: videos + products (own code space)
-    sb_reset(&h);
-    sb_reset(&h2);
-    int ng = u->hist_goods.n;
-    a = add_sids(va, &h, hv, nh - CONV_PRODUCT_VIDEOS, nh, st, NULL);
-    b = add_sids(pm, &h2, u->hist_goods.v, ng - CONV_PRODUCT_HIST, ng, st, NULL);
-    if (!a) sb_add(&h, c->lang == LANG_ZH ? "无" : "none");
-    if (!b) sb_add(&h2, c->lang == LANG_ZH ? "无" : "none");
-    if (u->target_goods.n && a + b > 0 &&
-        (rc = rec_task(&e, TASK_PRODUCT_REC, sb_str(&h), sb_str(&h2), pm, &u->target_goods)))
-        goto done;
-    // interactive_rec: one sample per keyword
-    if (u->keywords && u->keywords[0]) {
-        cJSON *kw = cJSON_Parse(u->keywords);
-        if (!cJSON_IsObject(kw)) st->bad_keywords++;
-        for (cJSON *k = kw && cJSON_IsObject(kw) ? kw->child : NULL; k; k = k->next) {
-            i64vec items = {0};
-            int ok = cJSON_IsArray(k);
-            for (cJSON *x = ok ? k->child : NULL; x; x = x->next) {
-                if (!cJSON_IsNumber(x)) ok = 0;
-                else i64vec_push(&items, (int64_t)x->valuedouble);
-            }
-            if (!ok) st->bad_keywords++;
-            else {
-                const i64vec *tv = &items;
-                sbuf ans = {0};
-                i64vec kept = {0};
-                add_sids(va, &ans, tv->v, 0, tv->n < CONV_TARGETS ? tv->n : CONV_TARGETS, st, &kept);
-                if (kept.n == 0) st->samples_without_target++;
-                else {
-                    cJSON *meta = cJSON_CreateObject();
-                    cJSON_AddItemToObject(meta, "answer_pid", pids_json(&kept));
-                    cJSON_AddStringToObject(meta, "keyword", k->string);
-                    const char *args[2] = {profile, k->string};
-                    rc = emit_chat(&e, TASK_INTERACTIVE_REC, args, 2, sb_str(&ans), meta);
-                }
-                free(ans.s);
-                i64vec_free(&kept);
-            }
-            i64vec_free(&items);
-            if (rc) break;
-        }
-        cJSON_Delete(kw);
-        if (rc) goto done;
-    }
-    // label tasks share the history block
-    sb_reset(&h);
-    label_block(c, u, &h, st);
-    if (nh > 0) {
-        // label_cond_rec: a random interaction type with >= 1 positive target
-        int types[RAW_NLABELS], nt = 0;
-        for (int k = 0; k < RAW_NLABELS; k++)
-            for (int i = 0; i < u->target_video.n; i++)
-                if (u->target_flag[k].v[i] && pid2sid_get(va, u->target_video.v[i])) {
-                    types[nt++] = k;
-                    break;
-                }
-        if (nt > 0) {
-            int k = types[rng_below(&e.r, (uint64_t)nt)];
-            i64vec pos = {0};
-            for (int i = 0; i < u->target_video.n && pos.n < CONV_TARGETS; i++)
-                if (u->target_flag[k].v[i] && pid2sid_get(va, u->target_video.v[i])) i64vec_push(&pos, u->target_video.v[i]);
-            sb_reset(&tg);
-            add_sids(va, &tg, pos.v, 0, pos.n, st, NULL);
-            cJSON *meta = cJSON_CreateObject();
-            cJSON_AddItemToObject(meta, "answer_pid", pids_json(&pos));
-            cJSON_AddStringToObject(meta, "label", lex_label_key(k));
-            const char *args[2] = {sb_str(&h), lex_label_name(c->lang, k)};
-            rc = emit_chat(&e, TASK_LABEL_COND_REC, args, 2, sb_str(&tg), meta);
-            i64vec_free(&pos);
-            if (rc) goto done;
-        } else st->samples_without_target++;
-        // label_pred: one sample per target candidate
-        char buf[256];
-        int lim = u->target_video.n < CONV_TARGETS ? u->target_video.n : CONV_TARGETS;
-        for (int i = 0; i < lim; i++) {
-            int64_t pid = u->target_video.v[i];
-            if (!conv_sid_text(va, pid, buf, sizeof buf)) {
-                st->items_without_sid++;
-                continue;
-            }
-            int y = u->target_flag[0].v[i] != 0;
-            cJSON *meta = cJSON_CreateObject();
-            cJSON_AddNumberToObject(meta, "label", y);
-            cJSON_AddNumberToObject(meta, "pid", (double)pid);
-            cJSON_AddStringToObject(meta, "pos", prompt_yes(c->lang));
-            cJSON_AddStringToObject(meta, "neg", prompt_no(c->lang));
-            const char *args[2] = {sb_str(&h), buf};
-            if ((rc = emit_chat(&e, TASK_LABEL_PRED, args, 2, y ? prompt_yes(c->lang) : prompt_no(c->lang), meta))) goto done;
-        }
-    }
-    // rec_reason: profile + history captions + target caption -> reasoning (no system message)
-    if (u->cot && u->cot[0] && u->target_caption && u->target_caption[0]) {
-        const char *args[3] = {profile, u->gsu_caption ? u->gsu_caption : "", u->target_caption};
-        if ((rc = emit_chat(&e, TASK_REC_REASON, args, 3, u->cot, NULL))) goto done;
-    }
-done:
-    free(profile);
-    free(h.s);
-    free(h2.s);
-    free(tg.s);
+    int rc = conv_user_tasks(&e, &s);
+    free(s.profile);
+    free(s.h.s);
+    free(s.h2.s);
+    free(s.tg.s);
     return rc;
 }
 

@@ -63,8 +63,6 @@ int conv_user(const conv_ctx *c, const recif_user *u, int bench, conv_sink sink,
 // (by a hash of the pid) is held out for the benchmark (at most CONV_ITEM_BENCH).
 int conv_items(const conv_ctx *c, conv_sink sink, void *sink_ctx, conv_stats *st);
 
-// SID text of a pid in the given map, or NULL (counted by callers).
-const char *conv_sid_text(const pid2sid *m, int64_t pid, char *buf, int cap);
 
 typedef struct {
     const char *raw_dir;     // onerec_bench_release + pid2caption (+ pid2sid unless sid_dir)

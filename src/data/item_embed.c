@@ -19,15 +19,16 @@ int item_embed_method_parse(const char *s, item_embed_method *m) {
 }
 
 void item_embed_opts_default(item_embed_opts *o) {
-    memset(o, 0, sizeof *o);
-    o->method = ITEM_EMBED_TFIDF;
-    o->id_col = "pid";
-    o->text_col = "dense_caption";
+    *o = (item_embed_opts){
+        .method = ITEM_EMBED_TFIDF,
+        .id_col = "pid",
+        .text_col = "dense_caption",
+        .window = 0,
+        .shift = 1.0,
+        .cds = 1.0,
+        .alpha = 0.5,
+    };
     embed_text_opts_default(&o->text);
-    o->window = 0;
-    o->shift = 1.0;
-    o->cds = 1.0;
-    o->alpha = 0.5;
 }
 
 // ---- the items: pids (and captions) in a fixed order ------------------------------------------

@@ -39,7 +39,7 @@ void logsrc_close(logsrc *s) {
     memset(s, 0, sizeof *s);
 }
 
-int logsrc_ncols(const logsrc *s) { return s->csv ? csv_reader_ncols(s->csv) : dtab_reader_ncols(s->tab); }
+static int logsrc_ncols(const logsrc *s) { return s->csv ? csv_reader_ncols(s->csv) : dtab_reader_ncols(s->tab); }
 
 const char *logsrc_col_name(const logsrc *s, int i) {
     return s->csv ? csv_reader_col_name(s->csv, i) : dtab_reader_col_name(s->tab, i);

@@ -19,7 +19,6 @@ typedef struct {
 
 int logsrc_open(logsrc *s, const char *path);   // unknown extension, empty file: errors
 void logsrc_close(logsrc *s);
-int logsrc_ncols(const logsrc *s);
 const char *logsrc_col_name(const logsrc *s, int i);
 // Index of column `name`; a missing column is an error naming it, the flag that chose it, and
 // listing the columns the file has.

@@ -117,7 +117,9 @@ cJSON *recif_user_to_row(const recif_user *cu) {
     return row;
 }
 
-int recif_user_from_row(recif_user *u, const cJSON *row) {
+// Fills u from one row; on a bad value returns ERR_FAIL with the column named (the caller counts
+// and skips the row). Flag lists must have the length of their pid list.
+static int recif_user_from_row(recif_user *u, const cJSON *row) {
     recif_user_clear(u);
     for (int c = 0; c < RAW_NCOLS; c++) {
         const char *name = RAW_COLS[c].name;

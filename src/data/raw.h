@@ -42,9 +42,6 @@ extern const dcol PID2CAPTION_COLS[];   // pid int64, dense_caption string
 extern const dcol EMBEDDING_COLS[];     // pid int64, embedding list<float>
 
 cJSON *recif_user_to_row(const recif_user *u);
-// Fills u from one row; on a bad value returns ERR_FAIL with the column named (the caller counts
-// and skips the row). Flag lists must have the length of their pid list.
-int recif_user_from_row(recif_user *u, const cJSON *row);
 
 // The release table reader: checks the schema at open.
 typedef struct {

@@ -19,7 +19,7 @@
 
 // $ONEREC_DATA_CACHE, else data-cache/ in the working directory, else the repository's data-cache/
 // beside build/ (the binary is build/onerec), so commands run from anywhere find setup.sh's cache.
-const char *rpkg_cache_dir(void) {
+static const char *rpkg_cache_dir(void) {
     static char found[4096];
     const char *env = getenv("ONEREC_DATA_CACHE");
     if (env && env[0]) return env;
@@ -46,7 +46,10 @@ static char *cache_prefix(const char *pkg) {
     return mem_printf("%s/r-cran-%s/usr/lib/R/site-library/%s/data/Rdata", rpkg_cache_dir(), deb, pkg);
 }
 
-int rpkg_resolve_db(const char *db, char **prefix) {
+// A --db argument: a path prefix (X for X.rdx + X.rdb), or the name of an R package in the cache
+// ("dslabs", "janeaustenr": its data/Rdata); a bare name is a path when NAME.rdx exists.
+// *prefix is malloc'd.
+static int rpkg_resolve_db(const char *db, char **prefix) {
     *prefix = NULL;
     char *rdx = mem_printf("%s.rdx", db);
     if (!rdx) return ERR_FAIL;

@@ -7,13 +7,6 @@
 
 #include "formats/rdata.h"
 
-// The cache scripts/setup.sh fills: $ONEREC_DATA_CACHE when set, else "data-cache" (relative to
-// the working directory: the repository root, where the scripts run).
-const char *rpkg_cache_dir(void);
-// A --db argument: a path prefix (X for X.rdx + X.rdb), or the name of an R package in the cache
-// ("dslabs", "janeaustenr": its data/Rdata); a bare name is a path when NAME.rdx exists.
-// *prefix is malloc'd.
-int rpkg_resolve_db(const char *db, char **prefix);
 // Resolves and opens; a package missing from the cache fails with the command that fetches it.
 int rpkg_open_db(rdata_db **out, const char *db);
 

@@ -113,115 +113,138 @@ static int by_count_desc(const void *a, const void *b) {
 
 static const dcol ORACLE_COLS[] = {{"uid", DCOL_I64, 0}, {"pid", DCOL_LIST_I64, 0}, {"prob", DCOL_LIST_F32, 0}};
 
-int synth_run(const world_config *cfg, const char *out, const char *ext, int64_t oracle_users, synth_report *rep) {
-    memset(rep, 0, sizeof *rep);
-    if (!ext) ext = dtab_default_ext();
-    double t0 = time_now();
-    world w;
-    if (world_init(&w, cfg)) return ERR_FAIL;
-    char path[1024], dir[1024];
-    recif_user u = {0};
-    dtab_writer *raw = NULL, *orc[DOM_COUNT] = {0};
-    int64_t *counts = NULL, *ranked[DOM_COUNT] = {0};
-    int rc = ERR_FAIL;
-    snprintf(dir, sizeof dir, "%s/oracle", out);
-    if (file_mkdirs(out) || file_mkdirs(dir)) goto done;
-    if (write_items(&w, out, ext)) goto done;
+static void warn_planted_ranks(const world *w) {
     int32_t max_rank = 0;
-    for (int64_t i = 0; i < w.n_items; i++)
-        if (w.rank[i] > max_rank) max_rank = w.rank[i];
+    for (int64_t i = 0; i < w->n_items; i++)
+        if (w->rank[i] > max_rank) max_rank = w->rank[i];
     if (max_rank >= 8192)
         log_warn("synth: %d items share one (topic, subtopic) cell: the planted SIDs exceed 8192 codes; "
                  "use more --topics or learned SIDs (sid train/encode)", max_rank + 1);
-    // pass 1: every user into the release table; popularity from the training users' histories
-    counts = mem_calloc((size_t)w.n_items, sizeof *counts);
+}
+
+// pass 1: every user into the release table; popularity from the training users' histories
+static int pass_release(world *w, const world_config *cfg, const char *out, const char *ext, recif_user *u,
+                        int64_t *counts, synth_report *rep) {
+    char path[1024];
+    dtab_writer *raw = NULL;
     snprintf(path, sizeof path, "%s/onerec_bench_release%s", out, ext);
-    if (!counts || dtab_writer_open(&raw, path, RAW_COLS, RAW_NCOLS)) goto done;
+    if (dtab_writer_open(&raw, path, RAW_COLS, RAW_NCOLS)) return ERR_FAIL;
     progress pg;
     progress_begin(&pg, "synth users", cfg->users, "users");
     for (int64_t uid = 0; uid < cfg->users; uid++) {
-        if (world_user(&w, uid, &u, NULL)) goto done;
-        cJSON *row = recif_user_to_row(&u);
+        if (world_user(w, uid, u, NULL)) goto fail;
+        cJSON *row = recif_user_to_row(u);
         int bad = !row || dtab_writer_row(raw, row);
         cJSON_Delete(row);
-        if (bad) goto done;
+        if (bad) goto fail;
         rep->users++;
-        rep->test_users += u.split;
+        rep->test_users += u->split;
         for (int d = 0; d < DOM_COUNT; d++) {
-            rep->interactions += dom_hist(&u, d)->n + dom_target(&u, d)->n;
-            if (u.split == 0)
-                for (int i = 0; i < dom_hist(&u, d)->n; i++) counts[dom_hist(&u, d)->v[i] - 1]++;
+            rep->interactions += dom_hist(u, d)->n + dom_target(u, d)->n;
+            if (u->split == 0)
+                for (int i = 0; i < dom_hist(u, d)->n; i++) counts[dom_hist(u, d)->v[i] - 1]++;
         }
         progress_add(&pg, 1);
     }
     progress_end(&pg);
-    if (dtab_writer_close(raw)) {
-        raw = NULL;
-        goto done;
-    }
-    raw = NULL;
-    // pass 2: test users again (they are a pure function of (seed, uid)): oracle and baselines
+    return dtab_writer_close(raw);
+fail:
+    dtab_writer_abort(raw);
+    return ERR_FAIL;
+}
+
+// Pass 2's per-domain state: items by training popularity and the oracle file.
+typedef struct {
+    int64_t *ranked[DOM_COUNT];
+    dtab_writer *orc[DOM_COUNT];
+} oracle_out;
+
+static int oracle_open(oracle_out *o, const world *w, const int64_t *counts, const char *out, const char *ext) {
+    char path[1024];
     g_counts = counts;
     for (int d = 0; d < DOM_COUNT; d++) {
-        int64_t off = w.dom_start[d], n = w.dom_start[d + 1] - off;
-        ranked[d] = mem_alloc(sizeof(int64_t) * (size_t)n);
-        if (!ranked[d]) goto done;
-        for (int64_t i = 0; i < n; i++) ranked[d][i] = off + i;
-        qsort(ranked[d], (size_t)n, sizeof(int64_t), by_count_desc);
+        int64_t off = w->dom_start[d], n = w->dom_start[d + 1] - off;
+        o->ranked[d] = mem_alloc(sizeof(int64_t) * (size_t)n);
+        if (!o->ranked[d]) return ERR_FAIL;
+        for (int64_t i = 0; i < n; i++) o->ranked[d][i] = off + i;
+        qsort(o->ranked[d], (size_t)n, sizeof(int64_t), by_count_desc);
         snprintf(path, sizeof path, "%s/oracle/oracle_%s%s", out, DOMAIN_NAME[d], ext);
-        if (dtab_writer_open(&orc[d], path, ORACLE_COLS, 3)) goto done;
+        if (dtab_writer_open(&o->orc[d], path, ORACLE_COLS, 3)) return ERR_FAIL;
     }
-    progress_begin(&pg, "synth oracle", cfg->users, "users");
+    return 0;
+}
+
+static void oracle_free(oracle_out *o) {
+    for (int d = 0; d < DOM_COUNT; d++) {
+        dtab_writer_abort(o->orc[d]);
+        free(o->ranked[d]);
+    }
+}
+
+// One test user in domain d: the oracle row, and the oracle / popularity / random Recall@K sums.
+static int oracle_user(oracle_out *o, world *w, world_state *st, const recif_user *u, int64_t uid, int d,
+                       synth_report *rep) {
     int64_t top_items[SYNTH_ORACLE_TOP], pids[SYNTH_ORACLE_TOP];
     double probs[SYNTH_ORACLE_TOP];
-    for (int64_t uid = 0; uid < cfg->users; uid++) {
+    const i64vec *seen = dom_hist(u, d), *gt = dom_target(u, d);
+    int n = world_oracle_topk(w, st, d, u, SYNTH_ORACLE_TOP, top_items, probs);
+    cJSON *row = cJSON_CreateObject(), *pa = cJSON_CreateArray(), *qa = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) {
+        pids[i] = world_pid(top_items[i]);
+        cJSON_AddItemToArray(pa, cJSON_CreateNumber((double)pids[i]));
+        cJSON_AddItemToArray(qa, cJSON_CreateNumber((float)probs[i]));
+    }
+    cJSON_AddNumberToObject(row, "uid", (double)uid);
+    cJSON_AddItemToObject(row, "pid", pa);
+    cJSON_AddItemToObject(row, "prob", qa);
+    int bad = dtab_writer_row(o->orc[d], row);
+    cJSON_Delete(row);
+    if (bad) return ERR_FAIL;
+    rep->oracle_recall[d] += recall_at(pids, n < SYNTH_K ? n : SYNTH_K, gt);
+    int64_t pop[SYNTH_K];
+    int m = 0;
+    int64_t nd = w->dom_start[d + 1] - w->dom_start[d];
+    for (int64_t i = 0; i < nd && m < SYNTH_K; i++)
+        if (!has(seen, world_pid(o->ranked[d][i]))) pop[m++] = world_pid(o->ranked[d][i]);
+    rep->pop_recall[d] += recall_at(pop, m, gt);
+    double r = (double)SYNTH_K / (double)(nd - seen->n);
+    rep->random_recall[d] += r > 1 ? 1 : r;
+    return 0;
+}
+
+// pass 2: test users again (they are a pure function of (seed, uid)): oracle and baselines
+static int pass_oracle(world *w, const world_config *cfg, const char *out, const char *ext, int64_t oracle_users,
+                       recif_user *u, const int64_t *counts, synth_report *rep) {
+    oracle_out o = {0};
+    int rc = oracle_open(&o, w, counts, out, ext);
+    progress pg;
+    progress_begin(&pg, "synth oracle", cfg->users, "users");
+    for (int64_t uid = 0; !rc && uid < cfg->users; uid++) {
         progress_add(&pg, 1);
         world_state st;
-        if (world_user(&w, uid, &u, &st)) goto done;
-        if (!u.split) continue;
+        if ((rc = world_user(w, uid, u, &st))) break;
+        if (!u->split) continue;
         if (oracle_users > 0 && rep->oracle_users >= oracle_users) break;
         rep->oracle_users++;
-        for (int d = 0; d < DOM_COUNT; d++) {
-            const i64vec *seen = dom_hist(&u, d), *gt = dom_target(&u, d);
-            int n = world_oracle_topk(&w, &st, d, &u, SYNTH_ORACLE_TOP, top_items, probs);
-            cJSON *row = cJSON_CreateObject(), *pa = cJSON_CreateArray(), *qa = cJSON_CreateArray();
-            for (int i = 0; i < n; i++) {
-                pids[i] = world_pid(top_items[i]);
-                cJSON_AddItemToArray(pa, cJSON_CreateNumber((double)pids[i]));
-                cJSON_AddItemToArray(qa, cJSON_CreateNumber((float)probs[i]));
-            }
-            cJSON_AddNumberToObject(row, "uid", (double)uid);
-            cJSON_AddItemToObject(row, "pid", pa);
-            cJSON_AddItemToObject(row, "prob", qa);
-            int bad = dtab_writer_row(orc[d], row);
-            cJSON_Delete(row);
-            if (bad) goto done;
-            rep->oracle_recall[d] += recall_at(pids, n < SYNTH_K ? n : SYNTH_K, gt);
-            int64_t pop[SYNTH_K];
-            int m = 0;
-            int64_t nd = w.dom_start[d + 1] - w.dom_start[d];
-            for (int64_t i = 0; i < nd && m < SYNTH_K; i++)
-                if (!has(seen, world_pid(ranked[d][i]))) pop[m++] = world_pid(ranked[d][i]);
-            rep->pop_recall[d] += recall_at(pop, m, gt);
-            double r = (double)SYNTH_K / (double)(nd - seen->n);
-            rep->random_recall[d] += r > 1 ? 1 : r;
-        }
+        for (int d = 0; !rc && d < DOM_COUNT; d++) rc = oracle_user(&o, w, &st, u, uid, d, rep);
     }
     progress_end(&pg);
-    for (int d = 0; d < DOM_COUNT; d++) {
-        int e = dtab_writer_close(orc[d]);
-        orc[d] = NULL;
-        if (e) goto done;
-        if (rep->oracle_users) {
+    for (int d = 0; !rc && d < DOM_COUNT; d++) {
+        rc = dtab_writer_close(o.orc[d]);
+        o.orc[d] = NULL;
+        if (!rc && rep->oracle_users) {
             rep->oracle_recall[d] /= (double)rep->oracle_users;
             rep->pop_recall[d] /= (double)rep->oracle_users;
             rep->random_recall[d] /= (double)rep->oracle_users;
         }
     }
-    snprintf(dir, sizeof dir, "%s/general", out);
-    if (general_write(dir, cfg->lang, cfg->seed, ext, &rep->general_train, &rep->general_test)) goto done;
-    rep->seconds = time_now() - t0;
-    // world.json: the parameters and the figures, for the demo report and for eval
+    oracle_free(&o);
+    return rc;
+}
+
+// world.json: the parameters and the figures, for the demo report and for eval
+static int write_world_json(const world_config *cfg, const synth_report *rep, const char *out) {
+    char path[1024];
     cJSON *j = cJSON_CreateObject(), *c = cJSON_AddObjectToObject(j, "config");
     cJSON_AddNumberToObject(c, "users", (double)cfg->users);
     cJSON_AddNumberToObject(c, "videos", (double)cfg->videos);
@@ -253,17 +276,33 @@ int synth_run(const world_config *cfg, const char *out, const char *ext, int64_t
     snprintf(path, sizeof path, "%s/world.json", out);
     int e = json_save_file(path, j);
     cJSON_Delete(j);
-    if (e) goto done;
-    rc = 0;
-done:
-    if (rc) err_wrap("synth into %s", out);
-    dtab_writer_abort(raw);
-    for (int d = 0; d < DOM_COUNT; d++) {
-        dtab_writer_abort(orc[d]);
-        free(ranked[d]);
+    return e;
+}
+
+int synth_run(const world_config *cfg, const char *out, const char *ext, int64_t oracle_users, synth_report *rep) {
+    memset(rep, 0, sizeof *rep);
+    if (!ext) ext = dtab_default_ext();
+    double t0 = time_now();
+    world w;
+    if (world_init(&w, cfg)) return ERR_FAIL;
+    char dir[1024];
+    recif_user u = {0};
+    int64_t *counts = NULL;
+    snprintf(dir, sizeof dir, "%s/oracle", out);
+    int rc = file_mkdirs(out) || file_mkdirs(dir) || write_items(&w, out, ext) ? ERR_FAIL : 0;
+    if (!rc) {
+        warn_planted_ranks(&w);
+        counts = mem_calloc((size_t)w.n_items, sizeof *counts);
+        rc = counts ? pass_release(&w, cfg, out, ext, &u, counts, rep) : ERR_FAIL;
     }
+    if (!rc) rc = pass_oracle(&w, cfg, out, ext, oracle_users, &u, counts, rep);
+    snprintf(dir, sizeof dir, "%s/general", out);
+    if (!rc) rc = general_write(dir, cfg->lang, cfg->seed, ext, &rep->general_train, &rep->general_test);
+    rep->seconds = time_now() - t0;
+    if (!rc) rc = write_world_json(cfg, rep, out);
+    if (rc) err_wrap("synth into %s", out);
     free(counts);
     recif_user_free(&u);
     world_free(&w);
-    return rc;
+    return rc ? ERR_FAIL : 0;
 }

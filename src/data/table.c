@@ -10,7 +10,8 @@
 #include "base/mem.h"
 #include "data/table_pq.h"
 
-const char *dcol_type_name(dcol_type t) {
+// "int64", "list<int32>", ...
+static const char *dcol_type_name(dcol_type t) {
     switch (t) {
     case DCOL_I64: return "int64";
     case DCOL_I32: return "int32";

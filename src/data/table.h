@@ -23,7 +23,6 @@ typedef struct {
     int nullable;   // null values allowed (strings only in practice)
 } dcol;
 
-const char *dcol_type_name(dcol_type t);   // "int64", "list<int32>", ...
 
 // The extension data files get by default: ".parquet" when Parquet is built in, else ".jsonl".
 const char *dtab_default_ext(void);

@@ -15,25 +15,26 @@
 #define STREAM_USER 0x3000000000ULL
 
 void world_config_default(world_config *c) {
-    memset(c, 0, sizeof *c);
-    c->users = 2000;
-    c->videos = 1000;
-    c->ads = 300;
-    c->products = 300;
-    c->topics = 24;
-    c->seed = 42;
-    c->lang = LANG_ZH;
-    c->emb_dim = 32;
-    c->test_frac = 0.1;
-    c->hist_min = 16;
-    c->hist_max = 48;
-    c->n_targets = 10;
-    c->p_switch = 0.15;
-    c->p_drift = 0.02;
-    c->p_noise = 0.1;
-    c->p_fav = 0.5;
-    c->p_ad = 0.3;
-    c->p_product = 0.25;
+    *c = (world_config){
+        .users = 2000,
+        .videos = 1000,
+        .ads = 300,
+        .products = 300,
+        .topics = 24,
+        .seed = 42,
+        .lang = LANG_ZH,
+        .emb_dim = 32,
+        .test_frac = 0.1,
+        .hist_min = 16,
+        .hist_max = 48,
+        .n_targets = 10,
+        .p_switch = 0.15,
+        .p_drift = 0.02,
+        .p_noise = 0.1,
+        .p_fav = 0.5,
+        .p_ad = 0.3,
+        .p_product = 0.25,
+    };
 }
 
 static int64_t dom_n(const world_config *c, int d) {

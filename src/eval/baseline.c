@@ -25,15 +25,16 @@ struct baseline {
 };
 
 void baseline_config_default(baseline_config *c, baseline_kind kind) {
-    memset(c, 0, sizeof *c);
-    c->kind = kind;
-    c->knn_window = 3;
-    c->knn_neighbours = 100;
-    c->knn_history = 10;
-    c->knn_decay = 0.7;
-    c->sasrec = (sasrec_config){.dim = 64, .layers = 2, .heads = 1, .maxlen = 50, .epochs = 20, .batch = 64,
-                                .lr = 1e-3f, .weight_decay = 0.0f};
-    c->seed = 42;
+    *c = (baseline_config){
+        .kind = kind,
+        .knn_window = 3,
+        .knn_neighbours = 100,
+        .knn_history = 10,
+        .knn_decay = 0.7,
+        .sasrec = {.dim = 64, .layers = 2, .heads = 1, .maxlen = 50, .epochs = 20, .batch = 64, .lr = 1e-3f,
+                   .weight_decay = 0.0f},
+        .seed = 42,
+    };
 }
 
 static const char *KIND_NAMES[] = {"popularity", "item_knn", "sasrec"};

@@ -18,7 +18,8 @@ bench_task_kind bench_task_kind_of(const char *task) {
     return BENCH_RANKING;
 }
 
-const char *bench_task_domain(const char *task) { return !strcmp(task, "product") ? "product" : "video"; }
+// The items a ranking task recommends: "product" or "video" (videos and ads share one code space).
+static const char *bench_task_domain(const char *task) { return !strcmp(task, "product") ? "product" : "video"; }
 
 typedef struct {
     lm *l;

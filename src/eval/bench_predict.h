@@ -16,8 +16,6 @@
 typedef enum { BENCH_RANKING = 0, BENCH_LABEL = 1, BENCH_TEXT = 2 } bench_task_kind;
 
 bench_task_kind bench_task_kind_of(const char *task);
-// The items a ranking task recommends: "product" or "video" (videos and ads share one code space).
-const char *bench_task_domain(const char *task);
 
 typedef struct {
     int width;                      // beams (32)

@@ -91,24 +91,24 @@ int eval_rank_markov_oracle(void *world_ptr, const int32_t *hist, int n, int k, 
 }
 
 void markov_bench_default(markov_bench *b) {
-    memset(b, 0, sizeof *b);
-    b->nitems = 1000;
-    b->branch = 4;
-    b->jump = 0.1;
-    b->zipf = 0.8;
-    b->users = 1500;
-    b->eval_users = 300;
-    b->len = 30;
-    b->targets = 3;
-    b->seed = 1;
+    *b = (markov_bench){
+        .nitems = 1000,
+        .branch = 4,
+        .jump = 0.1,
+        .zipf = 0.8,
+        .users = 1500,
+        .eval_users = 300,
+        .len = 30,
+        .targets = 3,
+        .seed = 1,
+        .ks = {1, 32},
+        .nk = 2,
+        .task = "markov",
+    };
     baseline_config_default(&b->knn, BASELINE_ITEMKNN);
     baseline_config_default(&b->sasrec, BASELINE_SASREC);
     b->sasrec.sasrec = (sasrec_config){.dim = 32, .layers = 1, .heads = 1, .maxlen = 20, .epochs = 15, .batch = 32,
                                        .lr = 5e-3f, .weight_decay = 0};
-    b->ks[0] = 1;
-    b->ks[1] = 32;
-    b->nk = 2;
-    b->task = "markov";
 }
 
 int eval_markov_bench(const markov_bench *b, results_table *r) {

@@ -43,8 +43,8 @@ static int score_rows(heldout_ctx *c, int max_rows, heldout_result *out) {
     train_loader l;
     if (train_loader_init(&l, &lc, train_data_source(c->data))) return ERR_FAIL;
     train_score s;
-    int rc = train_score_rows(&c->m, &l, c->dc.max_length, train_data_pad_id(c->data), max_rows, 0, 1, c->dc.itemic_lo,
-                              c->dc.itemic_hi, &s);
+    train_id_range itemic = {c->dc.itemic_lo, c->dc.itemic_hi};
+    int rc = train_score_rows(&c->m, &l, c->dc.max_length, train_data_pad_id(c->data), max_rows, 0, 1, &itemic, &s);
     out->itemic = s.n[0] ? s.nll[0] / (double)s.n[0] : NAN;
     out->text = s.n[1] ? s.nll[1] / (double)s.n[1] : NAN;
     out->n_itemic = s.n[0], out->n_text = s.n[1];

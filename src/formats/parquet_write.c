@@ -75,12 +75,13 @@ const char *pq_codec_name(pq_codec c) {
 }
 
 void parquet_write_options_default(parquet_write_options *o) {
-    memset(o, 0, sizeof *o);
-    o->codec = PQ_CODEC_ZSTD;
-    o->row_group_bytes = (size_t)64 << 20;
-    o->page_bytes = (size_t)1 << 20;
-    o->dictionary = 1;
-    o->statistics = 1;
+    *o = (parquet_write_options){
+        .codec = PQ_CODEC_ZSTD,
+        .row_group_bytes = (size_t)64 << 20,
+        .page_bytes = (size_t)1 << 20,
+        .dictionary = 1,
+        .statistics = 1,
+    };
 }
 
 static void wcol_free(wcol *c) {

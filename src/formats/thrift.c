@@ -18,7 +18,8 @@ void tr_struct_end(tr_reader *t) {
     if (t->depth > 0) t->depth--;
 }
 
-int64_t tr_varint(tr_reader *t) {
+// unsigned
+static int64_t tr_varint(tr_reader *t) {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
         if (t->p >= t->end) { t->bad = 1; return 0; }
@@ -41,7 +42,7 @@ int32_t tr_i32(tr_reader *t) {
     return (int32_t)v;
 }
 
-double tr_double(tr_reader *t) {
+static double tr_double(tr_reader *t) {
     double d = 0;
     if (t->end - t->p < 8) { t->bad = 1; return 0; }
     memcpy(&d, t->p, 8);
@@ -146,7 +147,7 @@ void tw_bytes(tr_writer *w, const void *s, size_t n) {
     w->len += n;
 }
 
-void tw_varint(tr_writer *w, uint64_t v) {
+static void tw_varint(tr_writer *w, uint64_t v) {
     uint8_t b[10];
     int n = 0;
     while (v >= 0x80) { b[n++] = (uint8_t)(v | 0x80); v >>= 7; }

@@ -22,10 +22,8 @@ void tr_struct_begin(tr_reader *t);
 void tr_struct_end(tr_reader *t);
 // Next field of the current struct: returns 0 at STOP (or on error), else 1 with *id, *type.
 int tr_field(tr_reader *t, int *id, int *type);
-int64_t tr_varint(tr_reader *t);          // unsigned
 int64_t tr_i64(tr_reader *t);             // zigzag varint (also i16/i32)
 int32_t tr_i32(tr_reader *t);
-double tr_double(tr_reader *t);
 // Binary/string: pointer into the buffer and its length.
 const uint8_t *tr_binary(tr_reader *t, size_t *len);
 // List header: element type and count (count is checked against the bytes left).
@@ -53,5 +51,4 @@ void tw_binary(tr_writer *w, int id, const void *s, size_t n);
 void tw_list_begin(tr_writer *w, int id, int elem_type, int64_t n);   // id < 0: no field header
 void tw_raw_i32(tr_writer *w, int32_t v);            // list element
 void tw_raw_binary(tr_writer *w, const void *s, size_t n);
-void tw_varint(tr_writer *w, uint64_t v);
 void tw_bytes(tr_writer *w, const void *s, size_t n);

@@ -17,23 +17,24 @@
 #include "train/optim.h"
 
 void distill_args_default(distill_args *a) {
-    memset(a, 0, sizeof *a);
-    a->steps = 100;
-    a->prompts = 8;
-    a->max_new = 256;
-    a->micro = 8;
-    a->save_every = 50;
-    a->log_every = 1;
-    a->lr = 1e-6;
-    a->min_lr = 1e-6;
-    a->max_grad_norm = 1.0;
-    a->clip_low = 0.2f;
-    a->clip_high = 0.28f;
-    a->temperature = 1.1f;
-    a->top_p = 0.95f;
-    a->adv_lo = -30.0f;
-    a->adv_hi = 5.0f;
-    a->seed = 42;
+    *a = (distill_args){
+        .steps = 100,
+        .prompts = 8,
+        .max_new = 256,
+        .micro = 8,
+        .save_every = 50,
+        .log_every = 1,
+        .lr = 1e-6,
+        .min_lr = 1e-6,
+        .max_grad_norm = 1.0,
+        .clip_low = 0.2f,
+        .clip_high = 0.28f,
+        .temperature = 1.1f,
+        .top_p = 0.95f,
+        .adv_lo = -30.0f,
+        .adv_hi = 5.0f,
+        .seed = 42,
+    };
 }
 
 // The teacher knows ids below its tokenizer length; they must mean the same tokens in the student.

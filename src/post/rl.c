@@ -11,6 +11,7 @@
 #include "data/pid2sid.h"
 #include "post/policy.h"
 #include "post/prompts.h"
+#include "post/rl_critic.h"
 #include "post/rl_loss.h"
 #include "post/rollout.h"
 #include "post/run_common.h"
@@ -19,35 +20,36 @@
 #include "train/optim.h"
 
 void rl_args_default(rl_args *a) {
-    memset(a, 0, sizeof *a);
-    a->algo_name = "grpo";
-    a->reward_name = "hit";
-    a->group_name = "beams";
-    a->steps = 100;
-    a->prompts = 4;
-    a->width = 32;
-    a->max_think = 0;
-    a->micro = 8;
-    a->save_every = 50;
-    a->log_every = 1;
-    a->lr = 2e-6;
-    a->min_lr = 2e-6;
-    a->max_grad_norm = 1.0;
-    a->weight_decay = 0.0f;
-    a->clip_low = 0.2f;
-    a->clip_high = 0.28f;
-    a->clip_c = 3.0f;
-    a->kl_coef = 0.001f;
-    a->temperature = 1.0f;
-    a->top_p = 1.0f;
-    a->dapo_tries = 4;
-    a->overlong_max = 0;
-    a->overlong_cache = 0;
-    a->gamma = 1.0f;
-    a->lambda = 1.0f;
-    a->vclip = 0.5f;
-    a->critic_lr = 1e-3f;
-    a->seed = 42;
+    *a = (rl_args){
+        .algo_name = "grpo",
+        .reward_name = "hit",
+        .group_name = "beams",
+        .steps = 100,
+        .prompts = 4,
+        .width = 32,
+        .max_think = 0,
+        .micro = 8,
+        .save_every = 50,
+        .log_every = 1,
+        .lr = 2e-6,
+        .min_lr = 2e-6,
+        .max_grad_norm = 1.0,
+        .weight_decay = 0.0f,
+        .clip_low = 0.2f,
+        .clip_high = 0.28f,
+        .clip_c = 3.0f,
+        .kl_coef = 0.001f,
+        .temperature = 1.0f,
+        .top_p = 1.0f,
+        .dapo_tries = 4,
+        .overlong_max = 0,
+        .overlong_cache = 0,
+        .gamma = 1.0f,
+        .lambda = 1.0f,
+        .vclip = 0.5f,
+        .critic_lr = 1e-3f,
+        .seed = 42,
+    };
 }
 
 int rl_reward_parse(const char *s, int *out) {
@@ -79,7 +81,7 @@ typedef struct {
     prompt_source src;
     sid_trie trie;
     int has_trie;
-    float *critic;         // PPO: value head [C + 1] on the final hidden state (not backpropagated)
+    rl_critic critic;      // PPO only (critic.w != NULL)
 } rl_ctx;
 
 typedef struct {
@@ -166,29 +168,6 @@ static int flatten(const rl_ctx *c, const rl_rollouts *r, policy_batch *b, float
     return rc;
 }
 
-// PPO critic: values at every position from the final hidden state (a linear head).
-static int critic_values(rl_ctx *c, const policy_batch *b, float *values, float *feats) {
-    const qwen3_model *m = &c->run.pol.model;
-    int C = m->cfg.dim, T = b->T;
-    for (int r0 = 0; r0 < b->n; r0++) {
-        qwen3_acts *acts;
-        if (qwen3_acts_init(&acts, m, 1, T, 0)) return ERR_FAIL;
-        qwen3_batch qb = {.B = 1, .T = T, .tokens = b->tokens + (size_t)r0 * T};
-        int rc = qwen3_forward(m, acts, &qb, NULL, NULL);
-        const float *h = qwen3_acts_hidden(acts);
-        for (int t = 0; !rc && t < T; t++) {
-            float *f = feats + ((size_t)r0 * T + t) * C;
-            memcpy(f, h + (size_t)t * C, (size_t)C * sizeof(float));
-            double v = c->critic[C];
-            for (int j = 0; j < C; j++) v += (double)c->critic[j] * f[j];
-            values[(size_t)r0 * T + t] = (float)v;
-        }
-        qwen3_acts_free(acts);
-        if (rc) return ERR_FAIL;
-    }
-    return 0;
-}
-
 // Prefix reward (rl_prefix_advantages) on the tokens: the last three trained positions of a
 // sequence are its SID codes, earlier ones its reasoning (the mean of the beam's code advantages).
 static int prefix_advantages(const rl_rollouts *r, const policy_batch *b, const int *group, float *adv, int *degenerate) {
@@ -215,26 +194,11 @@ static int prefix_advantages(const rl_rollouts *r, const policy_batch *b, const 
 
 // Sequence advantages broadcast to tokens (GRPO, DAPO, GPG), or GAE (PPO).
 static int advantages(rl_ctx *c, const rl_rollouts *r, const policy_batch *b, const float *reward, const int *group, float *adv,
-                      int *degenerate, float **feats_out, float **values_out, float **returns_out) {
+                      int *degenerate) {
     int n = b->n, T = b->T;
-    size_t NT = (size_t)n * T;
     if (c->a->algo == RL_PPO) {
-        int C = c->run.pol.model.cfg.dim;
-        float *values = mem_alloc(NT * sizeof(float)), *ret = mem_alloc(NT * sizeof(float));
-        float *tr = mem_calloc(NT, sizeof(float)), *feats = mem_alloc(NT * (size_t)C * sizeof(float));
-        int rc = values && ret && tr && feats ? critic_values(c, b, values, feats) : ERR_FAIL;
-        for (int s = 0; !rc && s < n; s++) {   // the outcome reward sits on the last response target
-            for (int t = T - 1; t >= 0; t--)
-                if (b->mask[(size_t)s * T + t] > 0) {
-                    tr[(size_t)s * T + t] = reward[s];
-                    break;
-                }
-        }
-        if (!rc) rc = rl_gae(adv, ret, tr, values, b->mask, b->offsets, n, c->a->gamma, c->a->lambda);
-        free(tr);
-        *feats_out = feats, *values_out = values, *returns_out = ret;
         *degenerate = 0;
-        return rc;
+        return rl_critic_advantages(&c->critic, &c->run.pol.model, b, reward, c->a->gamma, c->a->lambda, adv);
     }
     if (c->a->reward == ROLLOUT_REWARD_PREFIX) return prefix_advantages(r, b, group, adv, degenerate);
     float *sa = mem_alloc((size_t)n * sizeof(float));
@@ -252,28 +216,6 @@ static int advantages(rl_ctx *c, const rl_rollouts *r, const policy_batch *b, co
         for (int t = 0; t < T; t++) adv[(size_t)s * T + t] = b->mask[(size_t)s * T + t] > 0 ? sa[s] : 0;
     free(sa);
     return rc;
-}
-
-// One PPO critic step (Adam-free SGD on the clipped value loss; the critic is a linear head).
-static int critic_update(rl_ctx *c, const policy_batch *b, const float *feats, const float *values, const float *ret) {
-    int C = c->run.pol.model.cfg.dim;
-    size_t NT = (size_t)b->n * b->T;
-    float *g = mem_alloc(NT * sizeof(float));
-    double *gw = mem_calloc((size_t)C + 1, sizeof(double));
-    if (!g || !gw) {
-        free(g), free(gw);
-        return err_wrap("critic update");
-    }
-    rl_value_loss(g, values, values, ret, b->mask, b->offsets, b->n, c->a->vclip, RL_AGG_TOKEN_MEAN);
-    for (size_t t = 0; t < NT; t++) {
-        if (g[t] == 0) continue;
-        for (int j = 0; j < C; j++) gw[j] += (double)g[t] * feats[t * C + j];
-        gw[C] += g[t];
-    }
-    for (int j = 0; j <= C; j++) c->critic[j] -= (float)(c->a->critic_lr * gw[j]);
-    free(gw);
-    free(g);
-    return 0;
 }
 
 typedef struct {
@@ -299,8 +241,7 @@ static int policy_loss(rl_ctx *c, const policy_batch *b, const float *logp, cons
     return rl_policy_loss(&st->ls, grad, logp, logp, ref, adv, b->mask, b->offsets, b->n, &lp);
 }
 
-static int apply_update(rl_ctx *c, int64_t step, const policy_batch *b, const float *grad, const float *feats,
-                        const float *values, const float *ret, rl_step_stats *st) {
+static int apply_update(rl_ctx *c, int64_t step, const policy_batch *b, const float *grad, rl_step_stats *st) {
     const rl_args *a = c->a;
     double t0 = time_now();
     qwen3_zero_grads(&c->run.pol.model);
@@ -309,7 +250,7 @@ static int apply_update(rl_ctx *c, int64_t step, const policy_batch *b, const fl
     st->lr = lr_at(&sch, step - 1);
     train_update_cfg uc = {st->lr, 0.9f, 0.95f, 1e-8f, a->weight_decay, a->max_grad_norm};
     if (!rc) rc = train_update(&c->run.pol.model, &uc, step, &st->grad_norm);
-    if (!rc && a->algo == RL_PPO) rc = critic_update(c, b, feats, values, ret);
+    if (!rc && a->algo == RL_PPO) rc = rl_critic_update(&c->critic, b, a->vclip, a->critic_lr);
     st->bwd_s = time_now() - t0;
     return rc;
 }
@@ -318,7 +259,6 @@ static int update(rl_ctx *c, int64_t step, const rl_rollouts *r, rl_step_stats *
     const rl_args *a = c->a;
     policy_batch b;
     float *reward = NULL, *adv = NULL, *logp = NULL, *ref = NULL, *grad = NULL;
-    float *feats = NULL, *values = NULL, *ret = NULL;
     int *group = NULL, degenerate = 0;
     double t0 = time_now(), t1 = t0;
     memset(&b, 0, sizeof b);
@@ -336,7 +276,7 @@ static int update(rl_ctx *c, int64_t step, const rl_rollouts *r, rl_step_stats *
         rc = ref ? policy_logp(&c->run.ref, &b, NULL, a->micro, ref) : ERR_FAIL;
         st->ref_s = time_now() - t1;
     }
-    if (!rc) rc = advantages(c, r, &b, reward, group, adv, &degenerate, &feats, &values, &ret);
+    if (!rc) rc = advantages(c, r, &b, reward, group, adv, &degenerate);
     if (!rc) rc = policy_loss(c, &b, logp, ref, adv, grad, st);
     st->seqs = b.n;
     for (size_t t = 0; t < NT; t++) st->tokens += b.mask[t] > 0;
@@ -344,10 +284,10 @@ static int update(rl_ctx *c, int64_t step, const rl_rollouts *r, rl_step_stats *
         for (int j = 0; j < r->g[i].n; j++) st->seq_tokens += r->g[i].len[j];
     // nothing to learn when every group is degenerate: skip the update rather than decay the weights
     st->skipped = !rc && a->algo != RL_PPO && degenerate == b.n;
-    if (!rc && !st->skipped) rc = apply_update(c, step, &b, grad, feats, values, ret, st);
+    if (!rc && !st->skipped) rc = apply_update(c, step, &b, grad, st);
     st->update_s = time_now() - t0;
     policy_batch_free(&b);
-    free(reward), free(group), free(adv), free(logp), free(ref), free(grad), free(feats), free(values), free(ret);
+    free(reward), free(group), free(adv), free(logp), free(ref), free(grad);
     return rc;
 }
 
@@ -404,11 +344,7 @@ static void log_step(rl_ctx *c, int64_t step, const rl_rollouts *r, const rl_ste
 
 static cJSON *state_json(rl_ctx *c, int64_t step) {
     cJSON *s = post_state_new(step, c->src.epoch, c->src.row);
-    if (c->critic) {
-        int C = c->run.pol.model.cfg.dim;
-        cJSON *cr = cJSON_AddArrayToObject(s, "critic");
-        for (int j = 0; j <= C; j++) cJSON_AddItemToArray(cr, cJSON_CreateNumber(c->critic[j]));
-    }
+    if (c->critic.w) rl_critic_to_json(&c->critic, s);
     return s;
 }
 
@@ -439,14 +375,8 @@ int rl_run(const rl_args *a, const cJSON *args_json) {
     if (!rc && state) {
         post_state_read(state, &start, &epoch, &row);
     }
-    if (!rc && a->algo == RL_PPO) {
-        int C = c.run.pol.model.cfg.dim;
-        c.critic = mem_calloc((size_t)C + 1, sizeof(float));
-        const cJSON *cr = state ? cJSON_GetObjectItem(state, "critic") : NULL;
-        for (int j = 0; c.critic && cr && j <= C && j < cJSON_GetArraySize(cr); j++)
-            c.critic[j] = (float)cJSON_GetArrayItem(cr, j)->valuedouble;
-        if (!c.critic) rc = ERR_FAIL;
-    }
+    if (!rc && a->algo == RL_PPO)
+        rc = rl_critic_init(&c.critic, c.run.pol.model.cfg.dim, state ? cJSON_GetObjectItem(state, "critic") : NULL);
     cJSON_Delete(state);
     if (!rc) rc = open_trie(&c);
     // prompts in a seeded order: beams are deterministic, so without it the seed would change
@@ -482,7 +412,7 @@ int rl_run(const rl_args *a, const cJSON *args_json) {
     if (rc) post_run_fail(&c.run, step);
     prompt_source_close(&c.src);
     if (c.has_trie) sid_trie_free(&c.trie);
-    free(c.critic);
+    rl_critic_free(&c.critic);
     post_run_close(&c.run);
     return rc;
 }

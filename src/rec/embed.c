@@ -31,10 +31,12 @@ struct embedder {
 };
 
 void embed_opts_default(embed_opts *o) {
-    o->batch = 32;
-    o->max_length = 512;
-    o->end_token = "<|endoftext|>";
-    o->normalize = 1;
+    *o = (embed_opts){
+        .batch = 32,
+        .max_length = 512,
+        .end_token = "<|endoftext|>",
+        .normalize = 1,
+    };
 }
 
 int embedder_open(embedder **out, const char *model_dir, const embed_opts *o) {
@@ -91,7 +93,8 @@ void embedder_close(embedder *e) {
 }
 
 int embedder_dim(const embedder *e) { return e->m.cfg.dim; }
-int64_t embedder_tokens_done(const embedder *e) { return e->tokens_done; }
+// tokens embedded so far (with end tokens)
+static int64_t embedder_tokens_done(const embedder *e) { return e->tokens_done; }
 
 static int tokenize(const embedder *e, const char *text, size_t len, int32_t **ids, int *n, int *truncated) {
     *ids = NULL, *n = 0;
@@ -142,7 +145,8 @@ static int ensure_capacity(embedder *e, int T) {
     return 0;
 }
 
-int embedder_embed_ids(embedder *e, float *out, const int32_t *const *ids, const int *lens, int n) {
+// out [n, C]: embeddings of n token sequences in one packed forward (1 <= lens[i] <= max_length)
+static int embedder_embed_ids(embedder *e, float *out, const int32_t *const *ids, const int *lens, int n) {
     int64_t used = 0;
     for (int i = 0; i < n; i++) {
         if (lens[i] < 1 || lens[i] > e->o.max_length)

@@ -26,12 +26,9 @@ typedef struct embedder embedder;
 int embedder_open(embedder **e, const char *model_dir, const embed_opts *o);
 void embedder_close(embedder *e);
 int embedder_dim(const embedder *e);
-int64_t embedder_tokens_done(const embedder *e);   // tokens embedded so far (with end tokens)
 
 // The token ids a text is embedded from (truncated, end token appended): *ids malloc'd.
 int embedder_tokenize(const embedder *e, const char *text, size_t len, int32_t **ids, int *n);
-// out [n, C]: embeddings of n token sequences in one packed forward (1 <= lens[i] <= max_length)
-int embedder_embed_ids(embedder *e, float *out, const int32_t *const *ids, const int *lens, int n);
 // out [n, C]: embeddings of n texts (lens may be NULL: NUL-terminated), in batches of o->batch
 int embedder_embed_texts(embedder *e, float *out, const char *const *texts, const size_t *lens, int n);
 

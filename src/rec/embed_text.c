@@ -211,8 +211,10 @@ void tfidf_free(tfidf_model *m) {
 // ---- embeddings ---------------------------------------------------------------------------------
 
 void embed_text_opts_default(embed_text_opts *o) {
-    o->dim = 64;
-    o->projection = TEXT_PROJ_SVD;
+    *o = (embed_text_opts){
+        .dim = 64,
+        .projection = TEXT_PROJ_SVD,
+    };
     svd_opts_default(&o->svd);
 }
 

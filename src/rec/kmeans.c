@@ -22,9 +22,18 @@
 #define KM_CHUNK 1024
 
 void kmeans_options_default(kmeans_options *o) {
-    o->init = KMEANS_INIT_SAMPLE;
-    o->max_points_per_centroid = 256;
-    o->verbose = 0;
+    *o = (kmeans_options){
+        .init = KMEANS_INIT_SAMPLE,
+        .max_points_per_centroid = 256,
+        .verbose = 0,
+    };
+}
+
+int kmeans_init_parse(const char *s, kmeans_init *out) {
+    if (!strcmp(s, "sample")) *out = KMEANS_INIT_SAMPLE;
+    else if (!strcmp(s, "kmeans++")) *out = KMEANS_INIT_PLUSPLUS;
+    else return err_set("--init: unknown '%s' (use sample or kmeans++)", s);
+    return 0;
 }
 
 int kmeans_check_finite(const float *data, int64_t n, int d, int64_t row_offset) {

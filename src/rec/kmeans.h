@@ -1,5 +1,5 @@
 // k-means and residual k-means ("RQ-KMeans") on float arrays: the semantic-ID quantiser.
-// No file formats here: callers bring rows of floats (see src/cli/cmd_sid.c for Parquet/npy).
+// No file formats here: callers bring rows of floats (rec/embsrc.h reads them from Parquet/npy).
 //
 // Determinism: for a seed the result is identical for any thread count. Assignment works on a
 // fixed partition of the points into blocks (each block's GEMM runs single-threaded inside the
@@ -28,6 +28,8 @@ typedef struct {
 } kmeans_stats;
 
 void kmeans_options_default(kmeans_options *o);
+// "sample" or "kmeans++"; the message names --init.
+int kmeans_init_parse(const char *s, kmeans_init *out);
 
 // Checks that every value is finite; the message names the first bad row and column.
 int kmeans_check_finite(const float *data, int64_t n, int d, int64_t row_offset);

@@ -60,7 +60,8 @@ void lm_close(lm *l) {
 
 int lm_encode(const lm *l, const char *text, tok_buf *out) { return tokenizer_encode(l->tok, text, strlen(text), out); }
 
-char *lm_decode(const lm *l, const int32_t *ids, int n, int skip_special) {
+// Decoded text (malloc'd).
+static char *lm_decode(const lm *l, const int32_t *ids, int n, int skip_special) {
     char *text = NULL;
     size_t len;
     if (tokenizer_decode(l->tok, ids, (size_t)n, skip_special, &text, &len)) return NULL;

@@ -24,8 +24,6 @@ int lm_open(lm *l, const char *dir);
 void lm_close(lm *l);
 // Encodes text (appending to out).
 int lm_encode(const lm *l, const char *text, tok_buf *out);
-// Decoded text (malloc'd).
-char *lm_decode(const lm *l, const int32_t *ids, int n, int skip_special);
 
 // ---- text in, text out (generate, test-model) ---------------------------------------------------
 typedef struct {

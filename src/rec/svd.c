@@ -61,7 +61,8 @@ int csr_transpose(csr_mat *t, const csr_mat *a) {
     return 0;
 }
 
-void csr_mul_dense(float *out, const csr_mat *a, const float *x, int l) {
+// out [a->rows, l] = a [rows, cols] * x [cols, l] (row-major dense)
+static void csr_mul_dense(float *out, const csr_mat *a, const float *x, int l) {
     // a parallel region costs more than a small product (see LAPACK_THREADED_MIN)
 #pragma omp parallel for schedule(dynamic, 256) if ((csr_nnz(a) + a->rows) * l >= (1 << 20))
     for (int64_t r = 0; r < a->rows; r++) {
@@ -76,9 +77,11 @@ void csr_mul_dense(float *out, const csr_mat *a, const float *x, int l) {
 }
 
 void svd_opts_default(svd_opts *o) {
-    o->oversample = 0;
-    o->power_iters = 12;
-    o->seed = 42;
+    *o = (svd_opts){
+        .oversample = 0,
+        .power_iters = 12,
+        .seed = 42,
+    };
 }
 
 static void fill_gaussian(float *g, int64_t n, double scale, uint64_t seed) {

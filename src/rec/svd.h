@@ -15,8 +15,6 @@ typedef struct {
 static inline int64_t csr_nnz(const csr_mat *a) { return a->ptr ? a->ptr[a->rows] : 0; }
 void csr_free(csr_mat *a);
 int csr_transpose(csr_mat *t, const csr_mat *a);
-// out [a->rows, l] = a [rows, cols] * x [cols, l] (row-major dense)
-void csr_mul_dense(float *out, const csr_mat *a, const float *x, int l);
 
 typedef struct {
     int oversample;    // extra columns of the range finder: l = k + oversample (sklearn: 10)

@@ -27,14 +27,15 @@
 #define MAX_NEW_TOKENS (1 << 24)
 
 void vocab_expand_opts_default(vocab_expand_opts *o) {
-    memset(o, 0, sizeof *o);
-    o->layers = 3;
-    o->codebook = 8192;
-    o->align = 256;
-    o->init = VOCAB_INIT_MEAN;
-    o->noise = 3.1622776601683795e-5;   // sqrt(1e-9): HF mean-resizing's covariance scale
-    o->seed = 42;
-    o->shard_bytes = (size_t)5 << 30;
+    *o = (vocab_expand_opts){
+        .layers = 3,
+        .codebook = 8192,
+        .align = 256,
+        .init = VOCAB_INIT_MEAN,
+        .noise = 3.1622776601683795e-5,   // sqrt(1e-9): HF mean-resizing's covariance scale
+        .seed = 42,
+        .shard_bytes = (size_t)5 << 30,
+    };
 }
 
 int vocab_init_parse(const char *s, vocab_init *out) {
@@ -44,7 +45,7 @@ int vocab_init_parse(const char *s, vocab_init *out) {
     return 0;
 }
 
-const char *vocab_init_name(vocab_init v) { return v == VOCAB_INIT_HF ? "hf" : "mean"; }
+static const char *vocab_init_name(vocab_init v) { return v == VOCAB_INIT_HF ? "hf" : "mean"; }
 
 int vocab_check_shape(int layers, int codebook) {
     if (layers < 1 || layers > SID_MAX_LAYERS)

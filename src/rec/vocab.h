@@ -52,7 +52,6 @@ typedef struct {
 
 void vocab_expand_opts_default(vocab_expand_opts *o);
 int vocab_init_parse(const char *s, vocab_init *out);   // "mean", "hf"
-const char *vocab_init_name(vocab_init v);
 
 // The itemic token names in reference order (layers * codebook + 2 strings, one allocation:
 // free(*names) releases them all). Fails when layers/codebook are out of range.

@@ -161,227 +161,261 @@ static int add_where(pair_slot *p, int32_t w) {
 
 #define PKEY(a, b) (((uint64_t)(uint32_t)(a) << 32) | (uint32_t)(b))
 
-int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json) {
-    *json = NULL;
-    tok_bytelevel_init();
-    int target = o->vocab_size - NSPECIAL;
-    if (target < 256) return err_set("vocab size %d is too small: need at least 256 byte tokens + %d special tokens", o->vocab_size, NSPECIAL);
-    int minf = o->min_frequency > 0 ? o->min_frequency : 1;
-    int rc = ERR_FAIL;
-    tokenizer *pre = NULL;
-    counter c = {0};
-    pairmap pm = {0};
-    heap q = {0};
-    int32_t **sym = NULL;
-    uint32_t *nsym = NULL, *stamp = NULL;
-    char **tokstr = NULL;
-    int32_t (*merges)[2] = NULL;
-    strmap tokmap = {0};
-    int ntok = 256, nmerge = 0;
-    cJSON *root = NULL;
+// Training state, one struct so each phase below is a function of its own.
+typedef struct {
+    const bpe_train_opts *o;
+    int target, minf;   // tokens to reach before the specials; minimum pair count to merge
+    counter c;
+    pairmap pm;
+    heap q;
+    int32_t **sym;      // [word] current symbols
+    uint32_t *nsym, *stamp;
+    char **tokstr;      // [token id] its byte-level spelling
+    int32_t (*merges)[2];
+    strmap tokmap;
+    int ntok, nmerge;
+} bpe_trainer;
 
-    // 1. words, through the same pre-tokenizer (the special tokens are split out, not learned)
-    {
-        cJSON *added = cJSON_CreateArray();
-        for (int i = 0; i < NSPECIAL; i++) {
-            cJSON *a = cJSON_CreateObject();
-            cJSON_AddNumberToObject(a, "id", i);
-            cJSON_AddStringToObject(a, "content", SPECIALS[i]);
-            cJSON_AddBoolToObject(a, "special", 1);
-            cJSON_AddBoolToObject(a, "normalized", 0);
-            cJSON_AddItemToArray(added, a);
-        }
-        char *astr = cJSON_PrintUnformatted(added);
-        cJSON_Delete(added);
-        char *sk = skeleton_json("{}", "[]", astr);
-        free(astr);
-        if (!sk) goto done;
-        // the regex goes in through cJSON so its backslashes are escaped correctly
-        cJSON *j = cJSON_Parse(sk);
-        free(sk);
-        if (!j) {
-            err_set("internal: trainer skeleton JSON does not parse");
-            goto done;
-        }
-        cJSON *pat = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "pre_tokenizer"), "pretokenizers"), 0), "pattern");
-        cJSON_ReplaceItemInObject(pat, "Regex", cJSON_CreateString(TOK_QWEN_REGEX));
-        char *s = cJSON_PrintUnformatted(j);
-        cJSON_Delete(j);
-        int lr = tokenizer_load_json(&pre, s, strlen(s), "<trainer>");
-        free(s);
-        if (lr) goto done;
-    }
-    if (tok_pretokenize(pre, text, len, count_word, &c)) goto done;
-    log_info("bpe train: %zu bytes, %zu distinct words", len, c.nw);
-
-    // 2. symbols: byte-level ids are the bytes' alphabet order (id b for byte b)
-    sym = mem_calloc(c.nw + 1, sizeof *sym);
-    nsym = mem_calloc(c.nw + 1, sizeof *nsym);
-    stamp = mem_calloc(c.nw + 1, sizeof *stamp);
-    tokstr = mem_calloc((size_t)target + 1, sizeof *tokstr);
-    merges = mem_calloc((size_t)target + 1, sizeof *merges);
-    if (!sym || !nsym || !stamp || !tokstr || !merges) goto done;
-    for (int b = 0; b < 256; b++) {
-        char ch[3] = {0};
-        tok_bytelevel_char((uint8_t)b, ch);
-        tokstr[b] = mem_strdup(ch);
-        if (!tokstr[b] || strmap_put(&tokmap, tokstr[b], strlen(tokstr[b]), b)) goto done;
-    }
-    for (size_t w = 0; w < c.nw; w++) {
-        sym[w] = mem_alloc(c.wlen[w] * sizeof **sym);
-        if (!sym[w]) goto done;
-        for (uint32_t i = 0; i < c.wlen[w]; i++) sym[w][i] = (uint8_t)c.wtext[w][i];
-        nsym[w] = c.wlen[w];
-        for (uint32_t i = 0; i + 1 < nsym[w]; i++) {
-            pair_slot *p = pm_get(&pm, PKEY(sym[w][i], sym[w][i + 1]), 1);
-            if (!p) goto done;
-            p->count += c.wcount[w];
-            if (add_where(p, (int32_t)w)) goto done;
-        }
-    }
-    for (size_t i = 0; i < pm.cap; i++)
-        if (pm.s[i].key != UINT64_MAX && pm.s[i].count > 0 && hpush(&q, pm.s[i].count, pm.s[i].key)) goto done;
-
-    // 3. merges
-    progress pg;
-    if (o->progress) progress_begin(&pg, "bpe merges", target - 256, "merges");
-    uint32_t epoch = 0;
-    while (ntok < target && q.n) {
-        hent top = hpop(&q);
-        pair_slot *p = pm_get(&pm, top.key, 0);
-        if (!p || p->count != top.count) {
-            if (p && p->count > 0) hpush(&q, p->count, p->key);   // stale entry: requeue at its current count
-            continue;
-        }
-        if (p->count < minf) break;
-        int32_t a = (int32_t)(top.key >> 32), b = (int32_t)(top.key & 0xffffffffu);
-        char *ns = mem_printf("%s%s", tokstr[a], tokstr[b]);
-        if (!ns) goto done;
-        int32_t z = strmap_get(&tokmap, ns, strlen(ns));
-        if (z < 0) {
-            z = ntok++;
-            tokstr[z] = ns;
-            if (strmap_put(&tokmap, ns, strlen(ns), z)) goto done;
-        } else {
-            free(ns);   // two merge paths can spell the same token: it keeps its first id
-        }
-        merges[nmerge][0] = a, merges[nmerge][1] = b;
-        nmerge++;
-        epoch++;
-        // the word list may change while we walk it (new pairs added): copy it first
-        uint32_t nwh = p->nwhere;
-        int32_t *wl = mem_alloc((nwh + 1) * sizeof *wl);
-        if (!wl) goto done;
-        memcpy(wl, p->where, nwh * sizeof *wl);
-        for (uint32_t k = 0; k < nwh; k++) {
-            int32_t w = wl[k];
-            if (stamp[w] == epoch) continue;
-            stamp[w] = epoch;
-            int32_t *s = sym[w];
-            uint32_t n = nsym[w], out = 0;
-            int64_t f = c.wcount[w];
-            int prev_merged = 0;
-            for (uint32_t i = 0; i < n;) {
-                if (i + 1 < n && s[i] == a && s[i + 1] == b) {
-                    // pairs around the merged position lose this occurrence and gain the new token's;
-                    // after a merge right before, the left pair (b, a) was already taken off
-                    if (out > 0) {
-                        if (!prev_merged) {
-                            pair_slot *l = pm_get(&pm, PKEY(s[out - 1], a), 0);
-                            if (l) l->count -= f;
-                        }
-                        pair_slot *nl = pm_get(&pm, PKEY(s[out - 1], z), 1);
-                        if (!nl) goto done_wl;
-                        nl->count += f;
-                        if (add_where(nl, w) || hpush(&q, nl->count, nl->key)) goto done_wl;
-                    }
-                    if (i + 2 < n) {
-                        pair_slot *r = pm_get(&pm, PKEY(b, s[i + 2]), 0);
-                        if (r) r->count -= f;
-                        // when the next pair is the same merge again, its gain is counted then
-                        if (!(i + 3 < n && s[i + 2] == a && s[i + 3] == b)) {
-                            pair_slot *nr = pm_get(&pm, PKEY(z, s[i + 2]), 1);
-                            if (!nr) goto done_wl;
-                            nr->count += f;
-                            if (add_where(nr, w) || hpush(&q, nr->count, nr->key)) goto done_wl;
-                        }
-                    }
-                    s[out++] = z;
-                    i += 2;
-                    prev_merged = 1;
-                } else {
-                    s[out++] = s[i++];
-                    prev_merged = 0;
-                }
-            }
-            nsym[w] = out;
-        }
-        p = pm_get(&pm, top.key, 0);
-        p->count = 0;
-        free(wl);
-        if (o->progress) progress_add(&pg, 1);
-        continue;
-    done_wl:
-        free(wl);
-        goto done;
-    }
-    if (o->progress) progress_end(&pg);
-    log_info("bpe train: %d merges, %d tokens (+%d special)", nmerge, ntok, NSPECIAL);
-
-    // 4. tokenizer.json
-    {
-        cJSON *vocab = cJSON_CreateObject(), *marr = cJSON_CreateArray(), *added = cJSON_CreateArray();
-        for (int i = 0; i < ntok; i++) cJSON_AddNumberToObject(vocab, tokstr[i], i);
-        for (int i = 0; i < nmerge; i++) {
-            cJSON *pr = cJSON_CreateArray();
-            cJSON_AddItemToArray(pr, cJSON_CreateString(tokstr[merges[i][0]]));
-            cJSON_AddItemToArray(pr, cJSON_CreateString(tokstr[merges[i][1]]));
-            cJSON_AddItemToArray(marr, pr);
-        }
-        for (int i = 0; i < NSPECIAL; i++) {
-            cJSON *a = cJSON_CreateObject();
-            cJSON_AddNumberToObject(a, "id", ntok + i);
-            cJSON_AddStringToObject(a, "content", SPECIALS[i]);
+static cJSON *specials_json(int first_id, int full) {
+    cJSON *added = cJSON_CreateArray();
+    for (int i = 0; i < NSPECIAL; i++) {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddNumberToObject(a, "id", first_id + i);
+        cJSON_AddStringToObject(a, "content", SPECIALS[i]);
+        if (full) {
             cJSON_AddBoolToObject(a, "single_word", 0);
             cJSON_AddBoolToObject(a, "lstrip", 0);
             cJSON_AddBoolToObject(a, "rstrip", 0);
             cJSON_AddBoolToObject(a, "normalized", 0);
             // as in Qwen3: <think> and </think> are added but not special (decoding keeps them)
             cJSON_AddBoolToObject(a, "special", i < 3);
-            cJSON_AddItemToArray(added, a);
+        } else {
+            cJSON_AddBoolToObject(a, "special", 1);
+            cJSON_AddBoolToObject(a, "normalized", 0);
         }
-        char *sk = skeleton_json("{}", "[]", "[]");
-        if (!sk) goto done;
-        root = cJSON_Parse(sk);
-        free(sk);
-        if (!root) goto done;
-        cJSON *model = cJSON_GetObjectItem(root, "model");
-        cJSON_ReplaceItemInObject(model, "vocab", vocab);
-        cJSON_ReplaceItemInObject(model, "merges", marr);
-        cJSON_ReplaceItemInObject(root, "added_tokens", added);
-        cJSON *pat = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "pre_tokenizer"), "pretokenizers"), 0), "pattern");
-        cJSON_ReplaceItemInObject(pat, "Regex", cJSON_CreateString(TOK_QWEN_REGEX));
-        *json = cJSON_Print(root);
-        if (!*json) {
-            err_set("bpe train: out of memory writing the JSON");
-            goto done;
+        cJSON_AddItemToArray(added, a);
+    }
+    return added;
+}
+
+// The regex goes in through cJSON so its backslashes are escaped correctly.
+static void set_regex(cJSON *root) {
+    cJSON *pat = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "pre_tokenizer"), "pretokenizers"), 0), "pattern");
+    cJSON_ReplaceItemInObject(pat, "Regex", cJSON_CreateString(TOK_QWEN_REGEX));
+}
+
+// 1. words, through the same pre-tokenizer (the special tokens are split out, not learned)
+static int bt_pretokenizer(tokenizer **pre) {
+    cJSON *added = specials_json(0, 0);
+    char *astr = cJSON_PrintUnformatted(added);
+    cJSON_Delete(added);
+    char *sk = skeleton_json("{}", "[]", astr);
+    free(astr);
+    if (!sk) return ERR_FAIL;
+    cJSON *j = cJSON_Parse(sk);
+    free(sk);
+    if (!j) return err_set("internal: trainer skeleton JSON does not parse");
+    set_regex(j);
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    int rc = tokenizer_load_json(pre, s, strlen(s), "<trainer>");
+    free(s);
+    return rc;
+}
+
+// 2. symbols: byte-level ids are the bytes' alphabet order (id b for byte b)
+static int bt_symbols(bpe_trainer *t) {
+    counter *c = &t->c;
+    t->sym = mem_calloc(c->nw + 1, sizeof *t->sym);
+    t->nsym = mem_calloc(c->nw + 1, sizeof *t->nsym);
+    t->stamp = mem_calloc(c->nw + 1, sizeof *t->stamp);
+    t->tokstr = mem_calloc((size_t)t->target + 1, sizeof *t->tokstr);
+    t->merges = mem_calloc((size_t)t->target + 1, sizeof *t->merges);
+    if (!t->sym || !t->nsym || !t->stamp || !t->tokstr || !t->merges) return ERR_FAIL;
+    for (int b = 0; b < 256; b++) {
+        char ch[3] = {0};
+        tok_bytelevel_char((uint8_t)b, ch);
+        t->tokstr[b] = mem_strdup(ch);
+        if (!t->tokstr[b] || strmap_put(&t->tokmap, t->tokstr[b], strlen(t->tokstr[b]), b)) return ERR_FAIL;
+    }
+    for (size_t w = 0; w < c->nw; w++) {
+        t->sym[w] = mem_alloc(c->wlen[w] * sizeof **t->sym);
+        if (!t->sym[w]) return ERR_FAIL;
+        for (uint32_t i = 0; i < c->wlen[w]; i++) t->sym[w][i] = (uint8_t)c->wtext[w][i];
+        t->nsym[w] = c->wlen[w];
+        for (uint32_t i = 0; i + 1 < t->nsym[w]; i++) {
+            pair_slot *p = pm_get(&t->pm, PKEY(t->sym[w][i], t->sym[w][i + 1]), 1);
+            if (!p) return ERR_FAIL;
+            p->count += c->wcount[w];
+            if (add_where(p, (int32_t)w)) return ERR_FAIL;
         }
     }
-    rc = 0;
-done:
-    cJSON_Delete(root);
-    tokenizer_free(pre);
-    for (size_t w = 0; w < c.nw; w++) free(c.wtext[w]);
-    if (sym)
-        for (size_t w = 0; w < c.nw; w++) free(sym[w]);
-    free(c.wtext), free(c.wlen), free(c.wcount);
-    strmap_free(&c.words);
-    for (size_t i = 0; i < pm.cap; i++)
-        if (pm.s[i].key != UINT64_MAX) free(pm.s[i].where);
-    free(pm.s), free(q.h), free(sym), free(nsym), free(stamp), free(merges);
-    if (tokstr)
-        for (int i = 0; i < ntok; i++) free(tokstr[i]);
-    free(tokstr);
-    strmap_free(&tokmap);
+    for (size_t i = 0; i < t->pm.cap; i++)
+        if (t->pm.s[i].key != UINT64_MAX && t->pm.s[i].count > 0 && hpush(&t->q, t->pm.s[i].count, t->pm.s[i].key))
+            return ERR_FAIL;
+    return 0;
+}
+
+// Adds f to the count of pair (x, y) that word w now holds, and queues it at its new count.
+static int bt_gain(bpe_trainer *t, int32_t x, int32_t y, int32_t w, int64_t f) {
+    pair_slot *np = pm_get(&t->pm, PKEY(x, y), 1);
+    if (!np) return ERR_FAIL;
+    np->count += f;
+    return add_where(np, w) || hpush(&t->q, np->count, np->key) ? ERR_FAIL : 0;
+}
+
+// Rewrites word w with (a, b) -> z and moves the counts of the pairs around each merged position.
+static int bt_merge_word(bpe_trainer *t, int32_t w, int32_t a, int32_t b, int32_t z) {
+    int32_t *s = t->sym[w];
+    uint32_t n = t->nsym[w], out = 0;
+    int64_t f = t->c.wcount[w];
+    int prev_merged = 0;
+    for (uint32_t i = 0; i < n;) {
+        if (!(i + 1 < n && s[i] == a && s[i + 1] == b)) {
+            s[out++] = s[i++];
+            prev_merged = 0;
+            continue;
+        }
+        // pairs around the merged position lose this occurrence and gain the new token's;
+        // after a merge right before, the left pair (b, a) was already taken off
+        if (out > 0) {
+            if (!prev_merged) {
+                pair_slot *l = pm_get(&t->pm, PKEY(s[out - 1], a), 0);
+                if (l) l->count -= f;
+            }
+            if (bt_gain(t, s[out - 1], z, w, f)) return ERR_FAIL;
+        }
+        if (i + 2 < n) {
+            pair_slot *r = pm_get(&t->pm, PKEY(b, s[i + 2]), 0);
+            if (r) r->count -= f;
+            // when the next pair is the same merge again, its gain is counted then
+            if (!(i + 3 < n && s[i + 2] == a && s[i + 3] == b) && bt_gain(t, z, s[i + 2], w, f)) return ERR_FAIL;
+        }
+        s[out++] = z;
+        i += 2;
+        prev_merged = 1;
+    }
+    t->nsym[w] = out;
+    return 0;
+}
+
+// The id of the token a+b: a new one, or the first id of a token two merge paths both spell.
+static int bt_token(bpe_trainer *t, int32_t a, int32_t b, int32_t *z) {
+    char *ns = mem_printf("%s%s", t->tokstr[a], t->tokstr[b]);
+    if (!ns) return ERR_FAIL;
+    *z = strmap_get(&t->tokmap, ns, strlen(ns));
+    if (*z >= 0) {
+        free(ns);
+        return 0;
+    }
+    *z = t->ntok++;
+    t->tokstr[*z] = ns;
+    return strmap_put(&t->tokmap, ns, strlen(ns), *z);
+}
+
+// Applies the pair `key` everywhere it occurs.
+static int bt_apply(bpe_trainer *t, const pair_slot *p, uint64_t key, uint32_t epoch) {
+    int32_t a = (int32_t)(key >> 32), b = (int32_t)(key & 0xffffffffu), z;
+    if (bt_token(t, a, b, &z)) return ERR_FAIL;
+    t->merges[t->nmerge][0] = a, t->merges[t->nmerge][1] = b;
+    t->nmerge++;
+    // the word list may change while we walk it (new pairs added): copy it first
+    uint32_t nwh = p->nwhere;
+    int32_t *wl = mem_alloc((nwh + 1) * sizeof *wl);
+    if (!wl) return ERR_FAIL;
+    memcpy(wl, p->where, nwh * sizeof *wl);
+    int rc = 0;
+    for (uint32_t k = 0; !rc && k < nwh; k++) {
+        int32_t w = wl[k];
+        if (t->stamp[w] == epoch) continue;
+        t->stamp[w] = epoch;
+        rc = bt_merge_word(t, w, a, b, z);
+    }
+    free(wl);
+    if (!rc) pm_get(&t->pm, key, 0)->count = 0;
     return rc;
+}
+
+// 3. merges, the most frequent pair first (ties: the smaller key)
+static int bt_merges(bpe_trainer *t) {
+    progress pg;
+    if (t->o->progress) progress_begin(&pg, "bpe merges", t->target - 256, "merges");
+    uint32_t epoch = 0;
+    while (t->ntok < t->target && t->q.n) {
+        hent top = hpop(&t->q);
+        pair_slot *p = pm_get(&t->pm, top.key, 0);
+        if (!p || p->count != top.count) {
+            if (p && p->count > 0) hpush(&t->q, p->count, p->key);   // stale entry: requeue at its current count
+            continue;
+        }
+        if (p->count < t->minf) break;
+        if (bt_apply(t, p, top.key, ++epoch)) return ERR_FAIL;
+        if (t->o->progress) progress_add(&pg, 1);
+    }
+    if (t->o->progress) progress_end(&pg);
+    log_info("bpe train: %d merges, %d tokens (+%d special)", t->nmerge, t->ntok, NSPECIAL);
+    return 0;
+}
+
+// 4. tokenizer.json
+static int bt_json(const bpe_trainer *t, char **json) {
+    cJSON *vocab = cJSON_CreateObject(), *marr = cJSON_CreateArray(), *added = specials_json(t->ntok, 1);
+    for (int i = 0; i < t->ntok; i++) cJSON_AddNumberToObject(vocab, t->tokstr[i], i);
+    for (int i = 0; i < t->nmerge; i++) {
+        cJSON *pr = cJSON_CreateArray();
+        cJSON_AddItemToArray(pr, cJSON_CreateString(t->tokstr[t->merges[i][0]]));
+        cJSON_AddItemToArray(pr, cJSON_CreateString(t->tokstr[t->merges[i][1]]));
+        cJSON_AddItemToArray(marr, pr);
+    }
+    char *sk = skeleton_json("{}", "[]", "[]");
+    cJSON *root = sk ? cJSON_Parse(sk) : NULL;
+    free(sk);
+    if (!root) {
+        cJSON_Delete(vocab), cJSON_Delete(marr), cJSON_Delete(added);
+        return ERR_FAIL;
+    }
+    cJSON *model = cJSON_GetObjectItem(root, "model");
+    cJSON_ReplaceItemInObject(model, "vocab", vocab);
+    cJSON_ReplaceItemInObject(model, "merges", marr);
+    cJSON_ReplaceItemInObject(root, "added_tokens", added);
+    set_regex(root);
+    *json = cJSON_Print(root);
+    cJSON_Delete(root);
+    return *json ? 0 : err_set("bpe train: out of memory writing the JSON");
+}
+
+static void bt_free(bpe_trainer *t) {
+    counter *c = &t->c;
+    for (size_t w = 0; w < c->nw; w++) free(c->wtext[w]);
+    if (t->sym)
+        for (size_t w = 0; w < c->nw; w++) free(t->sym[w]);
+    free(c->wtext), free(c->wlen), free(c->wcount);
+    strmap_free(&c->words);
+    for (size_t i = 0; i < t->pm.cap; i++)
+        if (t->pm.s[i].key != UINT64_MAX) free(t->pm.s[i].where);
+    free(t->pm.s), free(t->q.h), free(t->sym), free(t->nsym), free(t->stamp), free(t->merges);
+    if (t->tokstr)
+        for (int i = 0; i < t->ntok; i++) free(t->tokstr[i]);
+    free(t->tokstr);
+    strmap_free(&t->tokmap);
+}
+
+int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json) {
+    *json = NULL;
+    tok_bytelevel_init();
+    int target = o->vocab_size - NSPECIAL;
+    if (target < 256) return err_set("vocab size %d is too small: need at least 256 byte tokens + %d special tokens", o->vocab_size, NSPECIAL);
+    bpe_trainer t = {.o = o, .target = target, .minf = o->min_frequency > 0 ? o->min_frequency : 1, .ntok = 256};
+    tokenizer *pre = NULL;
+    int rc = bt_pretokenizer(&pre);
+    if (!rc) rc = tok_pretokenize(pre, text, len, count_word, &t.c);
+    tokenizer_free(pre);
+    if (!rc) {
+        log_info("bpe train: %zu bytes, %zu distinct words", len, t.c.nw);
+        rc = bt_symbols(&t);
+    }
+    if (!rc) rc = bt_merges(&t);
+    if (!rc) rc = bt_json(&t, json);
+    bt_free(&t);
+    return rc ? ERR_FAIL : 0;
 }

@@ -13,7 +13,8 @@
 #include "formats/safetensors.h"
 #include "train/model_io.h"
 
-char *ckpt_step_dir(const char *out, int64_t step) { return mem_printf("%s/step%" PRId64, out, step); }
+// malloc'd "{out}/step{N}"
+static char *ckpt_step_dir(const char *out, int64_t step) { return mem_printf("%s/step%" PRId64, out, step); }
 
 static int save_optimizer(const qwen3_model *m, const char *path) {
     float *zero = NULL;

@@ -10,7 +10,6 @@
 #include "formats/hfconfig.h"
 #include "model/qwen3.h"
 
-char *ckpt_step_dir(const char *out, int64_t step);   // malloc'd "{out}/step{N}"
 // Writes a complete checkpoint of step `step`. `state` is stored as trainer_state.json.
 int ckpt_save(const char *out, int64_t step, const qwen3_model *m, const hf_config *hf,
               const char *tok_dir, const cJSON *state);

@@ -15,27 +15,32 @@ static const char *KNOWN_KEYS[] = {
 };
 #define NKNOWN (int)(sizeof KNOWN_KEYS / sizeof KNOWN_KEYS[0])
 
-void train_dataset_config_default(train_dataset_config *c) {
-    memset(c, 0, sizeof *c);
-    c->max_length = 32768;
-    c->max_sample_length = 32768;
-    c->num_epochs = 1;
-    c->num_workers = 1;
-    c->cut_to_pad = 1;
-    c->local_shuffle_buffer_size = 0;
-    c->itemic_lo = 151669;
-    c->itemic_hi = 176246;
-    c->only_assistant_loss = 1;
+// Defaults when a key is absent (reference values where it has one).
+static void train_dataset_config_default(train_dataset_config *c) {
+    *c = (train_dataset_config){
+        .max_length = 32768,
+        .max_sample_length = 32768,
+        .num_epochs = 1,
+        .num_workers = 1,
+        .cut_to_pad = 1,
+        .local_shuffle_buffer_size = 0,
+        .itemic_lo = 151669,
+        .itemic_hi = 176246,
+        .only_assistant_loss = 1,
+    };
 }
 
-char *train_path_dir(const char *path) {
+// "a/b/c.json" -> malloc'd "a/b" ("." when there is no slash)
+static char *train_path_dir(const char *path) {
     const char *s = strrchr(path, '/');
     if (!s) return mem_strdup(".");
     if (s == path) return mem_strdup("/");
     return mem_strndup(path, (size_t)(s - path));
 }
 
-char *train_path_resolve(const char *p, const char *base_dir) {
+// A path in a dataset config: p itself when absolute or existing, else relative to the config's
+// directory (base_dir/p).
+static char *train_path_resolve(const char *p, const char *base_dir) {
     if (p[0] == '/' || file_exists(p) || !base_dir) return mem_strdup(p);
     return path_join(base_dir, p);
 }
@@ -108,7 +113,7 @@ static int get_int_range(const cJSON *j, const char *key, int def, int lo, int h
     return 0;
 }
 
-int train_dataset_config_from_json(train_dataset_config *c, const cJSON *j, const char *where,
+static int train_dataset_config_from_json(train_dataset_config *c, const cJSON *j, const char *where,
                                    const char *base_dir) {
     train_dataset_config_default(c);
     if (!cJSON_IsObject(j)) return err_set("%s: the dataset config must be a JSON object", where);

@@ -22,18 +22,10 @@ typedef struct {
     int only_assistant_loss;     // Chat samples: loss on assistant tokens only (0: on every token)
 } train_dataset_config;
 
-// Defaults when a key is absent (reference values where it has one).
-void train_dataset_config_default(train_dataset_config *c);
 // `path` is the config file; relative paths inside resolve against the current directory when they
 // exist there, else against the directory of the file that names them.
 int train_dataset_config_load(train_dataset_config *c, const char *path);
-int train_dataset_config_from_json(train_dataset_config *c, const cJSON *j, const char *where,
-                                   const char *base_dir);
 void train_dataset_config_free(train_dataset_config *c);
 
 // file_list.json: a JSON array of paths (strings). Appends the resolved paths to *files.
 int train_file_list_load(const char *path, char ***files, int *nfiles);
-// "a/b/c.json" -> malloc'd "a/b" ("." when there is no slash)
-char *train_path_dir(const char *path);
-// Resolves `p` as described above: p itself when absolute or existing, else base_dir/p.
-char *train_path_resolve(const char *p, const char *base_dir);

@@ -31,7 +31,9 @@ fail:
     return err_wrap("model %s", dir);
 }
 
-int train_copy_tokenizer_files(const char *src, const char *dst) {
+// Copies tokenizer.json, tokenizer_config.json, vocab.json, merges.txt, special_tokens_map.json,
+// added_tokens.json, generation_config.json when present in src.
+static int train_copy_tokenizer_files(const char *src, const char *dst) {
     static const char *names[] = {"tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
                                   "special_tokens_map.json", "added_tokens.json", "generation_config.json"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

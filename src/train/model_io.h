@@ -13,6 +13,3 @@ int train_model_load(qwen3_model *m, hf_config *hf, const char *dir);
 // (0: one file), then copies the tokenizer files found in tok_dir (may be NULL).
 int train_model_save(const qwen3_model *m, const hf_config *hf, const char *dir, const char *dtype,
                      size_t shard_bytes, const char *tok_dir);
-// Copies tokenizer.json, tokenizer_config.json, vocab.json, merges.txt, special_tokens_map.json,
-// added_tokens.json, generation_config.json when present in src.
-int train_copy_tokenizer_files(const char *src, const char *dst);

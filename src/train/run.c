@@ -22,25 +22,26 @@
 #include "train/trainer.h"
 
 void train_run_default(train_run_args *a) {
-    memset(a, 0, sizeof *a);
-    a->lr_scheduler_type = "cosine";
-    a->learning_rate = 2e-4;
-    a->min_lr = 1e-4;
-    a->weight_decay = 0.1;
-    a->beta1 = 0.9;
-    a->beta2 = 0.95;
-    a->max_grad_norm = 1.0;
-    a->num_warmup_steps = 200;
-    a->num_training_steps = 2000;
-    a->save_checkpoint_per_step = 500;
-    a->logging_per_step = 1;
-    a->eval_rows = 16;
-    a->seed = 19260817;
-    a->minibatch_size = 4096;
-    a->gradient_accumulation_steps = 1;
-    a->micro_batch_size = 1;
-    a->peak_gflops = 190;
-    a->plot = 1;
+    *a = (train_run_args){
+        .lr_scheduler_type = "cosine",
+        .learning_rate = 2e-4,
+        .min_lr = 1e-4,
+        .weight_decay = 0.1,
+        .beta1 = 0.9,
+        .beta2 = 0.95,
+        .max_grad_norm = 1.0,
+        .num_warmup_steps = 200,
+        .num_training_steps = 2000,
+        .save_checkpoint_per_step = 500,
+        .logging_per_step = 1,
+        .eval_rows = 16,
+        .seed = 19260817,
+        .minibatch_size = 4096,
+        .gradient_accumulation_steps = 1,
+        .micro_batch_size = 1,
+        .peak_gflops = 190,
+        .plot = 1,
+    };
 }
 
 typedef struct {
@@ -59,6 +60,9 @@ typedef struct {
     FILE *dump;
     int64_t last_ckpt;       // step of the newest complete checkpoint (-1: none)
     cJSON *args;
+    cJSON *state;            // trainer_state.json when resuming
+    int64_t start;           // the step training continues from
+    train_dataset_config edc;   // --eval_dataset_config (eval_data != NULL)
 } run_ctx;
 
 static int check_args(const train_run_args *a) {
@@ -209,6 +213,8 @@ static void ctx_free(run_ctx *c) {
     train_logs_close(&c->logs);
     if (c->dump) fclose(c->dump);
     cJSON_Delete(c->args);
+    cJSON_Delete(c->state);
+    train_dataset_config_free(&c->edc);
 }
 
 // Loads the model (from --model_dir, or the checkpoint when resuming) and, when resuming, the
@@ -240,6 +246,128 @@ fail:
     return ERR_FAIL;
 }
 
+// The output dir and its logs, the dataset config, the model (or the checkpoint) and tokenizer.
+static int open_run(run_ctx *c) {
+    const train_run_args *a = c->a;
+    if (check_args(a)) return ERR_FAIL;
+    if (c->rank == 0 && train_prepare_output(a->output_dir)) return ERR_FAIL;
+    if (dist_barrier()) return ERR_FAIL;
+    if (c->rank == 0 && (ckpt_clean_partial(a->output_dir) || train_logs_open(&c->logs, a->output_dir, c->args)))
+        return ERR_FAIL;
+    if (train_dataset_config_load(&c->dc, a->dataset_config)) return ERR_FAIL;
+    if (a->max_length > 0) c->dc.max_length = a->max_length;
+    if (c->dc.max_length < 2) return err_set("max_length %d is too short", c->dc.max_length);
+    if (load_model(c, &c->state, &c->start)) return ERR_FAIL;
+    if (tokenizer_load_dir(&c->tok, a->model_dir)) return err_wrap("the trainer needs the model's tokenizer");
+    if (a->use_tie_weights && !c->m.cfg.tied)
+        log_warn("--use_tie_weights: %s has untied lm_head weights; they stay untied", a->model_dir);
+    return 0;
+}
+
+// Training data and its loader, at the checkpoint's position when resuming.
+static int open_data(run_ctx *c) {
+    const train_run_args *a = c->a;
+    train_data_config tdc = {c->dc.files, c->dc.nfiles, c->tok, c->dc.add_think_pattern, c->dc.only_assistant_loss};
+    if (train_data_open(&c->data, &tdc)) return ERR_FAIL;
+    if (open_loader(c, c->data, &c->dc, &c->loader, 0)) return ERR_FAIL;
+    c->have_loader = 1;
+    if (c->state) {
+        const cJSON *ls = cJSON_GetObjectItemCaseSensitive(c->state, "loader");
+        if (!ls || train_loader_restore(&c->loader, ls)) return err_wrap("resuming");
+        int64_t rows, want = (int64_t)c->world * a->gradient_accumulation_steps * a->micro_batch_size;
+        if (!json_opt_int(c->state, "rows_per_step", 0, &rows, "trainer_state.json") && rows != want)
+            log_warn("the checkpoint used %lld rows per step, this run %lld: the continuation is not the same run",
+                     (long long)rows, (long long)want);
+        c->last_ckpt = c->start;
+    }
+    if (c->rank == 0) {   // a fresh run starts the plot data over; a resumed one drops the lost steps
+        trim_tsv(a->output_dir, "loss.tsv", c->start);
+        trim_tsv(a->output_dir, "eval.tsv", c->start - (c->state ? 0 : 1));
+    }
+    return 0;
+}
+
+// The trainer, the batch dump, and the eval set (scored once before a fresh run's first step).
+static int open_trainer(run_ctx *c) {
+    const train_run_args *a = c->a;
+    lr_kind lk;
+    if (lr_kind_parse(a->lr_scheduler_type, &lk)) return ERR_FAIL;
+    trainer_config tc = {c->dc.max_length, a->micro_batch_size, a->gradient_accumulation_steps,
+                         {lk, a->learning_rate, a->min_lr, a->num_warmup_steps, a->num_training_steps},
+                         (float)a->beta1, (float)a->beta2, 1e-8f, (float)a->weight_decay, a->max_grad_norm,
+                         a->freeze_llm, a->start_optimize_embedding_index, c->dc.itemic_lo, c->dc.itemic_hi,
+                         a->enable_gradient_checkpointing};
+    if (trainer_init(&c->tr, &c->m, &c->loader, &tc)) return ERR_FAIL;
+    trainer_set_step(c->tr, c->start);
+    if (a->dump_batches && c->rank == 0) {
+        if (!(c->dump = fopen(a->dump_batches, "wb"))) return err_errno("--dump_batches %s", a->dump_batches);
+        trainer_set_dump(c->tr, c->dump);
+    }
+    if (!a->eval_dataset_config) return 0;
+    if (train_dataset_config_load(&c->edc, a->eval_dataset_config)) return ERR_FAIL;
+    c->edc.max_length = c->dc.max_length;
+    train_data_config e = {c->edc.files, c->edc.nfiles, c->tok, c->edc.add_think_pattern, c->edc.only_assistant_loss};
+    if (train_data_open(&c->eval_data, &e)) return ERR_FAIL;
+    return c->start == 0 ? run_eval(c, &c->edc, 0) : 0;
+}
+
+// trainer_step gave no batch: an error at step 0 (nothing trainable), else the data ran out.
+static int no_first_step(run_ctx *c) {
+    const train_run_args *a = c->a;
+    return err_set("no trainable tokens: %lld samples read, %lld longer than max_sample_length %d, %lld without "
+                   "loss tokens, not enough for one step of %lld rows",
+                   (long long)c->loader.samples_read, (long long)c->loader.skipped_long, c->dc.max_sample_length,
+                   (long long)c->loader.skipped_empty,
+                   (long long)c->world * a->gradient_accumulation_steps * a->micro_batch_size);
+}
+
+static int step_failed(run_ctx *c) {
+    char why[ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", err_msg());
+    if (c->last_ckpt >= 0)
+        return err_set("%s; training stopped, the last good checkpoint is %s/step%lld", why, c->a->output_dir,
+                       (long long)c->last_ckpt);
+    return err_set("%s; training stopped before any checkpoint was written", why);
+}
+
+// Steps from c->start to --num_training_steps (or the end of the data), with logs, checkpoints
+// and evals on their schedules; the last step is always checkpointed.
+static int train_loop(run_ctx *c, int64_t *final) {
+    const train_run_args *a = c->a;
+    int64_t eval_every = a->eval_per_step > 0 ? a->eval_per_step : a->save_checkpoint_per_step;
+    progress pb;
+    if (c->rank == 0) progress_begin(&pb, "train", a->num_training_steps - c->start, "steps");
+    trainer_stats st;
+    int64_t step = c->start;
+    int rc = 0;
+    while (!rc && step < a->num_training_steps) {
+        double t0 = time_now();
+        int got = trainer_step(c->tr, &st);
+        if (got < 0) {
+            rc = step_failed(c);
+            break;
+        }
+        if (got == 0) {
+            if (step == 0) rc = no_first_step(c);
+            else log_info("the data ran out after %d epoch(s) at step %lld", c->dc.num_epochs, (long long)step);
+            break;
+        }
+        step = st.step;
+        double dt = time_now() - t0;
+        if (c->rank == 0) {
+            if (step % a->logging_per_step == 0 || step == a->num_training_steps) log_step(c, &st, dt);
+            progress_add(&pb, 1);
+            progress_note(&pb, "loss %.4f lr %.2e %.0f tok/s", st.loss, st.lr, dt > 0 ? st.tokens / dt : 0);
+        }
+        if (step % a->save_checkpoint_per_step == 0) rc = save_checkpoint(c, step);
+        if (!rc && c->eval_data && (step % eval_every == 0 || step == a->num_training_steps)) rc = run_eval(c, &c->edc, step);
+    }
+    if (!rc && c->last_ckpt != step) rc = save_checkpoint(c, step);
+    if (c->rank == 0) progress_end(&pb);
+    *final = step;
+    return rc;
+}
+
 int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_step) {
     run_ctx c;
     memset(&c, 0, sizeof c);
@@ -248,124 +376,23 @@ int train_run(const train_run_args *a, const cJSON *args_json, int64_t *final_st
     c.world = dist_size();
     c.last_ckpt = -1;
     c.args = args_json ? cJSON_Duplicate(args_json, 1) : cJSON_CreateObject();
-    cJSON *state = NULL;
-    int rc = ERR_FAIL;
-    train_dataset_config edc;
-    memset(&edc, 0, sizeof edc);
-    if (check_args(a)) goto done;
-    if (c.rank == 0 && train_prepare_output(a->output_dir)) goto done;
-    if (dist_barrier()) goto done;
-    if (c.rank == 0 && (ckpt_clean_partial(a->output_dir) || train_logs_open(&c.logs, a->output_dir, c.args))) goto done;
-    if (train_dataset_config_load(&c.dc, a->dataset_config)) goto done;
-    if (a->max_length > 0) c.dc.max_length = a->max_length;
-    if (c.dc.max_length < 2) { err_set("max_length %d is too short", c.dc.max_length); goto done; }
-    int64_t start;
-    if (load_model(&c, &state, &start)) goto done;
-    if (tokenizer_load_dir(&c.tok, a->model_dir)) {
-        err_wrap("the trainer needs the model's tokenizer");
-        goto done;
-    }
-    if (a->use_tie_weights && !c.m.cfg.tied)
-        log_warn("--use_tie_weights: %s has untied lm_head weights; they stay untied", a->model_dir);
-    train_data_config tdc = {c.dc.files, c.dc.nfiles, c.tok, c.dc.add_think_pattern, c.dc.only_assistant_loss};
-    if (train_data_open(&c.data, &tdc)) goto done;
-    if (open_loader(&c, c.data, &c.dc, &c.loader, 0)) goto done;
-    c.have_loader = 1;
-    if (state) {
-        const cJSON *ls = cJSON_GetObjectItemCaseSensitive(state, "loader");
-        if (!ls || train_loader_restore(&c.loader, ls)) { err_wrap("resuming"); goto done; }
-        int64_t rows;
-        if (!json_opt_int(state, "rows_per_step", 0, &rows, "trainer_state.json") &&
-            rows != (int64_t)c.world * a->gradient_accumulation_steps * a->micro_batch_size)
-            log_warn("the checkpoint used %lld rows per step, this run %lld: the continuation is not the same run",
-                     (long long)rows, (long long)c.world * a->gradient_accumulation_steps * a->micro_batch_size);
-        c.last_ckpt = start;
-    }
-    if (c.rank == 0) {   // a fresh run starts the plot data over; a resumed one drops the lost steps
-        trim_tsv(a->output_dir, "loss.tsv", start);
-        trim_tsv(a->output_dir, "eval.tsv", start - (state ? 0 : 1));
-    }
-    lr_kind lk;
-    if (lr_kind_parse(a->lr_scheduler_type, &lk)) goto done;
-    trainer_config tc = {c.dc.max_length, a->micro_batch_size, a->gradient_accumulation_steps,
-                         {lk, a->learning_rate, a->min_lr, a->num_warmup_steps, a->num_training_steps},
-                         (float)a->beta1, (float)a->beta2, 1e-8f, (float)a->weight_decay, a->max_grad_norm,
-                         a->freeze_llm, a->start_optimize_embedding_index, c.dc.itemic_lo, c.dc.itemic_hi,
-                         a->enable_gradient_checkpointing};
-    if (trainer_init(&c.tr, &c.m, &c.loader, &tc)) goto done;
-    trainer_set_step(c.tr, start);
-    if (a->dump_batches && c.rank == 0) {
-        if (!(c.dump = fopen(a->dump_batches, "wb"))) { err_errno("--dump_batches %s", a->dump_batches); goto done; }
-        trainer_set_dump(c.tr, c.dump);
-    }
-    int64_t eval_every = a->eval_per_step > 0 ? a->eval_per_step : a->save_checkpoint_per_step;
-    if (a->eval_dataset_config) {
-        if (train_dataset_config_load(&edc, a->eval_dataset_config)) goto done;
-        edc.max_length = c.dc.max_length;
-        train_data_config e = {edc.files, edc.nfiles, c.tok, edc.add_think_pattern, edc.only_assistant_loss};
-        if (train_data_open(&c.eval_data, &e)) goto done;
-        if (start == 0 && run_eval(&c, &edc, 0)) goto done;
-    }
-    log_info("training %s: %d rank(s), %d x %d rows of %d tokens per step, steps %lld..%lld, %s",
-             a->freeze_llm ? "stage 1 (LLM frozen)" : "all parameters", c.world, a->gradient_accumulation_steps,
-             a->micro_batch_size, c.dc.max_length, (long long)start + 1, (long long)a->num_training_steps,
-             c.m.cfg.tied ? "tied embeddings" : "untied embeddings");
-    progress pb;
-    if (c.rank == 0) progress_begin(&pb, "train", a->num_training_steps - start, "steps");
-    trainer_stats st;
-    int64_t step = start;
-    while (step < a->num_training_steps) {
-        double t0 = time_now();
-        int got = trainer_step(c.tr, &st);
-        if (got < 0) {
-            char why[ERR_MSG_MAX];
-            snprintf(why, sizeof why, "%s", err_msg());
-            if (c.last_ckpt >= 0)
-                err_set("%s; training stopped, the last good checkpoint is %s/step%lld", why, a->output_dir, (long long)c.last_ckpt);
-            else
-                err_set("%s; training stopped before any checkpoint was written", why);
-            goto done_pb;
-        }
-        if (got == 0) {
-            if (step == 0) {
-                err_set("no trainable tokens: %lld samples read, %lld longer than max_sample_length %d, %lld without "
-                        "loss tokens, not enough for one step of %lld rows",
-                        (long long)c.loader.samples_read, (long long)c.loader.skipped_long, c.dc.max_sample_length,
-                        (long long)c.loader.skipped_empty,
-                        (long long)c.world * a->gradient_accumulation_steps * a->micro_batch_size);
-                goto done_pb;
-            }
-            log_info("the data ran out after %d epoch(s) at step %lld", c.dc.num_epochs, (long long)step);
-            break;
-        }
-        step = st.step;
-        double dt = time_now() - t0;
-        if (c.rank == 0) {
-            if (step % a->logging_per_step == 0 || step == a->num_training_steps) log_step(&c, &st, dt);
-            progress_add(&pb, 1);
-            progress_note(&pb, "loss %.4f lr %.2e %.0f tok/s", st.loss, st.lr, dt > 0 ? st.tokens / dt : 0);
-        }
-        if (step % a->save_checkpoint_per_step == 0 && save_checkpoint(&c, step)) goto done_pb;
-        if (c.eval_data && (step % eval_every == 0 || step == a->num_training_steps) && run_eval(&c, &edc, step)) goto done_pb;
-    }
-    if (c.last_ckpt != step && save_checkpoint(&c, step)) goto done_pb;
-    if (c.rank == 0) {
-        progress_end(&pb);
+    int rc = open_run(&c) || open_data(&c) || open_trainer(&c) ? ERR_FAIL : 0;
+    if (!rc)
+        log_info("training %s: %d rank(s), %d x %d rows of %d tokens per step, steps %lld..%lld, %s",
+                 a->freeze_llm ? "stage 1 (LLM frozen)" : "all parameters", c.world, a->gradient_accumulation_steps,
+                 a->micro_batch_size, c.dc.max_length, (long long)c.start + 1, (long long)a->num_training_steps,
+                 c.m.cfg.tied ? "tied embeddings" : "untied embeddings");
+    int64_t step = c.start;
+    if (!rc) rc = train_loop(&c, &step);
+    if (!rc && c.rank == 0) {
         log_info("trained to step %lld; samples read %lld, skipped %lld over max_sample_length, %lld without loss "
                  "tokens; %lld tokens cut by cut_to_pad", (long long)step, (long long)c.loader.samples_read,
                  (long long)c.loader.skipped_long, (long long)c.loader.skipped_empty, (long long)c.loader.tokens_cut);
         tfevents_flush(&c.logs.tb);
         if (a->plot) plot_loss(a->output_dir);
     }
-    if (final_step) *final_step = step;
-    rc = 0;
-    goto done;
-done_pb:
-    if (c.rank == 0) progress_end(&pb);
-done:
+    if (!rc && final_step) *final_step = step;
     if (rc && c.logs.err_log) fprintf(c.logs.err_log, "[error] %s\n", err_msg());   // the CLI prints it on stderr
-    cJSON_Delete(state);
-    train_dataset_config_free(&edc);
     ctx_free(&c);
     return rc;
 }

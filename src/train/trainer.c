@@ -24,7 +24,7 @@ struct trainer {
     int nrows_mine;
     FILE *dump;
     // statistics buffers
-    double *red;              // reduction buffer
+    double *red;              // reduction buffer: the RED_* slots, then RED_SRC_NLL/N per source
     int red_cap;
     double *src_loss;
     int64_t *src_tok;
@@ -78,8 +78,15 @@ int64_t trainer_get_step(const trainer *t) { return t->step; }
 void trainer_set_dump(trainer *t, FILE *fp) { t->dump = fp; }
 void trainer_set_step(trainer *t, int64_t step) { t->step = step; }
 
+// The step's sums, reduced across ranks in one call: fixed slots first (5..7 spare), then a
+// (nll, count) pair per data source.
+enum { RED_NLL, RED_ITEMIC_NLL, RED_ITEMIC_N, RED_TEXT_NLL, RED_TEXT_N, RED_SOURCES = 8 };
+#define RED_SRC_NLL(s) (RED_SOURCES + 2 * (s))
+#define RED_SRC_N(s) (RED_SOURCES + 2 * (s) + 1)
+#define RED_LEN(nsrc) (RED_SOURCES + 2 * (nsrc))
+
 static int grow_stats(trainer *t, int nsrc) {
-    int need = 8 + 2 * nsrc;
+    int need = RED_LEN(nsrc);
     if (need > t->red_cap) {
         double *r = mem_realloc(t->red, sizeof(double) * (size_t)need);
         if (!r) return ERR_FAIL;
@@ -162,8 +169,7 @@ int trainer_step(trainer *t, trainer_stats *st) {
     int L = t->L, B = t->c.micro_batch;
     size_t Nm = (size_t)B * L;
     double *red = t->red;
-    memset(red, 0, sizeof(double) * (size_t)(8 + 2 * nsrc));
-    // red: [0] nll sum, [1] itemic nll, [2] itemic count, [3] text nll, [4] text count, [8 + 2s] per source
+    memset(red, 0, sizeof(double) * (size_t)RED_LEN(nsrc));
     float inv = 1.0f / (float)ntrain;
     for (int mb = 0; mb < t->c.grad_accum; mb++) {
         size_t o = (size_t)mb * Nm;
@@ -175,29 +181,29 @@ int trainer_step(trainer *t, trainer_stats *st) {
             int32_t y = t->labels[o + i];
             if (y < 0) continue;
             double nll = -(double)t->logp[i];
-            red[0] += nll;
+            red[RED_NLL] += nll;
             int itemic = y >= t->c.itemic_lo && y <= t->c.itemic_hi;
-            red[itemic ? 1 : 3] += nll;
-            red[itemic ? 2 : 4] += 1;
+            red[itemic ? RED_ITEMIC_NLL : RED_TEXT_NLL] += nll;
+            red[itemic ? RED_ITEMIC_N : RED_TEXT_N] += 1;
             int s = t->src[o + i];
-            red[8 + 2 * s] += nll;
-            red[8 + 2 * s + 1] += 1;
+            red[RED_SRC_NLL(s)] += nll;
+            red[RED_SRC_N(s)] += 1;
         }
     }
-    if (dist_allreduce_sum_f64(red, (size_t)(8 + 2 * nsrc))) return ERR_FAIL;
+    if (dist_allreduce_sum_f64(red, (size_t)RED_LEN(nsrc))) return ERR_FAIL;
     if (reduce_grads(t)) return ERR_FAIL;
     st->step = t->step + 1;
-    st->loss = red[0] / (double)ntrain;
-    st->itemic_tokens = (int64_t)red[2];
-    st->text_tokens = (int64_t)red[4];
-    st->itemic_loss = red[2] > 0 ? red[1] / red[2] : 0;
-    st->text_loss = red[4] > 0 ? red[3] / red[4] : 0;
+    st->loss = red[RED_NLL] / (double)ntrain;
+    st->itemic_tokens = (int64_t)red[RED_ITEMIC_N];
+    st->text_tokens = (int64_t)red[RED_TEXT_N];
+    st->itemic_loss = red[RED_ITEMIC_N] > 0 ? red[RED_ITEMIC_NLL] / red[RED_ITEMIC_N] : 0;
+    st->text_loss = red[RED_TEXT_N] > 0 ? red[RED_TEXT_NLL] / red[RED_TEXT_N] : 0;
     st->nsources = nsrc;
     st->source_loss = t->src_loss;
     st->source_tokens = t->src_tok;
     for (int s = 0; s < nsrc; s++) {
-        t->src_tok[s] = (int64_t)red[8 + 2 * s + 1];
-        t->src_loss[s] = t->src_tok[s] ? red[8 + 2 * s] / red[8 + 2 * s + 1] : NAN;
+        t->src_tok[s] = (int64_t)red[RED_SRC_N(s)];
+        t->src_loss[s] = t->src_tok[s] ? red[RED_SRC_NLL(s)] / red[RED_SRC_N(s)] : NAN;
     }
     st->tokens = ntokens;
     st->rows = (int64_t)dist_size() * t->c.grad_accum * B;
@@ -211,7 +217,7 @@ int trainer_step(trainer *t, trainer_stats *st) {
 }
 
 int train_score_rows(const qwen3_model *m, train_loader *l, int L, int32_t pad, int max_rows, int rank, int world,
-                     int32_t lo, int32_t hi, train_score *s) {
+                     const train_id_range *split, train_score *s) {
     memset(s, 0, sizeof *s);
     qwen3_acts *a = NULL;
     pack_row row;
@@ -233,7 +239,7 @@ int train_score_rows(const qwen3_model *m, train_loader *l, int L, int32_t pad, 
         for (int i = 0; i < L && !rc; i++) {
             int32_t y = row.labels[i];
             if (y < 0) continue;
-            int c = y >= lo && y <= hi ? 0 : 1;
+            int c = split && y >= split->lo && y <= split->hi ? 0 : 1;
             s->nll[c] -= logp[i], s->n[c]++;
         }
         if (!rc) s->rows++;
@@ -246,7 +252,7 @@ int train_score_rows(const qwen3_model *m, train_loader *l, int L, int32_t pad, 
 
 int trainer_eval(trainer *t, train_loader *l, int max_rows, double *loss, int64_t *ntok) {
     train_score s;
-    int rc = train_score_rows(t->m, l, t->L, 0, max_rows, dist_rank(), dist_size(), 1, 0, &s);
+    int rc = train_score_rows(t->m, l, t->L, 0, max_rows, dist_rank(), dist_size(), NULL, &s);
     double red[2] = {s.nll[1], (double)s.n[1]};
     if (!rc && dist_allreduce_sum_f64(red, 2)) rc = ERR_FAIL;
     *loss = red[1] > 0 ? red[0] / red[1] : NAN;

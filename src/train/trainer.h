@@ -55,12 +55,16 @@ void trainer_set_step(trainer *t, int64_t step);   // after a resume
 int trainer_eval(trainer *t, train_loader *l, int max_rows, double *loss, int64_t *ntok);
 
 typedef struct {
-    double nll[2];     // sums of -log p over targets: [0] ids in [lo, hi] (itemic), [1] the others
+    int32_t lo, hi;    // inclusive
+} train_id_range;
+
+typedef struct {
+    double nll[2];     // sums of -log p over targets: [0] ids in the split range (itemic), [1] the others
     int64_t n[2];      // targets counted
     int rows;          // rows this rank scored
 } train_score;
 // A forward pass over up to max_rows rows of l (rows of L tokens padded with `pad`), row k scored
-// on rank k % world; lo > hi puts every target in [1]. The loop behind trainer_eval and the demo's
-// held-out losses (eval/heldout.h).
+// on rank k % world; split NULL puts every target in [1]. The loop behind trainer_eval and the
+// demo's held-out losses (eval/heldout.h).
 int train_score_rows(const qwen3_model *m, train_loader *l, int L, int32_t pad, int max_rows, int rank, int world,
-                     int32_t lo, int32_t hi, train_score *s);
+                     const train_id_range *split, train_score *s);

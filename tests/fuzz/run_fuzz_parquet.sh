@@ -23,8 +23,8 @@ corpus=$out/corpus_parquet
 mkdir -p "$corpus"
 make -s build/tests/test_parquet >/dev/null 2>&1 && build/tests/test_parquet --write-fixtures "$out/seeds" small >/dev/null 2>&1
 if command -v node >/dev/null && [ -d tools/npm/node_modules/@duckdb ]; then
-    PQ_ROWS=150 node scripts/pq_ref.cjs gen-duckdb "$out/seeds_duck" >/dev/null 2>&1
-    PQ_ROWS=100 node scripts/pq_ref.cjs gen-hyparquet "$out/seeds_duck/hyparquet.parquet" >/dev/null 2>&1
+    PQ_ROWS=150 node tests/ref/pq_ref.cjs gen-duckdb "$out/seeds_duck" >/dev/null 2>&1
+    PQ_ROWS=100 node tests/ref/pq_ref.cjs gen-hyparquet "$out/seeds_duck/hyparquet.parquet" >/dev/null 2>&1
 fi
 # small seeds fuzz faster
 rm -rf "$out"/seeds*/*.jsonl

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bounded libFuzzer run over the safetensors parser (clang, ASan + UBSan). Not part of `make test`.
 #   tests/fuzz/run_fuzz_safetensors.sh [seconds]      (default 60; FUZZ_JOBS=2 for both cores)
-# Seeds: the numpy-written reference files (scripts/st_ref.py) plus a few small hand-made images.
+# Seeds: the numpy-written reference files (tests/ref/st_ref.py) plus a few small hand-made images.
 # Crashes are saved as build/fuzz/crash-* and the script exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +13,7 @@ clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -f
     src/base/json.c -lcjson -lm -o "$out/fuzz_safetensors"
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
-/usr/bin/python3 scripts/st_ref.py write "$seeds" >/dev/null
+/usr/bin/python3 tests/ref/st_ref.py write "$seeds" >/dev/null
 cp "$seeds"/*.safetensors "$seeds"/py_sharded/*.safetensors "$out/corpus/"
 /usr/bin/python3 - "$out/corpus" <<'PY'
 import struct, sys

@@ -9,7 +9,7 @@ mkdir -p "$OUT/corpus"
 SRC="tests/fuzz/fuzz_tokenizer.c src/text/*.c src/base/err.c src/base/mem.c src/base/file.c src/base/json.c src/base/log.c"
 clang -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Isrc $SRC -o "$OUT/fuzz_tokenizer" -lcjson -lpcre2-8 -lutf8proc -lm -lpthread
-node scripts/tok_gpt2.js "$OUT/gpt2.json"
+node tests/ref/tok_gpt2.js "$OUT/gpt2.json"
 # seeds: a small tokenizer.json, texts, a chat, a trainer input
 printf '\x00{"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"},"added_tokens":[{"id":3,"content":"<e>","special":true}],"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]}}' > "$OUT/corpus/seed_json"
 printf '\x01Hello world, \xe4\xbd\xa0\xe5\xa5\xbd e\xcc\x81 <|im_start|>  \r\n\t123' > "$OUT/corpus/seed_text"

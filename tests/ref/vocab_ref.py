@@ -9,7 +9,7 @@ check BASE OUT --layers L --codebook K --init mean|hf [--noise X]
     reads both dirs' safetensors with numpy and checks: rows of old tokens bitwise equal, new rows
     = mean of the old rows (the rule's statistics) within the noise, vocab_size aligned, the
     tokenizer.json / tokenizer_config.json entries (ids, order, flags), the other files copied.
-    Then loads OUT into the PyTorch reference (scripts/qwen3_ref.py) and scores a sequence of
+    Then loads OUT into the PyTorch reference (tests/ref/qwen3_ref.py) and scores a sequence of
     itemic tokens: the loss must be finite. Prints "ok" or raises.
 embed MODEL IDS OURS
     IDS: JSON list of token-id lists; OURS: JSON [[pid, [floats]], ...] (our embeddings, in the same

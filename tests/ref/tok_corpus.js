@@ -1,5 +1,5 @@
 // Generates a deterministic test corpus for the tokenizer (one JSON string per line).
-// usage: node scripts/tok_corpus.js N SEED [--itemic] [--added FILE.json] > corpus.jsonl
+// usage: node tests/ref/tok_corpus.js N SEED [--itemic] [--added FILE.json] > corpus.jsonl
 // Covers: Chinese, English, code, emoji, digits, contractions in all cases, runs of spaces, tabs,
 // \r\n, trailing whitespace, combining sequences that NFC changes, every added token of FILE (the
 // tokenizer.json), and with --itemic random itemic-token strings (well- and ill-formed).

@@ -1,7 +1,7 @@
 // Writes an expanded copy of a Qwen3 tokenizer.json with the itemic tokens appended as ordinary
 // (non-special, normalized) added tokens, in the reference order: <s_a_0>..<s_a_{K-1}>, <s_b_*>,
 // <s_c_*>, <|sid_begin|>, <|sid_end|>, ids from len(tokenizer) (151669 for Qwen3).
-// usage: node scripts/tok_expand.js IN.json OUT.json [K=8192] [LAYERS=3]
+// usage: node tests/ref/tok_expand.js IN.json OUT.json [K=8192] [LAYERS=3]
 'use strict';
 const fs = require('fs');
 const [inp, outp, kArg, lArg] = process.argv.slice(2);

@@ -1,9 +1,9 @@
 // HF Rust tokenizers (npm @anush008/tokenizers 0.22.2) on an expanded tokenizer.json: prints one
 // JSON object per input text with the ids and the decoded text, so the shell test compares them.
-// usage: node scripts/vocab_hf_check.js TOKENIZER.json TEXT...
+// usage: node tests/ref/vocab_hf_check.js TOKENIZER.json TEXT...
 'use strict';
 const path = require('path');
-const { Tokenizer } = require(path.join(__dirname, '../tools/npm/node_modules/@anush008/tokenizers'));
+const { Tokenizer } = require(path.join(__dirname, '../../tools/npm/node_modules/@anush008/tokenizers'));
 
 async function main() {
   const [file, ...texts] = process.argv.slice(2);

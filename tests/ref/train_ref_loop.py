@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # PyTorch reference of `onerec train` over the SAME packed batches (written by --dump_batches):
-# the hand-written Qwen3 of scripts/qwen3_ref.py, the global-batch token-mean loss with gradient
+# the hand-written Qwen3 of tests/ref/qwen3_ref.py, the global-batch token-mean loss with gradient
 # accumulation, clip_grad_norm_, torch.optim.AdamW and a LambdaLR warmup + cosine schedule.
 # Prints one line per step ("step N loss L grad_norm G") and the throughput of steps 2.. as
 # "ref tokens_per_s=X" (tokens = non-padding tokens, as the trainer counts them).

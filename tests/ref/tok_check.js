@@ -1,5 +1,5 @@
 // Compares our token ids with the reference, line by line, and (optionally) our decoded text with
-// NFC(input). usage: node scripts/tok_check.js NAME REF_IDS OUR_IDS [CORPUS.jsonl OUR_DECODED.jsonl [--no-nfc]]
+// NFC(input). usage: node tests/ref/tok_check.js NAME REF_IDS OUR_IDS [CORPUS.jsonl OUR_DECODED.jsonl [--no-nfc]]
 // Prints "NAME: lines=N id_mismatches=M decode_mismatches=D" and exits 1 when anything differs.
 'use strict';
 const fs = require('fs');

@@ -1,10 +1,10 @@
 // Reference encoder: HF Rust tokenizers (npm @anush008/tokenizers) on each JSON-string line.
-// usage: node scripts/tok_ref.js TOKENIZER.json IN.jsonl > ids.txt    (one line of ids per input)
-//        node scripts/tok_ref.js --bench TOKENIZER.json TEXTFILE          (prints MB/s, one thread)
+// usage: node tests/ref/tok_ref.js TOKENIZER.json IN.jsonl > ids.txt    (one line of ids per input)
+//        node tests/ref/tok_ref.js --bench TOKENIZER.json TEXTFILE          (prints MB/s, one thread)
 'use strict';
 const path = require('path');
 const fs = require('fs');
-const { Tokenizer } = require(path.join(__dirname, '../tools/npm/node_modules/@anush008/tokenizers'));
+const { Tokenizer } = require(path.join(__dirname, '../../tools/npm/node_modules/@anush008/tokenizers'));
 
 async function main() {
   const a = process.argv.slice(2);

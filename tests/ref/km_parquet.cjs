@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Parquet fixtures and read-back for the SID tests, through DuckDB (an independent implementation).
-//   node scripts/km_parquet.cjs from-jsonl IN.jsonl OUT.parquet [float|double]
+//   node tests/ref/km_parquet.cjs from-jsonl IN.jsonl OUT.parquet [float|double]
 //        rows {"pid": int, "embedding": [..]} -> Parquet (pid BIGINT, embedding FLOAT[]/DOUBLE[])
-//   node scripts/km_parquet.cjs sql OUT.parquet "SELECT ..."    any query's result -> Parquet
-//   node scripts/km_parquet.cjs to-tsv IN.parquet               pid2sid -> "pid<TAB>c0,c1,c2" lines
+//   node tests/ref/km_parquet.cjs sql OUT.parquet "SELECT ..."    any query's result -> Parquet
+//   node tests/ref/km_parquet.cjs to-tsv IN.parquet               pid2sid -> "pid<TAB>c0,c1,c2" lines
 const path = require('path');
-const NM = path.join(__dirname, '..', 'tools', 'npm', 'node_modules');
+const NM = path.join(__dirname, '..', '..', 'tools', 'npm', 'node_modules');
 
 async function main() {
   const { DuckDBInstance } = require(path.join(NM, '@duckdb/node-api'));

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 // Independent Parquet references for the tests and the benchmark (DuckDB and hyparquet from npm).
-//   node scripts/pq_ref.cjs gen-duckdb DIR        fixtures: every codec x page v1/v2, lists with
+//   node tests/ref/pq_ref.cjs gen-duckdb DIR        fixtures: every codec x page v1/v2, lists with
 //                                                  nulls and empties, dict/plain strings, struct, map
-//   node scripts/pq_ref.cjs gen-hyparquet FILE    a file written by hyparquet-writer
-//   node scripts/pq_ref.cjs duckdb-json FILE      rows as JSON lines, read by DuckDB
-//   node scripts/pq_ref.cjs hyparquet-json FILE   rows as JSON lines, read by hyparquet
-//   node scripts/pq_ref.cjs compare A B           compare two JSON-lines files (see same() below)
-//   node scripts/pq_ref.cjs batch < LINES         many checks in one process (see batch())
+//   node tests/ref/pq_ref.cjs gen-hyparquet FILE    a file written by hyparquet-writer
+//   node tests/ref/pq_ref.cjs duckdb-json FILE      rows as JSON lines, read by DuckDB
+//   node tests/ref/pq_ref.cjs hyparquet-json FILE   rows as JSON lines, read by hyparquet
+//   node tests/ref/pq_ref.cjs compare A B           compare two JSON-lines files (see same() below)
+//   node tests/ref/pq_ref.cjs batch < LINES         many checks in one process (see batch())
 // Struct columns are flattened to "s.a" and maps to "m.key"/"m.value" lists, as our reader names them.
 const path = require('path');
 const fs = require('fs');
-const NM = path.join(__dirname, '..', 'tools', 'npm', 'node_modules');
+const NM = path.join(__dirname, '..', '..', 'tools', 'npm', 'node_modules');
 const { pathToFileURL } = require('url');
 
 async function duck() {

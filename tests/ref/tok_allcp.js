@@ -1,6 +1,6 @@
 // Every code point from U+0080 to U+31FFF (no surrogates), each in the context "a<c>b <c>1 ",
 // 50 code points per line: checks the regex and normalizer Unicode tables against HF's.
-// usage: node scripts/tok_allcp.js > allcp.jsonl
+// usage: node tests/ref/tok_allcp.js > allcp.jsonl
 'use strict';
 const out = [];
 let line = '', k = 0;

@@ -1,11 +1,11 @@
 // Chat-template reference: renders generated conversations with Qwen3's Jinja chat template
 // (tokenizer_config.json) through @huggingface/jinja, an independent Jinja engine.
-// usage: node scripts/tok_chat_ref.js TOKENIZER_CONFIG.json CONVS.jsonl REF.jsonl [N=400]
+// usage: node tests/ref/tok_chat_ref.js TOKENIZER_CONFIG.json CONVS.jsonl REF.jsonl [N=400]
 // Writes the conversations (input for `onerec tokenizer chat`) and the reference texts.
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { Template } = require(path.join(__dirname, '../tools/npm/node_modules/@huggingface/jinja/dist/index.cjs'));
+const { Template } = require(path.join(__dirname, '../../tools/npm/node_modules/@huggingface/jinja/dist/index.cjs'));
 const [cfgPath, convPath, refPath, nArg] = process.argv.slice(2);
 const N = parseInt(nArg || '400', 10);
 const tmpl = new Template(JSON.parse(fs.readFileSync(cfgPath, 'utf8')).chat_template);

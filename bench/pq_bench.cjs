@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // DuckDB side of bench/parquet.sh (one thread):
-//   node scripts/pq_bench.cjs make FILE ROWS   write a RecIF-like table (uid, split, hist_video_pid
+//   node bench/pq_bench.cjs make FILE ROWS   write a RecIF-like table (uid, split, hist_video_pid
 //                                              list<int64> of ~100, caption, source), ZSTD
-//   node scripts/pq_bench.cjs read FILE        time reading every value (sums over all columns)
-//   node scripts/pq_bench.cjs write FILE OUT   load FILE into memory, time COPY to OUT (ZSTD)
+//   node bench/pq_bench.cjs read FILE        time reading every value (sums over all columns)
+//   node bench/pq_bench.cjs write FILE OUT   load FILE into memory, time COPY to OUT (ZSTD)
 // Prints "rows=N seconds=S cpu=S checksum=C" (cpu: process CPU seconds).
 const path = require('path');
 const { DuckDBInstance } = require(path.join(__dirname, '..', 'tools', 'npm', 'node_modules', '@duckdb/node-api'));

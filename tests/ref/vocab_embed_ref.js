@@ -1,15 +1,15 @@
 // Independent helpers for tests/test_embed.sh (DuckDB and HF Rust tokenizers from npm):
-//   node scripts/vocab_embed_ref.js captions OUT.parquet CAPTIONS.json
+//   node tests/ref/vocab_embed_ref.js captions OUT.parquet CAPTIONS.json
 //       CAPTIONS.json = [[pid, caption], ...] -> a pid2caption-style Parquet written by DuckDB
 //       (pid BIGINT, dense_caption VARCHAR; a null caption where the JSON has null)
-//   node scripts/vocab_embed_ref.js ids TOKENIZER.json CAPTIONS.json MAX_LEN END_ID OUT.json
+//   node tests/ref/vocab_embed_ref.js ids TOKENIZER.json CAPTIONS.json MAX_LEN END_ID OUT.json
 //       HF token ids per caption, cut to MAX_LEN - 1, END_ID appended (Qwen3-Embedding's input)
-//   node scripts/vocab_embed_ref.js read FILE.parquet OUT.json
+//   node tests/ref/vocab_embed_ref.js read FILE.parquet OUT.json
 //       [[pid, [embedding...]], ...] as DuckDB reads our output
 'use strict';
 const path = require('path');
 const fs = require('fs');
-const NM = path.join(__dirname, '../tools/npm/node_modules');
+const NM = path.join(__dirname, '../../tools/npm/node_modules');
 
 async function duck() {
   const { DuckDBInstance } = require(path.join(NM, '@duckdb/node-api'));
