@@ -17,63 +17,64 @@ int eval_ranking_top(eval_rank_fn rank, void *ctx, const eval_set *data, rec_met
     int64_t n = data->hist.nseq;
     if (data->target.nseq != n) return err_set("eval: %lld histories but %lld target lists", (long long)n,
                                               (long long)data->target.nseq);
+    // samples in fixed blocks whose partial sums are added in block order: the same metrics, to
+    // the last bit, for any thread count and schedule
+    enum { BLOCK = 64 };
+    int64_t nblk = (n + BLOCK - 1) / BLOCK;
+    rec_metrics *blk = mem_alloc((size_t)(nblk ? nblk : 1) * sizeof *blk);
+    if (!blk) return ERR_FAIL;
     int failed = 0;
     char first_err[ERR_MSG_MAX] = "";
     int64_t first_bad = -1;
-    rec_metrics total = *m;
     progress pg;
     progress_begin(&pg, "eval", n, "samples");
 #pragma omp parallel
     {
-        rec_metrics part;
-        rec_metrics_init(&part, m->ks, m->nk);
         int32_t *out = malloc((size_t)k * sizeof *out);
         int64_t *pred = malloc((size_t)k * sizeof *pred);
         int64_t *gt = NULL;
         int64_t gcap = 0;
         int bad = !out || !pred;
-        int64_t pending = 0;   // samples done since this thread last reported progress
-#pragma omp for schedule(dynamic, 16)
-        for (int64_t i = 0; i < n; i++) {
-            if (bad) continue;
-            int np = rank(ctx, seq_at(&data->hist, i), (int)seq_len(&data->hist, i), k, out);
-            int64_t ng = seq_len(&data->target, i);
-            if (np >= 0 && ng > gcap) {
-                int64_t *g = realloc(gt, (size_t)ng * sizeof *g);
-                if (g) gt = g, gcap = ng;
-                else np = err_set("eval: out of memory");
-            }
-            if (np < 0) {
-#pragma omp critical(eval_err)
-                if (first_bad < 0 || i < first_bad) {
-                    first_bad = i;
-                    snprintf(first_err, sizeof first_err, "%s", err_msg());
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t bi = 0; bi < nblk; bi++) {
+            rec_metrics_init(&blk[bi], m->ks, m->nk);
+            int64_t end = (bi + 1) * BLOCK < n ? (bi + 1) * BLOCK : n;
+            for (int64_t i = bi * BLOCK; i < end && !bad; i++) {
+                int np = rank(ctx, seq_at(&data->hist, i), (int)seq_len(&data->hist, i), k, out);
+                int64_t ng = seq_len(&data->target, i);
+                if (np >= 0 && ng > gcap) {
+                    int64_t *g = realloc(gt, (size_t)ng * sizeof *g);
+                    if (g) gt = g, gcap = ng;
+                    else np = err_set("eval: out of memory");
                 }
-                bad = 1;
-                continue;
+                if (np < 0) {
+#pragma omp critical(eval_err)
+                    if (first_bad < 0 || i < first_bad) {
+                        first_bad = i;
+                        snprintf(first_err, sizeof first_err, "%s", err_msg());
+                    }
+                    bad = 1;
+                    break;
+                }
+                for (int j = 0; j < np; j++) pred[j] = out[j];
+                for (int j = 0; top && j < ktop; j++) top[i * ktop + j] = j < np ? out[j] : -1;
+                const int32_t *t = seq_at(&data->target, i);
+                for (int64_t j = 0; j < ng; j++) gt[j] = t[j];
+                rec_metrics_add(&blk[bi], pred, np, gt, (int)ng);
             }
-            for (int j = 0; j < np; j++) pred[j] = out[j];
-            for (int j = 0; top && j < ktop; j++) top[i * ktop + j] = j < np ? out[j] : -1;
-            const int32_t *t = seq_at(&data->target, i);
-            for (int64_t j = 0; j < ng; j++) gt[j] = t[j];
-            rec_metrics_add(&part, pred, np, gt, (int)ng);
-            if (++pending == 256) {
 #pragma omp critical(eval_progress)
-                progress_add(&pg, pending);
-                pending = 0;
-            }
+            progress_add(&pg, end - bi * BLOCK);
         }
 #pragma omp critical(eval_merge)
-        {
-            rec_metrics_merge(&total, &part);
-            failed |= bad;
-            progress_add(&pg, pending);
-        }
+        failed |= bad;
         free(out);
         free(pred);
         free(gt);
     }
     progress_end(&pg);
+    rec_metrics total = *m;
+    for (int64_t bi = 0; bi < nblk && !failed; bi++) rec_metrics_merge(&total, &blk[bi]);
+    free(blk);
     if (failed) {
         if (first_bad >= 0) return err_set("eval: sample %lld: %s", (long long)first_bad, first_err);
         return err_set("eval: out of memory");
