@@ -335,6 +335,21 @@ static int job_prepare(sched *s, sjob *j) {
     return 0;
 }
 
+// Takes a job that is still waiting out of the queue: 1 when it was there. Lock held.
+static int unqueue(sched *s, sjob *j) {
+    sjob *prev = NULL;
+    for (sjob *q = s->qhead; q; prev = q, q = q->next) {
+        if (q != j) continue;
+        if (prev) prev->next = q->next;
+        else s->qhead = q->next;
+        if (s->qtail == q) s->qtail = prev;
+        s->qlen--;
+        serve_metrics_queue(s->o.metrics, s->qlen, s->nactive);
+        return 1;
+    }
+    return 0;
+}
+
 static void take_answer(sjob *j, int *status, char **body) {
     *status = j->status;
     *body = j->body;
@@ -355,8 +370,9 @@ void sched_run(sched *s, sreq *r, int timeout_ms, int *status, char **body) {
     }
     pthread_mutex_lock(&s->mu);
     if (s->stopping || s->qlen >= s->o.max_queue) {
+        int stopping = s->stopping;
         pthread_mutex_unlock(&s->mu);
-        job_error(j, 503, "", s->stopping ? "the server is shutting down" : "the queue is full: retry later");
+        job_error(j, 503, "", stopping ? "the server is shutting down" : "the queue is full: retry later");
         take_answer(j, status, body);
         job_free(j);
         return;
@@ -371,16 +387,17 @@ void sched_run(sched *s, sreq *r, int timeout_ms, int *status, char **body) {
     deadline_in(&dl, timeout_ms);
     int w = 0;
     while (!j->finished && w != ETIMEDOUT) w = pthread_cond_timedwait(&s->done, &s->mu, &dl);
-    if (!j->finished) {
-        // the scheduler owns the job now and frees it when it completes
-        j->abandoned = 1;
-        pthread_mutex_unlock(&s->mu);
+    int late = !j->finished, queued = late && unqueue(s, j);
+    // a job being decoded is the scheduler's to free once it completes
+    if (late && !queued) j->abandoned = 1;
+    pthread_mutex_unlock(&s->mu);
+    if (late) {
+        if (queued) job_free(j);
         sjob tmp = {0};
         job_error(&tmp, 504, "", "the request timed out");
         take_answer(&tmp, status, body);
         return;
     }
-    pthread_mutex_unlock(&s->mu);
     take_answer(j, status, body);
     job_free(j);
 }

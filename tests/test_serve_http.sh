@@ -12,7 +12,7 @@ CL="$PY tests/ref/serve_client.py"
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 pids=()
 trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-$PY tests/ref/serve_fixture.py "$tmp/fx" || { echo "test_serve: 0 passed, 1 failed"; exit 1; }
+$PY tests/ref/serve_fixture.py "$tmp/fx" || { echo "test_serve_http: 0 passed, 1 failed"; exit 1; }
 M=$tmp/fx/model VA=$tmp/fx/pid2sid.jsonl PM=$tmp/fx/product_pid2sid.jsonl
 
 # start NAME flags...: starts a server on a free port; sets PORT and SPID (0 when it did not come up)
@@ -35,7 +35,7 @@ expect_status() {
     if [ "${out%% *}" = "$want" ] && grep -qF -- "$needle" <<<"$out"; then ok; else bad "$m $path $(head -c 120 <<<"$body"): want $want ${needle:+with $needle}, got $(head -c 300 <<<"$out")"; fi
 }
 
-start main --max-batch 8 --batch-wait-ms 300 || { echo "test_serve: $pass passed, $fail failed"; exit 1; }
+start main --max-batch 8 --batch-wait-ms 300 || { echo "test_serve_http: $pass passed, $fail failed"; exit 1; }
 P1=$PORT MAIN=$SPID
 expect_status "$P1" get /health "" 200 '"status":"ok"'
 
@@ -126,6 +126,14 @@ start full --max-queue 0 && {
     kill -TERM "$SPID"
 }
 
+# a request over --timeout-ms: 504, and the server goes on
+start slow --timeout-ms 1 && {
+    expect_status "$PORT" post /v1/generate '{"prompt": "hello", "max_new": 300, "temperature": 1}' 504 'timed out'
+    expect_status "$PORT" post /v1/recommend '{"history": [1000], "k": 200}' 504 'timed out'
+    expect_status "$PORT" get /health "" 200 'ok'
+    kill -TERM "$SPID"
+}
+
 # ---- 5. SIGTERM: an in-flight request finishes (200), then the server exits 0
 ( $CL "$P1" post /v1/generate '{"prompt": "hello there", "max_new": 400, "temperature": 1, "seed": 1}' >"$tmp/inflight.txt" ) &
 CLIENT=$!
@@ -153,4 +161,4 @@ expect_fail "not an IPv4 or IPv6 address" "$ON" serve --model "$M" --pid2sid "$V
 "$ON" serve --model "$M" --pid2sid "$VA" --port 0 --max-batch 0 >/dev/null 2>&1; [ $? = 1 ] && ok || bad "--max-batch 0 exit"
 "$ON" serve --model "$M" --bogus >/dev/null 2>&1; [ $? = 2 ] && ok || bad "unknown flag exit 2"
 "$ON" serve --model "$M" --pid2sid "$VA" --port 0 --max-body-kb 0 >/dev/null 2>&1; [ $? = 2 ] && ok || bad "--max-body-kb 0 exit 2"
-echo "test_serve: $pass passed, $fail failed"
+echo "test_serve_http: $pass passed, $fail failed"
