@@ -2,7 +2,7 @@
 # Fixture for the server tests: the trainer's tiny model (scripts/train_fixture.py, random weights,
 # 16 codes per SID layer) plus pid2sid tables in JSONL for its 48 items: video/ad pids 1000+i and
 # product pids 5000+i (every third item), with the SIDs train_fixture.py gives them.
-# usage: serve_fixture.py OUT_DIR
+# usage: serve_fixture.py OUT_DIR [train_fixture.py flags, e.g. --dim 256 for a bigger model]
 import json
 import os
 import subprocess
@@ -10,7 +10,7 @@ import sys
 
 out = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
-subprocess.run([sys.executable, os.path.join(here, "..", "..", "scripts", "train_fixture.py"), out, "--rows", "8"],
+subprocess.run([sys.executable, os.path.join(here, "..", "..", "scripts", "train_fixture.py"), out, "--rows", "8"] + sys.argv[2:],
                check=True, stdout=subprocess.DEVNULL)
 C, NI = 16, 48
 sid = [[i % C, (i * 5 + 3) % C, (i * 7 + 1) % C] for i in range(NI)]
