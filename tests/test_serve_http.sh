@@ -122,6 +122,10 @@ expect_status "$P1" post /health '{}' 405 'use GET'
 expect_status "$P1" get /nowhere "" 404 'no such endpoint'
 $PY -c "print('{\"history\": [' + ','.join(['1000'] * 60000) + ']}')" >"$tmp/huge.json"
 expect_status "$P1" post /v1/recommend "@$tmp/huge.json" 413 'larger than'
+# the same without a declared length (chunked): 413 too
+curl -s -o "$tmp/chunked.txt" -w '%{http_code}' -H 'Transfer-Encoding: chunked' --data-binary "@$tmp/huge.json" \
+    "http://127.0.0.1:$P1/v1/recommend" >"$tmp/chunked.code" 2>/dev/null
+[ "$(cat "$tmp/chunked.code")" = 413 ] && ok || bad "chunked huge body: $(cat "$tmp/chunked.code")"
 expect_status "$P1" get /health "" 200 'ok'
 cmp_rec '{"history": [1000, 1001, 1005], "k": 5}' --history 1000,1001,1005 --k 5
 $CL "$P1" get /metrics | grep -q 'onerec_requests_total{path="/v1/recommend",status="400"} 1[0-9]' && ok || bad "metrics count the 400s"

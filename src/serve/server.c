@@ -111,6 +111,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cx->t0 = time_now();
         *con_cls = cx;
         atomic_fetch_add(&s->inflight, 1);
+        // a declared length over the limit is never buffered (the body is read and dropped, then 413:
+        // answering before it is read makes clients see a reset instead of the answer)
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->o.max_body) cx->too_big = 1;
         return MHD_YES;
     }
     if (*upload_size) {
