@@ -128,7 +128,8 @@ curl -s -o "$tmp/chunked.txt" -w '%{http_code}' -H 'Transfer-Encoding: chunked' 
 [ "$(cat "$tmp/chunked.code")" = 413 ] && ok || bad "chunked huge body: $(cat "$tmp/chunked.code")"
 expect_status "$P1" get /health "" 200 'ok'
 cmp_rec '{"history": [1000, 1001, 1005], "k": 5}' --history 1000,1001,1005 --k 5
-$CL "$P1" get /metrics | grep -q 'onerec_requests_total{path="/v1/recommend",status="400"} 1[0-9]' && ok || bad "metrics count the 400s"
+m=$($CL "$P1" get /metrics)
+grep -q 'onerec_requests_total{path="/v1/recommend",status="400"} 1[0-9]' <<<"$m" && ok || bad "metrics count the 400s"
 # a full queue: 503 with Retry-After
 start full --max-queue 0 && {
     expect_status "$PORT" post /v1/recommend '{"history": [1000]}' 503 'Retry-After=1'
