@@ -45,11 +45,11 @@ P1=$PORT MAIN=$SPID
 expect_status "$P1" get /health "" 200 '"status":"ok"'
 
 # ---- 1. answers equal `onerec recommend --constrain`
-cmp_rec() {   # BODY recommend-flags...
+cmp_rec() {   # BODY recommend-flags... (the server on ${CMP_PORT:-P1}, the model ${CMP_MODEL:-M})
     local body=$1; shift
-    "$ON" recommend --model "$M" --pid2sid "$VA" --product-pid2sid "$PM" --constrain "$@" >"$tmp/rec.tsv" 2>/dev/null ||
+    "$ON" recommend --model "${CMP_MODEL:-$M}" --pid2sid "$VA" --product-pid2sid "$PM" --constrain "$@" >"$tmp/rec.tsv" 2>/dev/null ||
         { bad "recommend $*"; return; }
-    if $CL "$P1" cmp "$tmp/rec.tsv" "$body" >"$tmp/cmp.log" 2>&1; then ok; else bad "recommend $* vs $body: $(tail -n 3 "$tmp/cmp.log")"; fi
+    if $CL "${CMP_PORT:-$P1}" cmp "$tmp/rec.tsv" "$body" >"$tmp/cmp.log" 2>&1; then ok; else bad "recommend $* vs $body: $(tail -n 3 "$tmp/cmp.log")"; fi
 }
 cmp_rec '{"history": [1000, 1001, 1005], "k": 5}' --history 1000,1001,1005 --k 5
 cmp_rec '{"history": [1000, 1001, 1005], "k": 5, "exclude_history": true}' --history 1000,1001,1005 --k 5 --exclude-history
@@ -120,6 +120,7 @@ expect_status "$P1" post /v1/generate '{"chat": [{"role": 3}]}' 400 '"field":"ch
 expect_status "$P1" get /v1/recommend "" 405 'use POST'
 expect_status "$P1" post /health '{}' 405 'use GET'
 expect_status "$P1" get /nowhere "" 404 'no such endpoint'
+expect_status "$P1" post /admin/reload '{}' 404 'no such endpoint'   # only with --admin
 $PY -c "print('{\"history\": [' + ','.join(['1000'] * 60000) + ']}')" >"$tmp/huge.json"
 expect_status "$P1" post /v1/recommend "@$tmp/huge.json" 413 'larger than'
 # the same without a declared length (chunked): 413 too
@@ -142,6 +143,27 @@ start slow --timeout-ms 1 && {
     expect_status "$PORT" post /v1/recommend '{"history": [1000], "k": 200}' 504 'timed out'
     expect_status "$PORT" get /health "" 200 'ok'
     stop "$SPID" slow
+}
+
+# ---- reload (--admin): another model (another shape) swapped in while requests run, then SIGHUP back
+$PY tests/ref/serve_fixture.py "$tmp/fx2" --dim 32 >/dev/null || bad "second fixture"
+M2=$tmp/fx2/model
+start admin --admin --max-batch 4 && PA=$PORT APID=$SPID && {
+    expect_status "$PA" post /admin/reload '{"model": "/nowhere/model"}' 400 '"field":"model"'
+    expect_status "$PA" post /admin/reload '{"model": 3}' 400 '"field":"model"'
+    $CL "$PA" many "$tmp/bodies.jsonl" >"$tmp/during.jsonl" 2>&1 &
+    MANY=$!
+    expect_status "$PA" post /admin/reload "{\"model\": \"$M2\"}" 200 "\"model\":\"$M2\""
+    wait "$MANY"
+    [ "$(grep -c '"items"' "$tmp/during.jsonl")" = 12 ] && ok || bad "requests during a reload: $(grep -v '"items"' "$tmp/during.jsonl" | head -c 300)"
+    expect_status "$PA" get /health "" 200 "\"model\":\"$M2\""
+    CMP_PORT=$PA CMP_MODEL=$M2 cmp_rec '{"history": [1000, 1001, 1005], "k": 5}' --history 1000,1001,1005 --k 5
+    kill -HUP "$APID"
+    back=0
+    for _ in $(seq 100); do h=$($CL "$PA" get /health); [[ $h == *"\"model\":\"$M\""* ]] && { back=1; break; }; sleep 0.05; done
+    [ $back = 1 ] && ok || bad "SIGHUP did not reload --model: $h"
+    CMP_PORT=$PA cmp_rec '{"history": [1000, 1001, 1005], "k": 5}' --history 1000,1001,1005 --k 5
+    stop "$APID" admin
 }
 
 # ---- 5. SIGTERM: an in-flight request finishes (200), then the server exits 0

@@ -11,7 +11,7 @@
 int cmd_serve(int argc, char **argv) {
     char *model = NULL, *va = NULL, *prod = NULL, *host = "127.0.0.1", *lang = "zh";
     int port = 8080, threads = 0, max_batch = 16, max_queue = 64, kv_tokens = 0, timeout_ms = 60000, max_body_kb = 256,
-        drain_ms = 30000, batch_wait = 0;
+        drain_ms = 30000, batch_wait = 0, admin = 0;
     arg_spec specs[] = {
         {"model", ARG_STR, &model, "trained model dir (SFT/RL, with itemic tokens)", 1},
         {"pid2sid", ARG_STR, &va, "video/ad pid2sid table (pid, sid)", 1},
@@ -26,6 +26,7 @@ int cmd_serve(int argc, char **argv) {
         {"batch-wait-ms", ARG_INT, &batch_wait, "an idle server waits this long for more requests to batch with", 0},
         {"max-body-kb", ARG_INT, &max_body_kb, "largest request body (413 above it)", 0},
         {"drain-ms", ARG_INT, &drain_ms, "on SIGTERM, how long in-flight requests may take to finish", 0},
+        {"admin", ARG_BOOL, &admin, "serve POST /admin/reload and reload --model on SIGHUP", 0},
         {"lang", ARG_STR, &lang, "prompt language the model was trained with: zh or en", 0},
         {0}};
     int r = args_parse(argc, argv, specs, "onerec serve --model DIR --pid2sid FILE [--port 8080] [--max-batch 16]",
@@ -42,15 +43,19 @@ int cmd_serve(int argc, char **argv) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    if (admin) sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     serve_opts o = {model, va, prod, host, port, threads, max_batch, max_queue, kv_tokens, timeout_ms,
-                    batch_wait, (size_t)max_body_kb * 1024, !strcmp(lang, "en")};
+                    batch_wait, (size_t)max_body_kb * 1024, !strcmp(lang, "en"), admin};
     serve_server *s;
     if (serve_open(&s, &o)) return cli_fail("serve");
     printf("listening on http://%s%s%s:%d\n", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", serve_port(s));
     fflush(stdout);
     int sig = 0;
-    sigwait(&set, &sig);
+    while (!sigwait(&set, &sig) && sig == SIGHUP) {
+        if (serve_reload(s, NULL)) fprintf(stderr, "onerec serve: SIGHUP: reload failed, the old model goes on: %s\n", err_msg());
+        else fprintf(stderr, "onerec serve: SIGHUP: reloaded %s\n", model);
+    }
     fprintf(stderr, "onerec serve: %s: finishing in-flight requests\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     int left = serve_close(s, drain_ms);
     if (left) fprintf(stderr, "onerec serve: %d requests still running after --drain-ms %d were cut off\n", left, drain_ms);

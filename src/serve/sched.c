@@ -24,14 +24,23 @@ struct sjob {
     // decode state (recommend): the beams and the KV slots they live in
     beam_state bs;
     int *slots, nslots, kv_need, fresh, failed;
+    int gen;       // the model generation its prompt was built with
     sjob *next;
 };
 
 struct sched {
     sched_opts o;
     pthread_t th;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu, swap_mu;
     pthread_cond_t work, done;
+    // the model: read by callers building prompts (rdlock), replaced by the scheduler (wrlock)
+    pthread_rwlock_t lm_lock;
+    int gen;
+    char *name;
+    lm *pending;        // a model waiting to be swapped in
+    char *pending_name;
+    int swap_rc;
+    char swap_err[256];
     sjob *qhead, *qtail;
     int qlen, stopping, started;
     qwen3_kv *kv;
@@ -121,7 +130,7 @@ static void job_answer(sched *s, sjob *j) {
     rec_item *items = mem_calloc((size_t)j->rj.k, sizeof(rec_item));
     int n = 0;
     if (items) rec_job_items(s->o.l, &j->rj, &br, items, &n);
-    j->body = items ? serve_json_items(items, n, s->o.model_name, (time_now() - j->t0) * 1e3) : NULL;
+    j->body = items ? serve_json_items(items, n, s->name, (time_now() - j->t0) * 1e3) : NULL;
     j->status = j->body ? 200 : 500;
     if (!j->body) job_error(j, 500, "", "out of memory");
     free(items);
@@ -198,13 +207,51 @@ static void sched_step(sched *s, uint8_t *done) {
     serve_metrics_step(s->o.metrics, s->nactive, n, time_now() - t0);
 }
 
+// Builds the prompt: in the caller's thread (so tokenizing overlaps the model's work), again in the
+// scheduler's for a job queued across a model swap.
+static int job_prepare(sched *s, sjob *j) {
+    j->gen = s->gen;
+    if (j->prepared) rec_job_free(&j->rj), j->prepared = 0;
+    if (j->req.kind == SREQ_GENERATE) return 0;
+    rec_request q = sreq_rec_request(&j->req, s->o.lang_en);
+    if (rec_job_prepare(s->o.l, s->o.tables, &q, &j->rj)) {
+        job_error(j, 500, "", err_msg());
+        return -1;
+    }
+    j->prepared = 1;
+    if (j->req.kind != SREQ_RECOMMEND) return 0;
+    j->kv_need = gen_kv_tokens_beam((int)j->rj.ids.n, j->rj.bp.width, 3);
+    free(j->slots);
+    j->slots = mem_alloc((size_t)j->rj.bp.width * sizeof(int));
+    if (!j->slots) return job_error(j, 500, "", "out of memory"), -1;
+    if (j->kv_need > s->o.kv_tokens) {
+        job_error(j, 400, "history", "the prompt does not fit the server's KV cache (--kv-tokens): shorten the history or lower k");
+        return -1;
+    }
+    return 0;
+}
+
 // ---- the thread --------------------------------------------------------------------------------
+// Hands a finished job to its waiter (or frees it when the waiter gave up). Lock held.
+static void deliver(sched *s, sjob *j) {
+    if (j->abandoned) job_free(j);
+    else j->finished = 1;
+    (void)s;
+}
+
 // Takes queued jobs while there is room (batch slots and KV budget); *side gets a score/generate
 // job when one is at the head. Called with the lock held.
 static void admit(sched *s, sjob **side) {
     *side = NULL;
-    while (s->qhead) {
+    while (s->qhead && !s->pending) {
         sjob *j = s->qhead;
+        if (j->gen != s->gen && job_prepare(s, j)) {
+            s->qhead = j->next;
+            if (!s->qhead) s->qtail = NULL;
+            s->qlen--;
+            deliver(s, j);
+            continue;
+        }
         if (j->req.kind != SREQ_RECOMMEND) {
             if (*side) break;
         } else if (s->nactive >= s->o.max_batch || s->kv_used + j->kv_need > s->o.kv_tokens) {
@@ -224,13 +271,6 @@ static void admit(sched *s, sjob **side) {
     serve_metrics_queue(s->o.metrics, s->qlen, s->nactive);
 }
 
-// Hands a finished job to its waiter (or frees it when the waiter gave up). Lock held.
-static void deliver(sched *s, sjob *j) {
-    if (j->abandoned) job_free(j);
-    else j->finished = 1;
-    (void)s;
-}
-
 // An idle scheduler that just got work waits a moment for company (a fuller first batch). Lock held.
 static void gather(sched *s) {
     struct timespec dl;
@@ -239,20 +279,56 @@ static void gather(sched *s) {
         if (pthread_cond_timedwait(&s->work, &s->mu, &dl) == ETIMEDOUT) break;
 }
 
+// Replaces the model once nothing is being decoded (the lock is not held: callers building a
+// prompt hold lm_lock while they do, and may wait on the mutex).
+static void swap_model(sched *s) {
+    lm *fresh = s->pending;
+    qwen3_kv *kv = NULL;
+    int rc = qwen3_kv_init(&kv, &fresh->model, s->o.kv_tokens);
+    pthread_rwlock_wrlock(&s->lm_lock);
+    lm *old = rc ? fresh : s->o.l;
+    if (!rc) {
+        qwen3_kv_free(s->kv);
+        s->kv = kv;
+        s->o.l = fresh;
+        s->gen++;
+    }
+    pthread_rwlock_unlock(&s->lm_lock);
+    if (rc) snprintf(s->swap_err, sizeof s->swap_err, "%s", err_msg());
+    lm_close(old);
+    free(old);
+    pthread_mutex_lock(&s->mu);
+    if (!rc) {
+        free(s->name);
+        s->name = s->pending_name;
+        s->pending_name = NULL;
+    }
+    s->swap_rc = rc;
+    s->pending = NULL;
+    pthread_cond_broadcast(&s->done);
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void *sched_main(void *arg) {
     sched *s = arg;
     if (s->o.threads > 0) omp_set_num_threads(s->o.threads);
     uint8_t *done = mem_calloc((size_t)s->o.max_batch, 1);
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->qhead && !s->nactive && !s->stopping) pthread_cond_wait(&s->work, &s->mu);
+        while (!s->qhead && !s->nactive && !s->stopping && !s->pending) pthread_cond_wait(&s->work, &s->mu);
+        if (s->pending && !s->nactive) {
+            pthread_mutex_unlock(&s->mu);
+            swap_model(s);
+            pthread_mutex_lock(&s->mu);
+            continue;
+        }
         if (!s->qhead && !s->nactive) break;
-        if (!s->nactive && s->o.batch_wait_ms > 0) gather(s);
+        if (!s->nactive && s->o.batch_wait_ms > 0 && !s->pending) gather(s);
         sjob *side;
         admit(s, &side);
         pthread_mutex_unlock(&s->mu);
-        if (side) serve_run_side(s->o.l, side->req.kind == SREQ_SCORE ? &side->rj : NULL, &side->req,
-                                 s->o.model_name, side->t0, &side->status, &side->body);
+        if (side) serve_run_side(s->o.l, side->req.kind == SREQ_SCORE ? &side->rj : NULL, &side->req, s->name, side->t0,
+                                 &side->status, &side->body);
         memset(done, 0, (size_t)s->o.max_batch);
         if (s->nactive) sched_step(s, done);
         pthread_mutex_lock(&s->mu);
@@ -279,13 +355,20 @@ static void *sched_main(void *arg) {
 
 int sched_start(sched **out, const sched_opts *o) {
     sched *s = mem_calloc(1, sizeof *s);
-    if (!s) return ERR_FAIL;
+    if (!s) {
+        lm_close(o->l);
+        free(o->l);
+        return ERR_FAIL;
+    }
     s->o = *o;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->swap_mu, NULL);
+    pthread_rwlock_init(&s->lm_lock, NULL);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->done, NULL);
     s->active = mem_calloc((size_t)o->max_batch, sizeof(sjob *));
-    int rc = s->active ? qwen3_kv_init(&s->kv, &o->l->model, o->kv_tokens) : ERR_FAIL;
+    s->name = mem_strdup(o->model_name);
+    int rc = s->active && s->name ? qwen3_kv_init(&s->kv, &o->l->model, o->kv_tokens) : ERR_FAIL;
     if (!rc && pthread_create(&s->th, NULL, sched_main, s)) rc = err_set("cannot start the scheduler thread");
     if (rc) {
         s->started = 0;
@@ -307,32 +390,16 @@ void sched_stop(sched *s) {
         pthread_join(s->th, NULL);
     }
     qwen3_kv_free(s->kv);
+    lm_close(s->o.l);
+    free(s->o.l);
+    free(s->name);
     free(s->active), free(s->seqs), free(s->toks), free(s->want), free(s->logits);
+    pthread_rwlock_destroy(&s->lm_lock);
+    pthread_mutex_destroy(&s->swap_mu);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->done);
     free(s);
-}
-
-// ---- the caller's side ---------------------------------------------------------------------------
-// Builds the prompt (in the caller's thread, so tokenizing overlaps the model's work).
-static int job_prepare(sched *s, sjob *j) {
-    if (j->req.kind == SREQ_GENERATE) return 0;
-    rec_request q = sreq_rec_request(&j->req, s->o.lang_en);
-    if (rec_job_prepare(s->o.l, s->o.tables, &q, &j->rj)) {
-        job_error(j, 500, "", err_msg());
-        return -1;
-    }
-    j->prepared = 1;
-    if (j->req.kind != SREQ_RECOMMEND) return 0;
-    j->kv_need = gen_kv_tokens_beam((int)j->rj.ids.n, j->rj.bp.width, 3);
-    j->slots = mem_alloc((size_t)j->rj.bp.width * sizeof(int));
-    if (!j->slots) return job_error(j, 500, "", "out of memory"), -1;
-    if (j->kv_need > s->o.kv_tokens) {
-        job_error(j, 400, "history", "the prompt does not fit the server's KV cache (--kv-tokens): shorten the history or lower k");
-        return -1;
-    }
-    return 0;
 }
 
 // Takes a job that is still waiting out of the queue: 1 when it was there. Lock held.
@@ -363,7 +430,10 @@ void sched_run(sched *s, sreq *r, int timeout_ms, int *status, char **body) {
     j->req = *r;
     memset(r, 0, sizeof *r);
     j->t0 = time_now();
-    if (job_prepare(s, j)) {
+    pthread_rwlock_rdlock(&s->lm_lock);
+    int bad = job_prepare(s, j);
+    pthread_rwlock_unlock(&s->lm_lock);
+    if (bad) {
         take_answer(j, status, body);
         job_free(j);
         return;
@@ -400,4 +470,32 @@ void sched_run(sched *s, sreq *r, int timeout_ms, int *status, char **body) {
     }
     take_answer(j, status, body);
     job_free(j);
+}
+
+int sched_swap_model(sched *s, lm *fresh, const char *name) {
+    char *nm = mem_strdup(name);
+    pthread_mutex_lock(&s->swap_mu);   // one swap at a time
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    if (s->stopping || !nm) {
+        rc = err_set("the server is shutting down");
+    } else {
+        s->pending = fresh, s->pending_name = nm;
+        fresh = NULL, nm = NULL;
+        pthread_cond_signal(&s->work);
+        while (s->pending) pthread_cond_wait(&s->done, &s->mu);
+        if (s->swap_rc) rc = err_set("%s", s->swap_err);
+        free(s->pending_name), s->pending_name = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->swap_mu);
+    if (fresh) lm_close(fresh), free(fresh);
+    free(nm);
+    return rc;
+}
+
+void sched_model_name(sched *s, char *buf, size_t n) {
+    pthread_mutex_lock(&s->mu);
+    snprintf(buf, n, "%s", s->name ? s->name : "");
+    pthread_mutex_unlock(&s->mu);
 }

@@ -17,6 +17,7 @@ typedef struct {
     int batch_wait_ms;         // an idle server waits this long for more requests before a batch
     size_t max_body;           // bytes; larger bodies get 413
     int lang_en;               // prompt language the model was trained with
+    int admin;                 // POST /admin/reload is served
 } serve_opts;
 
 typedef struct serve_server serve_server;
@@ -24,6 +25,9 @@ typedef struct serve_server serve_server;
 // Loads the model and tables, binds, and starts answering.
 int serve_open(serve_server **out, const serve_opts *o);
 int serve_port(const serve_server *s);
+// Loads the model dir (NULL: --model again) while serving goes on, then swaps it in between two
+// batched steps: no request is dropped; requests queued meanwhile are answered by the new model.
+int serve_reload(serve_server *s, const char *dir);
 // Stops accepting, lets in-flight requests finish (at most drain_ms), then frees everything.
 // Returns the number of requests still in flight when it gave up waiting (0: a clean drain).
 int serve_close(serve_server *s, int drain_ms);

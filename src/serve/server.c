@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -14,14 +15,12 @@
 #include "base/mem.h"
 #include "serve/metrics.h"
 #include "serve/request.h"
-#include "serve/sched.h"
 #include "rec/generate.h"
+#include "serve/sched.h"
 #include "serve/serve.h"
 
 struct serve_server {
     serve_opts o;
-    lm l;
-    int lm_open;
     rec_tables tables;
     serve_metrics metrics;
     sched *sched;
@@ -67,13 +66,44 @@ static answer route_post(serve_server *s, const char *url, const conn_ctx *cx) {
     return a;
 }
 
+// POST /admin/reload {"model": DIR} (optional: the current --model dir)
+static answer route_reload(serve_server *s, const conn_ctx *cx) {
+    cJSON *o = cx->len ? cJSON_ParseWithLength(cx->buf, cx->len) : NULL;
+    const cJSON *m = o ? cJSON_GetObjectItemCaseSensitive(o, "model") : NULL;
+    if ((cx->len && !cJSON_IsObject(o)) || (m && !cJSON_IsString(m))) {
+        cJSON_Delete(o);
+        return json_error(400, "model", "the body must be empty or {\"model\": \"DIR\"}");
+    }
+    double t0 = time_now();
+    char *dir = mem_strdup(m ? m->valuestring : s->o.model_dir);
+    cJSON_Delete(o);
+    int rc = dir ? serve_reload(s, dir) : ERR_FAIL;
+    if (rc) {
+        free(dir);
+        return json_error(400, "model", err_msg());
+    }
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "model", dir);
+    cJSON_AddNumberToObject(r, "took_ms", (time_now() - t0) * 1e3);
+    answer a = {200, cJSON_PrintUnformatted(r), "application/json"};
+    cJSON_Delete(r);
+    free(dir);
+    return a;
+}
+
 static answer route(serve_server *s, const char *url, const char *method, const conn_ctx *cx, const char **allow) {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
     *allow = NULL;
     if (!strcmp(url, "/health") || !strcmp(url, "/metrics")) {
         if (!get) return *allow = "GET, HEAD", json_error(405, "", "use GET");
         if (url[1] == 'h') {
-            char *b = mem_printf("{\"status\":\"ok\",\"model\":\"%s\"}", s->o.model_dir);
+            char name[1024];
+            sched_model_name(s->sched, name, sizeof name);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "status", "ok");
+            cJSON_AddStringToObject(o, "model", name);
+            char *b = cJSON_PrintUnformatted(o);
+            cJSON_Delete(o);
             return (answer){200, b, "application/json"};
         }
         return (answer){200, serve_metrics_text(&s->metrics, atomic_load(&s->inflight)), "text/plain; version=0.0.4"};
@@ -81,6 +111,10 @@ static answer route(serve_server *s, const char *url, const char *method, const 
     if (!strcmp(url, "/v1/recommend") || !strcmp(url, "/v1/score") || !strcmp(url, "/v1/generate")) {
         if (!post) return *allow = "POST", json_error(405, "", "use POST with a JSON body");
         return route_post(s, url, cx);
+    }
+    if (s->o.admin && !strcmp(url, "/admin/reload")) {
+        if (!post) return *allow = "POST", json_error(405, "", "use POST");
+        return route_reload(s, cx);
     }
     return json_error(404, "", "no such endpoint (see /health, /metrics, /v1/recommend, /v1/score, /v1/generate)");
 }
@@ -201,6 +235,29 @@ static int check_opts(const serve_opts *o) {
     return 0;
 }
 
+static int open_model(lm **out, const char *dir) {
+    lm *l = mem_alloc(sizeof *l);
+    *out = NULL;
+    if (!l) return ERR_FAIL;
+    if (lm_open(l, dir)) {
+        free(l);
+        return ERR_FAIL;
+    }
+    if (!l->has_sid || l->sid.layers != 3) {
+        lm_close(l), free(l);
+        return err_set("%s: the model has no 3-layer itemic tokens (expand its vocabulary and train it first)", dir);
+    }
+    *out = l;
+    return 0;
+}
+
+int serve_reload(serve_server *s, const char *dir) {
+    lm *l;
+    if (!dir) dir = s->o.model_dir;
+    if (open_model(&l, dir)) return ERR_FAIL;
+    return sched_swap_model(s->sched, l, dir);
+}
+
 int serve_open(serve_server **out, const serve_opts *o) {
     if (check_opts(o)) return ERR_FAIL;
     serve_server *s = mem_calloc(1, sizeof *s);
@@ -209,14 +266,13 @@ int serve_open(serve_server **out, const serve_opts *o) {
     s->listen_fd = -1;
     serve_metrics_init(&s->metrics);
     if (!s->o.kv_tokens) s->o.kv_tokens = s->o.max_batch * gen_kv_tokens_beam(1024, 32, 3);
-    int rc = lm_open(&s->l, o->model_dir);
-    s->lm_open = !rc;
-    if (!rc && (!s->l.has_sid || s->l.sid.layers != 3))
-        rc = err_set("%s: the model has no 3-layer itemic tokens (expand its vocabulary and train it first)", o->model_dir);
+    lm *l = NULL;
+    int rc = open_model(&l, o->model_dir);
     if (!rc) rc = rec_tables_open(&s->tables, o->pid2sid, o->product_pid2sid);
-    sched_opts so = {&s->l, &s->tables, &s->metrics, o->model_dir, o->max_batch, o->max_queue, o->threads, o->lang_en,
+    sched_opts so = {l, &s->tables, &s->metrics, o->model_dir, o->max_batch, o->max_queue, o->threads, o->lang_en,
                      s->o.kv_tokens, o->batch_wait_ms};
-    if (!rc) rc = sched_start(&s->sched, &so);
+    if (!rc) rc = sched_start(&s->sched, &so);   // owns l from here on
+    else if (l) lm_close(l), free(l);
     if (!rc) rc = start_http(s);
     if (rc) {
         serve_close(s, 0);
@@ -243,7 +299,6 @@ int serve_close(serve_server *s, int drain_ms) {
     if (s->listen_fd >= 0) close(s->listen_fd);
     sched_stop(s->sched);
     rec_tables_free(&s->tables);
-    if (s->lm_open) lm_close(&s->l);
     serve_metrics_free(&s->metrics);
     free(s);
     return left;
