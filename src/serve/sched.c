@@ -363,7 +363,12 @@ int sched_start(sched **out, const sched_opts *o) {
     s->o = *o;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->swap_mu, NULL);
-    pthread_rwlock_init(&s->lm_lock, NULL);
+    // a swap must not wait behind an endless stream of prompt builders
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->lm_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->done, NULL);
     s->active = mem_calloc((size_t)o->max_batch, sizeof(sjob *));
