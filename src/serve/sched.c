@@ -23,7 +23,7 @@ struct sjob {
     int finished, abandoned;
     // decode state (recommend): the beams and the KV slots they live in
     beam_state bs;
-    int *slots, nslots, kv_need, fresh, failed;
+    int *slots, nslots, kv_need, fresh;
     int gen;       // the model generation its prompt was built with
     sjob *next;
 };
@@ -177,7 +177,6 @@ static int job_advance(sched *s, sjob *j, float *logp) {
     }
     if (!rc && !beam_state_done(&j->bs)) rc = job_reorder(s, j);
     if (rc) {
-        j->failed = 1;
         job_error(j, 500, "", err_msg());
         return 1;
     }
@@ -233,10 +232,9 @@ static int job_prepare(sched *s, sjob *j) {
 
 // ---- the thread --------------------------------------------------------------------------------
 // Hands a finished job to its waiter (or frees it when the waiter gave up). Lock held.
-static void deliver(sched *s, sjob *j) {
+static void deliver(sjob *j) {
     if (j->abandoned) job_free(j);
     else j->finished = 1;
-    (void)s;
 }
 
 // Takes queued jobs while there is room (batch slots and KV budget); *side gets a score/generate
@@ -249,7 +247,7 @@ static void admit(sched *s, sjob **side) {
             s->qhead = j->next;
             if (!s->qhead) s->qtail = NULL;
             s->qlen--;
-            deliver(s, j);
+            deliver(j);
             continue;
         }
         if (j->req.kind != SREQ_RECOMMEND) {
@@ -332,7 +330,7 @@ static void *sched_main(void *arg) {
         memset(done, 0, (size_t)s->o.max_batch);
         if (s->nactive) sched_step(s, done);
         pthread_mutex_lock(&s->mu);
-        if (side) deliver(s, side);
+        if (side) deliver(side);
         int keep = 0;
         for (int a = 0; a < s->nactive; a++) {
             sjob *j = s->active[a];
@@ -342,7 +340,7 @@ static void *sched_main(void *arg) {
             }
             job_release_slots(s, j);
             s->kv_used -= j->kv_need;
-            deliver(s, j);
+            deliver(j);
         }
         s->nactive = keep;
         serve_metrics_queue(s->o.metrics, s->qlen, s->nactive);
