@@ -19,10 +19,10 @@ endif
 CPPFLAGS := -Isrc -I/usr/include/x86_64-linux-gnu/openblas-openmp $(CPPFLAGS_MPI) -MMD -MP
 CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -fno-math-errno $(OPT) -g
 LDFLAGS := -fopenmp $(SANFLAGS)
-LDLIBS := -lopenblas -lcjson -lpcre2-8 -lutf8proc -lzstd -lsnappy -llz4 -lz -lm -lpthread
+LDLIBS := -lmicrohttpd -lopenblas -lcjson -lpcre2-8 -lutf8proc -lzstd -lsnappy -llz4 -lz -lm -lpthread
 
 LIB_SRC := $(sort $(wildcard src/base/*.c src/formats/*.c src/text/*.c src/model/*.c src/rec/*.c \
-             src/data/*.c src/train/*.c src/post/*.c src/eval/*.c))
+             src/data/*.c src/train/*.c src/post/*.c src/eval/*.c src/serve/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))

@@ -9,9 +9,9 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 build_pkgs="gcc make libopenblas-openmp-dev libcjson-dev libpcre2-dev libutf8proc-dev libzstd-dev
-  libsnappy-dev liblz4-dev zlib1g-dev libopenmpi-dev openmpi-bin gnuplot-nox"
+  libsnappy-dev liblz4-dev zlib1g-dev libopenmpi-dev openmpi-bin gnuplot-nox libmicrohttpd-dev"
 test_pkgs="python3-torch python3-numpy python3-faiss python3-protobuf python3-crc32c python3-sklearn
-  python3-rdata clang libclang-rt-14-dev nodejs npm time"
+  python3-rdata clang libclang-rt-14-dev nodejs npm time apache2-utils"
 pkgs=$build_pkgs
 [ $want_test = 1 ] && pkgs="$pkgs $test_pkgs"
 

@@ -28,7 +28,7 @@ static int parse_pids(const char *s, int64_t **out, int *n) {
 
 int cmd_recommend(int argc, char **argv) {
     char *model = NULL, *hist = NULL, *others = "", *domain = "video", *va = NULL, *prod = NULL, *lang = "zh";
-    int k = 32, constrain = 0;
+    int k = 32, constrain = 0, exclude = 0;
     arg_spec specs[] = {
         {"model", ARG_STR, &model, "trained model dir (SFT/RL, with itemic tokens)", 1},
         {"history", ARG_STR, &hist, "watched video pids, oldest first: \"pid,pid,...\"", 1},
@@ -38,6 +38,7 @@ int cmd_recommend(int argc, char **argv) {
         {"product-pid2sid", ARG_STR, &prod, "product pid2sid table (needed for --domain product)", 0},
         {"k", ARG_INT, &k, "items to recommend", 0},
         {"constrain", ARG_BOOL, &constrain, "only real items (a SID trie over the domain's table)", 0},
+        {"exclude-history", ARG_BOOL, &exclude, "with --constrain: never recommend an item the history shows", 0},
         {"lang", ARG_STR, &lang, "prompt language the model was trained with: zh or en", 0},
         {0}};
     int r = args_parse(argc, argv, specs, "onerec recommend --model DIR --history \"pid,pid,...\" --pid2sid FILE [--domain video] [--k 32]",
@@ -55,7 +56,7 @@ int cmd_recommend(int argc, char **argv) {
     if (!rc) rc = parse_pids(hist, &hv, &nh) || parse_pids(others, &ov, &no);
     if (!rc) rc = lm_open(&l, model);
     if (!rc) {
-        rec_request q = {domain, hv, nh, ov, no, va, prod, k, constrain, !strcmp(lang, "en")};
+        rec_request q = {domain, hv, nh, ov, no, va, prod, k, constrain, !strcmp(lang, "en"), exclude};
         rc = recommend_items(&l, &q, items, &n, &unknown);
         lm_close(&l);
     }

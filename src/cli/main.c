@@ -28,6 +28,7 @@ DECLARE(cmd_rl)
 DECLARE(cmd_eval)
 DECLARE(cmd_recommend)
 DECLARE(cmd_baseline)
+DECLARE(cmd_serve)
 
 static const struct {
     const char *name;
@@ -53,6 +54,7 @@ static const struct {
     {"eval", cmd_eval, "RecIF-Bench evaluation"},
     {"recommend", cmd_recommend, "recommend items for a history"},
     {"baseline", cmd_baseline, "popularity / item-kNN / SASRec baselines"},
+    {"serve", cmd_serve, "HTTP recommendation server with batched beams"},
 };
 
 static cmd_fn lookup(const char *name) {

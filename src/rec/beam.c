@@ -7,11 +7,12 @@
 #include "base/err.h"
 #include "base/mem.h"
 
-typedef struct {
+struct beam_cand {
     float score;
     int parent;
     int32_t token;
-} cand;
+};
+typedef struct beam_cand cand;
 
 // true when a ranks before b
 static int cand_before(const cand *a, const cand *b) {
@@ -52,56 +53,91 @@ static int expand_beam(cand *top, int *ntop, int cap, const float *logp, int voc
     return 0;
 }
 
+int beam_state_init(beam_state *s, const beam_params *p, int vocab) {
+    memset(s, 0, sizeof *s);
+    int W = p->width, N = p->steps;
+    if (W < 1 || N < 1) return err_set("beam search: width (%d) and steps (%d) must be positive", W, N);
+    s->p = *p;
+    s->vocab = vocab;
+    s->tok = mem_calloc((size_t)W * N, sizeof(int32_t));
+    s->tok_next = mem_calloc((size_t)W * N, sizeof(int32_t));
+    s->scores = mem_calloc((size_t)W, sizeof(float));
+    s->top = mem_calloc((size_t)W, sizeof(cand));
+    s->parents = mem_calloc((size_t)W, sizeof(int));
+    s->last = mem_calloc((size_t)W, sizeof(int32_t));
+    s->allowed = mem_calloc((size_t)vocab, sizeof(int32_t));
+    if (s->tok && s->tok_next && s->scores && s->top && s->parents && s->last && s->allowed) return 0;
+    beam_state_free(s);
+    return ERR_FAIL;
+}
+
+void beam_state_free(beam_state *s) {
+    free(s->tok), free(s->tok_next), free(s->scores), free(s->top), free(s->parents), free(s->last), free(s->allowed);
+    memset(s, 0, sizeof *s);
+}
+
+// Makes the running top list the beams of depth s->depth.
+static void adopt_top(beam_state *s, int ntop) {
+    int N = s->p.steps, d = s->depth;
+    for (int i = 0; i < ntop; i++) {
+        const cand *c = &s->top[i];
+        if (d) memcpy(s->tok_next + (size_t)i * N, s->tok + (size_t)c->parent * N, (size_t)d * sizeof(int32_t));
+        s->tok_next[(size_t)i * N + d] = c->token;
+        s->scores[i] = c->score;
+        s->parents[i] = c->parent;
+        s->last[i] = c->token;
+    }
+    int32_t *t = s->tok;
+    s->tok = s->tok_next;
+    s->tok_next = t;
+    s->nbeam = ntop;
+    s->depth++;
+}
+
+int beam_state_first(beam_state *s, const float *first_logp) {
+    int ntop = 0;
+    if (expand_beam(s->top, &ntop, s->p.width, first_logp, s->vocab, 0.0f, 0, &s->p, NULL, 0, s->allowed))
+        return err_wrap("beam search");
+    adopt_top(s, ntop);
+    return 0;
+}
+
+int beam_state_next(beam_state *s, const float *logp) {
+    int ntop = 0, N = s->p.steps, V = s->vocab;
+    for (int b = 0; b < s->nbeam; b++)
+        if (expand_beam(s->top, &ntop, s->p.width, logp + (size_t)b * V, V, s->scores[b], b, &s->p, s->tok + (size_t)b * N,
+                        s->depth, s->allowed))
+            return err_wrap("beam search");
+    adopt_top(s, ntop);
+    return 0;
+}
+
+void beam_state_take(beam_state *s, beam_result *out) {
+    out->n = s->nbeam;
+    out->steps = s->p.steps;
+    out->tokens = s->tok;
+    out->scores = s->scores;
+    s->tok = NULL, s->scores = NULL;
+    beam_state_free(s);
+}
+
 int beam_search(beam_result *out, const beam_decoder *dec, const float *first_logp, const beam_params *p) {
     memset(out, 0, sizeof *out);
-    int W = p->width, N = p->steps, V = dec->vocab;
-    if (W < 1 || N < 1) return err_set("beam search: width (%d) and steps (%d) must be positive", W, N);
-    int32_t *tok = mem_calloc((size_t)W * N, sizeof(int32_t));
-    int32_t *tok_next = mem_calloc((size_t)W * N, sizeof(int32_t));
-    float *scores = mem_calloc((size_t)W, sizeof(float));
-    cand *top = mem_calloc((size_t)W, sizeof(cand));
-    int *parents = mem_calloc((size_t)W, sizeof(int));
-    int32_t *last = mem_calloc((size_t)W, sizeof(int32_t));
-    int32_t *allowed = mem_calloc((size_t)V, sizeof(int32_t));
-    float *logp = mem_alloc((size_t)W * V * sizeof(float));
-    int rc = (tok && tok_next && scores && top && parents && last && allowed && logp) ? 0 : ERR_FAIL;
-    int nbeam = 0;
-    // step 0: expand the single prompt state
-    if (!rc) rc = expand_beam(top, &nbeam, W, first_logp, V, 0.0f, 0, p, NULL, 0, allowed);
-    for (int i = 0; !rc && i < nbeam; i++) {
-        tok[(size_t)i * N] = top[i].token;
-        scores[i] = top[i].score;
-        parents[i] = 0;
-        last[i] = top[i].token;
+    beam_state s;
+    if (beam_state_init(&s, p, dec->vocab)) return err_wrap("beam search");
+    float *logp = mem_alloc((size_t)p->width * dec->vocab * sizeof(float));
+    int rc = logp ? beam_state_first(&s, first_logp) : ERR_FAIL;
+    while (!rc && !beam_state_done(&s)) {
+        rc = dec->reorder(dec->ctx, s.parents, s.nbeam);
+        if (!rc) rc = dec->step(dec->ctx, logp, s.last, s.nbeam);
+        if (!rc) rc = beam_state_next(&s, logp);
     }
-    for (int depth = 1; !rc && depth < N && nbeam > 0; depth++) {
-        rc = dec->reorder(dec->ctx, parents, nbeam);
-        if (!rc) rc = dec->step(dec->ctx, logp, last, nbeam);
-        int ntop = 0;
-        for (int b = 0; !rc && b < nbeam; b++)
-            rc = expand_beam(top, &ntop, W, logp + (size_t)b * V, V, scores[b], b, p, tok + (size_t)b * N, depth, allowed);
-        if (rc) break;
-        for (int i = 0; i < ntop; i++) {
-            memcpy(tok_next + (size_t)i * N, tok + (size_t)top[i].parent * N, (size_t)depth * sizeof(int32_t));
-            tok_next[(size_t)i * N + depth] = top[i].token;
-            scores[i] = top[i].score;
-            parents[i] = top[i].parent;
-            last[i] = top[i].token;
-        }
-        int32_t *t = tok;
-        tok = tok_next;
-        tok_next = t;
-        nbeam = ntop;
-    }
-    free(top), free(parents), free(last), free(allowed), free(logp), free(tok_next);
+    free(logp);
     if (rc) {
-        free(tok), free(scores);
+        beam_state_free(&s);
         return err_wrap("beam search");
     }
-    out->n = nbeam;
-    out->steps = N;
-    out->tokens = tok;
-    out->scores = scores;
+    beam_state_take(&s, out);
     return 0;
 }
 

@@ -37,3 +37,26 @@ typedef struct {
 // parent, then smaller token id, so results are deterministic).
 int beam_search(beam_result *out, const beam_decoder *dec, const float *first_logp, const beam_params *p);
 void beam_result_free(beam_result *r);
+
+// The same search one step at a time, for a caller that drives the decoder itself (a server
+// decoding the beams of many requests in one batch); beam_search is this loop. After first/next,
+// while not done: move the decoder's slots as `parents` says (reorder), feed `last` [nbeam], and
+// pass the log-probs [nbeam, vocab] to beam_state_next.
+typedef struct beam_cand beam_cand;
+typedef struct {
+    beam_params p;
+    int vocab, depth, nbeam;
+    int32_t *tok, *tok_next;   // [width, steps]
+    float *scores;             // [width]
+    int *parents;              // [width] slot each beam came from
+    int32_t *last;             // [width] the token each beam feeds next
+    int32_t *allowed;          // [vocab] constraint scratch
+    beam_cand *top;
+} beam_state;
+int beam_state_init(beam_state *s, const beam_params *p, int vocab);
+int beam_state_first(beam_state *s, const float *first_logp);
+int beam_state_next(beam_state *s, const float *logp);
+static inline int beam_state_done(const beam_state *s) { return s->depth >= s->p.steps || s->nbeam == 0; }
+// Moves the beams into out (best first) and frees the state.
+void beam_state_take(beam_state *s, beam_result *out);
+void beam_state_free(beam_state *s);
