@@ -16,6 +16,7 @@
 #include "base/mem.h"
 #include "base/outdir.h"
 #include "cli/args.h"
+#include "data/pidmap.h"
 #include "data/pid2sid.h"
 #include "formats/parquet.h"
 #include "formats/safetensors.h"
@@ -453,6 +454,7 @@ static int sid_encode(int argc, char **argv) {
         progress_add(&pr, got);
     }
     progress_end(&pr);
+    if (!rc) rc = pid_check_unique(pid, done, emb);   // one pid with two SIDs would mislead every map after
     double secs = time_now() - t0;
     sid_collision_stats c0, c1;
     if (!rc) rc = sid_collisions(&c0, codes, done, L, k);

@@ -161,11 +161,11 @@ static int add_where(pair_slot *p, int32_t w) {
 
 #define PKEY(a, b) (((uint64_t)(uint32_t)(a) << 32) | (uint32_t)(b))
 
-int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json) {
+int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json, int *vocab_out) {
     *json = NULL;
     tok_bytelevel_init();
     int target = o->vocab_size - NSPECIAL;
-    if (target < 256) return err_set("vocab size %d is too small: need at least 256 byte tokens + %d special tokens", o->vocab_size, NSPECIAL);
+    if (target < 256) return err_usage("vocab size %d is too small: need at least 256 byte tokens + %d special tokens", o->vocab_size, NSPECIAL);
     int minf = o->min_frequency > 0 ? o->min_frequency : 1;
     int rc = ERR_FAIL;
     tokenizer *pre = NULL;
@@ -362,6 +362,7 @@ int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json
         cJSON *pat = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "pre_tokenizer"), "pretokenizers"), 0), "pattern");
         cJSON_ReplaceItemInObject(pat, "Regex", cJSON_CreateString(TOK_QWEN_REGEX));
         *json = cJSON_Print(root);
+        if (vocab_out) *vocab_out = ntok + NSPECIAL;
         if (!*json) {
             err_set("bpe train: out of memory writing the JSON");
             goto done;

@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (n > 2048) n = 2048;
         bpe_train_opts o = {261 + (data[0] >> 2) % 64, 1 + (data[0] >> 6) % 2, 0};
         char *js;
-        if (!bpe_train(s, n, &o, &js)) {
+        if (!bpe_train(s, n, &o, &js, NULL)) {
             tokenizer *t;
             if (tokenizer_load_json(&t, js, strlen(js), "<trained>")) abort();   // our output always loads
             roundtrip(t, s, n, 0);
