@@ -36,6 +36,13 @@ echo '{"messages": [{"role": "user", "content": 5}]}' >chat5.jsonl
 echo '{"task": "video", "pred": 5, "answer": "<s_a_1><s_b_2><s_c_3>"}' >pred5.jsonl
 echo '{"task": "vidoe", "pred": "<s_a_1><s_b_2><s_c_3>", "answer": "<s_a_1><s_b_2><s_c_3>"}' >typo.jsonl
 printf 'user_id,item_id,timestamp\n1,10,1\n1,11,2\n1,12,3\n' >log.csv
+# the newer commands' bad inputs: CSV logs, an R database that is not one, item text not in UTF-8
+printf 'user_id,item_id,timestamp\n1,"10,2\n' >openq.csv
+printf 'user_id,item_id,timestamp\n1,10,1\n1,x7,2\n' >nonnum.csv
+printf 'user,item_id,timestamp\n1,10,1\n' >nocol.csv
+printf 'item_id,title\n10,"caf\xe9"\n11,b\n12,c\n' >latin1.csv
+printf 'user_id,item_id,timestamp\n1,10,1\n1,11,2\n1,12,3\n1,13\n' >short_row.csv
+printf 'garbage' >bad.rdx && printf 'garbage' >bad.rdb
 # temporaries of a dead run (its pid is gone) beside outputs the rows write: each must be removed
 dead=$(bash -c 'echo $$')
 for f in r.json ev.md e2.parquet seg.parquet; do : >"$f.tmp.$dead"; done
@@ -169,6 +176,29 @@ row 1 "" - $ON eval --predictions typo.jsonl --results r.json --markdown ev.md
 row 1 "nowhere.parquet: cannot open" e2.parquet $ON embed --method tfidf --input nowhere.parquet --out e2.parquet
 row 1 "nowhere.txt" seg.parquet $ON data segments --out seg.parquet nowhere.txt
 row 1 "nowhere" ml $ON data movielens --db nowhere --out ml
+
+# ---- the newer commands (data import, data movielens, data segments, embed --method)
+row 1 "openq.csv: line 3: a quoted field opened on line 2 is never closed" i6 $ON data import --interactions openq.csv --out i6
+row 1 'nonnum.csv: line 3, column item_id: "x7" is not an integer' i7 $ON data import --interactions nonnum.csv --out i7
+row 1 'nocol.csv has no column "user_id" (--user-col)' i8 $ON data import --interactions nocol.csv --out i8
+row 1 "latin1.csv: line 2, column title: invalid UTF-8" i9 $ON data import --interactions log.csv --items latin1.csv --text-cols title --out i9
+row 1 "short_row.csv: line 5" i10 $ON data import --interactions short_row.csv --out i10
+row 1 "cannot open nowhere.csv" i11 $ON data import --interactions nowhere.csv --out i11
+row 2 "--kcore and --max-history must be >= 0" i12 $ON data import --interactions log.csv --out i12 --kcore -1
+row 1 "notes.txt exists and is not a directory" - $ON data import --interactions log.csv --out notes.txt
+row 1 "mine exists and is not empty" - $ON data import --interactions log.csv --out mine
+row 1 'bad.rdx: byte 0: bad magic' ml2 $ON data movielens --db bad --out ml2
+row 1 "notes.txt exists and is not a directory" - $ON data movielens --db bad --out notes.txt
+row 1 "mine is not empty" - $ON data movielens --db bad --out mine
+row 2 "no input text files given" seg2.parquet $ON data segments --out seg2.parquet
+row 1 "mine is a directory: give a file name" - $ON data segments --out mine notes.txt
+row 2 "--method nosuch: want model, tfidf, cooc or mix" e3.parquet $ON embed --method nosuch --input nowhere.parquet --out e3.parquet
+row 2 "--dim 0: must be at least 1" e3.parquet $ON embed --method tfidf --input nowhere.parquet --out e3.parquet --dim 0
+row 2 "--alpha 2: must be in [0, 1]" e3.parquet $ON embed --method mix --input a.parquet --raw b.parquet --out e3.parquet --alpha 2
+row 2 "--projection pca: want svd or random" e3.parquet $ON embed --method tfidf --input a.parquet --out e3.parquet --projection pca
+row 2 "--model is for --method model, not tfidf" e3.parquet $ON embed --method tfidf --model model --input a.parquet --out e3.parquet
+row 2 "--method cooc needs the interactions (--raw)" e3.parquet $ON embed --method cooc --out e3.parquet
+row 1 "mine is a directory: give a file name" - $ON embed --method tfidf --input dup.parquet --out mine
 
 stray=$(find . -name '*.tmp.*' | head -3)
 [ -z "$stray" ] && ok || bad "temporaries left behind: $stray"
