@@ -46,6 +46,17 @@ static void test_utf8_bad_at(void) {
     CHECK(json_utf8_bad_at("ok\x80") == 2);                 // a lone continuation byte
 }
 
+// an integer key beyond what a double holds exactly is refused, not cast (undefined past 2^63)
+static void test_json_int_range(void) {
+    cJSON *j = cJSON_Parse("{\"a\": 1.2e25, \"b\": -9007199254740992, \"c\": 9007199254740993e3}");
+    int64_t v = 0;
+    CHECK_FAILS_WITH(json_get_int(j, "a", &v, "c.json"), "c.json: key \"a\" = 1.2e+25 is out of range");
+    CHECK_OK(json_get_int(j, "b", &v, "c.json"));
+    CHECK(v == -9007199254740992LL);
+    CHECK_FAILS_WITH(json_get_int(j, "c", &v, "c.json"), "out of range");
+    cJSON_Delete(j);
+}
+
 static void test_err_wrap(void) {
     err_set("bad value %d", 7);
     err_wrap("reading %s", "x.json");
@@ -163,6 +174,7 @@ int main(void) {
     RUN(test_err_wrap);
     RUN(test_err_usage);
     RUN(test_utf8_bad_at);
+    RUN(test_json_int_range);
     RUN(test_rng_deterministic);
     RUN(test_atomic_write);
     RUN(test_dir_commit);

@@ -46,6 +46,9 @@ int json_get_int(const cJSON *obj, const char *key, int64_t *out, const char *wh
     if (!v) return ERR_FAIL;
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
         return err_set("%s: key \"%s\" must be an integer", where, key);
+    // beyond 2^53 a double no longer holds every integer, and beyond 2^63 the cast is undefined
+    if (fabs(v->valuedouble) > 9007199254740992.0)
+        return err_set("%s: key \"%s\" = %g is out of range", where, key, v->valuedouble);
     *out = (int64_t)v->valuedouble;
     return 0;
 }
