@@ -106,6 +106,6 @@ rm -f "$out.gen" "$out.tm" "$out.rec"
 OMP_NUM_THREADS=1 build/onerec demo --out "$out" --size smoke > "$out.log2" 2>&1
 check "a second run skips every stage" "[ \$(grep -c 'already complete' $out.log2) -ge 25 ]"
 build/onerec demo --size huge --out "$out/x" > /dev/null 2> "$out.err"
-check "bad size is an error" "[ \$? = 1 ] && grep -q 'size must be' $out.err"
+check "bad size is an error" "[ \$? = 2 ] && grep -q 'size must be' $out.err"
 rm -rf "$out" "$out.log" "$out.log2" "$out.err"
 echo "test_demo: $pass passed, $fail failed"
