@@ -150,6 +150,10 @@ row 2 "--std -1: must be >= 0" i5 $ON init --config model/config.json --out i5 -
 row 2 "--max_length -5: must be >= 0" t5 $ON train --model_dir model --output_dir t5 --dataset_config pretrain.json --max_length -5
 row 2 "--offset -3: must be >= 0" - $ON parquet head dup.parquet --offset -3
 row 1 "model/model.safetensors is a weights file: give the model directory" - $ON generate --model model/model.safetensors --prompt hi
+sed 's/"vocab_size": *384/"vocab_size": 300/' model/config.json >cfg300.json
+$ON init --config cfg300.json --out small --tokenizer model >/dev/null 2>&1 || bad "init small"
+row 1 "the tokenizer has 321 tokens but the embedding only 300 rows" - $ON generate --model small --prompt hi
+row 2 "--k 768: must be in 1..256" - $ON recommend --model model --history 1,2 --pid2sid wj/video_ad_pid2sid.jsonl --k 768
 row 2 "--history is empty" - $ON recommend --model model --history "" --pid2sid wj/video_ad_pid2sid.jsonl
 row 0 "beams were not SIDs and were left out" - $ON recommend --model model --history 1,2 --pid2sid wj/video_ad_pid2sid.jsonl
 out=$($ON recommend --model model --history 1,2 --pid2sid wj/video_ad_pid2sid.jsonl 2>/dev/null)

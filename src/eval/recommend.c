@@ -45,7 +45,7 @@ int recommend_items(lm *l, const rec_request *q, rec_item *out, int *n, int *unk
                  : !strcmp(q->domain, "product") ? TASK_PRODUCT_REC : TASK_COUNT;
     if (task == TASK_COUNT) return err_usage("--domain must be video, ad or product (got \"%s\")", q->domain);
     if (!l->has_sid || l->sid.layers != 3) return err_set("the model has no 3-layer itemic tokens");
-    if (q->k < 1) return err_usage("--k %d: must be >= 1", q->k);
+    if (q->k < 1 || q->k > GEN_BEAM_MAX) return err_usage("--k %d: must be in 1..%d (the beam width)", q->k, GEN_BEAM_MAX);
     if (q->nvideos + q->nothers == 0) return err_usage("--history is empty: give the user's items, oldest first");
     int vcap = task == TASK_VIDEO_REC ? 512 : 100;
     if (q->nvideos > vcap)   // as the converter builds prompts: said, not silent
