@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,51 @@
 #include "test.h"
 
 static char g_dir[256];
+
+// a usage error keeps its mark through the wrapping on the way up; any new message drops it
+static void test_err_usage(void) {
+    CHECK(err_usage("--beam %d: must be >= 0", -4) == ERR_USAGE);
+    CHECK(err_is_usage());
+    err_wrap("generate");
+    CHECK(err_is_usage() && strstr(err_msg(), "generate: --beam -4") == err_msg());
+    err_set("x.parquet: truncated");
+    CHECK(!err_is_usage());
+    err_usage("u");
+    errno = ENOENT;
+    err_errno("open y");
+    CHECK(!err_is_usage());
+    err_usage("u");
+    err_saved sv;
+    err_save(&sv);
+    err_set("clean-up noise");
+    err_restore(&sv);
+    CHECK(err_is_usage() && !strcmp(err_msg(), "u"));
+    err_clear();
+    CHECK(!err_is_usage());
+}
+
+// the UTF-8 rule of text going into string columns: each kind of invalid sequence is found
+static void test_utf8_bad_at(void) {
+    CHECK(json_utf8_bad_at("plain ascii") == -1);
+    CHECK(json_utf8_bad_at("caf\xc3\xa9 \xe4\xbd\xa0\xe5\xa5\xbd \xf0\x9f\x98\x80") == -1);
+    CHECK(json_utf8_bad_at("ab\xff") == 2);                 // never a lead byte
+    CHECK(json_utf8_bad_at("x\xc3") == 1);                  // truncated
+    CHECK(json_utf8_bad_at("\xc0\xaf") == 0);              // overlong '/'
+    CHECK(json_utf8_bad_at("a\xed\xa0\x80") == 1);        // a surrogate
+    CHECK(json_utf8_bad_at("\xf4\x90\x80\x80") == 0);    // above U+10FFFF
+    CHECK(json_utf8_bad_at("ok\x80") == 2);                 // a lone continuation byte
+}
+
+// an integer key beyond what a double holds exactly is refused, not cast (undefined past 2^63)
+static void test_json_int_range(void) {
+    cJSON *j = cJSON_Parse("{\"a\": 1.2e25, \"b\": -9007199254740992, \"c\": 9007199254740993e3}");
+    int64_t v = 0;
+    CHECK_FAILS_WITH(json_get_int(j, "a", &v, "c.json"), "c.json: key \"a\" = 1.2e+25 is out of range");
+    CHECK_OK(json_get_int(j, "b", &v, "c.json"));
+    CHECK(v == -9007199254740992LL);
+    CHECK_FAILS_WITH(json_get_int(j, "c", &v, "c.json"), "out of range");
+    cJSON_Delete(j);
+}
 
 static void test_err_wrap(void) {
     err_set("bad value %d", 7);
@@ -126,6 +172,9 @@ static void test_json(void) {
 int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/onerec_test_base_%d", (int)getpid());
     RUN(test_err_wrap);
+    RUN(test_err_usage);
+    RUN(test_utf8_bad_at);
+    RUN(test_json_int_range);
     RUN(test_rng_deterministic);
     RUN(test_atomic_write);
     RUN(test_dir_commit);

@@ -61,6 +61,10 @@ static void test_table_roundtrip_and_check(void) {
     }
     CHECK(n == 2);
     dtab_reader_close(rd);
+    // a missing file is said to be missing, whatever its name; an existing one of another kind is not a table
+    CHECK_FAILS_WITH(dtab_reader_open(&rd, tpath("t.csv")), "t.csv: cannot open");
+    CHECK_FAILS_WITH(dtab_reader_open(&rd, tpath("nowhere")), "nowhere: cannot open");
+    CHECK_OK(file_write_atomic(tpath("t.csv"), "a,b\n", 4));
     CHECK_FAILS_WITH(dtab_reader_open(&rd, tpath("t.csv")), "unknown table format");
 }
 
@@ -407,6 +411,12 @@ static void test_pid2sid(void) {
     CHECK(pid2sid_get(&m, 3) == NULL);
     int32_t two[2] = {1, 2};
     CHECK_FAILS_WITH(pid2sid_put(&m, 1, two, 2), "2 levels");
+    int32_t again[3] = {9, 9, 9};
+    CHECK_FAILS_WITH(pid2sid_put(&m, 7919, again, 3), "pid 7919 appears twice");
+    CHECK(pid2sid_get(&m, 7919)[0] == 1);   // the first SID stays
+    int64_t dup[4] = {5, 8, 13, 8};
+    CHECK_OK(pid_check_unique(dup, 3, "x.parquet"));
+    CHECK_FAILS_WITH(pid_check_unique(dup, 4, "x.parquet"), "x.parquet: pid 8 appears twice (rows 1 and 3)");
     char buf[128];
     int32_t cc[3] = {1, 22, 333};
     CHECK(sid_format(buf, sizeof buf, cc, 3) > 0 && !strcmp(buf, "<|sid_begin|><s_a_1><s_b_22><s_c_333><|sid_end|>"));
@@ -535,6 +545,11 @@ static void test_shard_and_rl(void) {
     CHECK_OK(prepare_distill(in, 2, tpath("distill.jsonl"), 100, 5, &nd));
     CHECK(nd == 100);
     CHECK_FAILS_WITH(prepare_rl(g_dir, tpath("rl2"), 10, 3, ".jsonl", &ntr, &nte), "sft/video_rec");
+    // a split that leaves RL nothing to train on is refused, not written as 0 training rows
+    CHECK_FAILS_WITH(prepare_rl(cdir, tpath("rl3"), -5, 3, ".jsonl", &ntr, &nte), "--test-size -5: must be >= 0");
+    CHECK(err_is_usage());
+    CHECK_FAILS_WITH(prepare_rl(cdir, tpath("rl4"), 3500, 3, ".jsonl", &ntr, &nte), "leaves no training rows");
+    CHECK(!err_is_usage());
 }
 
 int main(void) {

@@ -38,7 +38,7 @@ check "test-model runs the 4 default cases" "[ \$(grep -c '^== ' $out.tm) = 4 ]"
 build/onerec recommend --model "$rl" --history "1,2,3" --pid2sid "$out/sid/video_ad_pid2sid.parquet" --k 5 --constrain > "$out.rec" 2>/dev/null
 check "recommend: 5 real items" "[ \$(tail -n +2 $out.rec | awk '\$2 >= 0' | wc -l) = 5 ]"
 build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/e2" --tasks nosuch > /dev/null 2> "$out.err"
-check "eval: unknown task is an error" "[ \$? = 1 ] && grep -q 'unknown task' $out.err"
+check "eval: unknown task is an error" "[ \$? = 2 ] && grep -q 'unknown task' $out.err"
 build/onerec eval --model "$rl" --data "$out/data/benchmark" --out "$out/exh" --tasks video,product --constrain --exclude-history \
     --max-samples 3 > /dev/null 2>&1
 check "eval --constrain --exclude-history: real items only" \
@@ -107,4 +107,5 @@ OMP_NUM_THREADS=1 build/onerec demo --out "$out" --size smoke > "$out.log2" 2>&1
 check "a second run skips every stage" "[ \$(grep -c 'already complete' $out.log2) -ge 25 ]"
 build/onerec demo --size huge --out "$out/x" > /dev/null 2> "$out.err"
 check "bad size is an error" "[ \$? = 2 ] && grep -q 'size must be' $out.err"
+rm -rf "$out" "$out.log" "$out.log2" "$out.err"
 echo "test_demo: $pass passed, $fail failed"

@@ -74,7 +74,7 @@ else bad "synth + baseline recif"; cat "$T/err"; fi
 
 # 7. bad input: clear message, non-zero exit
 $ON baseline train --kind bpr --train "$T/w/train.txt" --out "$T/x.bin" 2>"$T/err" >/dev/null
-[ $? = 1 ] && grep -q 'unknown baseline "bpr"' "$T/err" && ok || bad "unknown kind"
+[ $? = 2 ] && grep -q 'unknown baseline "bpr"' "$T/err" && ok || bad "unknown kind"
 $ON baseline eval --model "$T/w/train.txt" --test "$T/w/test.txt" 2>"$T/err" >/dev/null
 [ $? = 1 ] && grep -q "not a baseline file" "$T/err" && ok || bad "bad model file"
 $ON baseline eval --model "$T/item_knn.bin" --test "$T/w/test.txt" --k 0 2>"$T/err" >/dev/null

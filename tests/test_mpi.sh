@@ -38,6 +38,36 @@ if [ -n "$B" ]; then
        paste <(grep '^step ' "$T/s1one/stdout.log") <(grep '^step ' "$T/s1two/stdout.log") |
        awk '{ d = $4 - $(NF/2 + 4); if (d < 0) d = -d; if (d > 1e-5 * $4) bad++; k++ } END { exit (bad || k != 4) }'; then ok
     else bad "2-rank stage 1 (frozen parameters, equal losses)"; fi
+    # a rank killed with -9 mid-run: the job ends within seconds, mpirun names the lost rank, the
+    # survivor says why, and the last checkpoint resumes to the same weights, bitwise, as a run that
+    # was never interrupted (a constant learning rate, so that the total step count changes nothing)
+    K="--model_dir $T/model --dataset_config $T/pretrain.json --learning_rate 1e-3 --lr_scheduler_type constant
+       --num_warmup_steps 0 --micro_batch_size 2 --max_length 128 --save_checkpoint_per_step 5 --plot=false"
+    $MPIRUN "$B/onerec" train $K --num_training_steps 1000000 --output_dir "$T/k" >/dev/null 2>"$T/k.err" &
+    job=$!
+    for _ in $(seq 600); do [ -f "$T/k/step10/model.safetensors" ] && break; sleep 0.1; done
+    r1=
+    for p in $(pgrep -P "$job" 2>/dev/null) $(pgrep -f "$B/onerec train $K" 2>/dev/null); do
+        [ "$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep '^OMPI_COMM_WORLD_RANK=')" = OMPI_COMM_WORLD_RANK=1 ] && r1=$p
+    done
+    t0=$(date +%s%N)
+    [ -n "$r1" ] && kill -9 "$r1" || bad "no rank 1 to kill"
+    for _ in $(seq 300); do kill -0 "$job" 2>/dev/null || break; sleep 0.1; done
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    if kill -0 "$job" 2>/dev/null; then bad "the job still runs 30 s after rank 1 was killed"; kill "$job"; else ok; fi
+    echo "rank 1 killed: the job ended after $ms ms, latest $(cat "$T/k/latest")"
+    grep -q "process rank 1 .* exited on signal 9" "$T/k.err" && grep -q "onerec: rank 0 of 2 stopped by the MPI launcher" "$T/k.err" &&
+        ok || bad "messages after the kill: $(tail -5 "$T/k.err")"
+    L=$(sed 's/step//' "$T/k/latest")
+    ls -a "$T/k" | grep -q partial && bad "a .partial checkpoint is left after the kill" || ok
+    $MPIRUN "$B/onerec" train $K --num_training_steps $((L + 3)) --resume_from "$T/k" --output_dir "$T/k" >/dev/null 2>"$T/kr.err" ||
+        bad "resume after the kill: $(tail -2 "$T/kr.err")"
+    $MPIRUN "$B/onerec" train $K --num_training_steps $((L + 3)) --output_dir "$T/kref" >/dev/null 2>"$T/kref.err" ||
+        bad "uninterrupted run: $(tail -2 "$T/kref.err")"
+    cmp -s "$T/k/step$((L + 3))/model.safetensors" "$T/kref/step$((L + 3))/model.safetensors" &&
+        cmp -s "$T/k/step$((L + 3))/optimizer.safetensors" "$T/kref/step$((L + 3))/optimizer.safetensors" &&
+        ok || bad "resumed after the kill: step$((L + 3)) differs from the uninterrupted run"
+    rm -rf "$T"
 fi
 echo "test_mpi: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/err.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -35,6 +36,23 @@ static int dead_pid(void) {
     if (c == 0) _exit(0);
     waitpid(c, NULL, 0);
     return (int)c;
+}
+
+// an output that is, or holds, the input is refused as a usage error; a sibling is fine
+static void test_check_input(void) {
+    char *m = P("ci"), *cfg = P("ci/config.json"), *other = P("ci2"), *slash = mem_printf("%s/ci/", g_dir);
+    CHECK_OK(file_mkdirs(m));
+    CHECK_OK(file_mkdirs(other));
+    put("ci/config.json", "{}");
+    CHECK_FAILS_WITH(outdir_check_input(m, cfg), "holds the input");
+    CHECK(err_is_usage());
+    CHECK_FAILS_WITH(outdir_check_input(slash, m), "holds the input");
+    CHECK_FAILS_WITH(outdir_check_input(g_dir, cfg), "holds the input");
+    CHECK_OK(outdir_check_input(other, cfg));   // "ci2" does not hold "ci" although it starts alike
+    CHECK_OK(outdir_check_input(cfg, m));       // a file inside the input dir holds nothing
+    char *none = P("none");
+    CHECK_OK(outdir_check_input(none, cfg));    // a new output holds nothing yet
+    free(m), free(cfg), free(other), free(slash), free(none);
 }
 
 static void test_replace(void) {
@@ -132,6 +150,7 @@ int main(void) {
     snprintf(g_dir, sizeof g_dir, "/tmp/onerec_test_outdir_%d", (int)getpid());
     file_mkdirs(g_dir);
     RUN(test_replace);
+    RUN(test_check_input);
     RUN(test_into_and_lock);
     RUN(test_stale);
     file_remove_tree(g_dir);

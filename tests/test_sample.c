@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "base/err.h"
 #include "rec/sample.h"
 #include "test.h"
 
@@ -12,6 +13,27 @@ static void softmax(double *p, const float *l, float temp) {
     for (int i = 0; i < V; i++) m = l[i] / temp > m ? l[i] / temp : m;
     for (int i = 0; i < V; i++) s += p[i] = exp(l[i] / temp - m);
     for (int i = 0; i < V; i++) p[i] /= s;
+}
+
+// the flags' ranges: each bad value a usage error naming its flag; the defaults and edges pass
+static void test_check(void) {
+    sample_params p = {1.0f, 0, 1.0f, 1.0f};
+    CHECK_OK(sample_params_check(&p));
+    p.temperature = 0;
+    CHECK_OK(sample_params_check(&p));
+    p.temperature = -1;
+    CHECK_FAILS_WITH(sample_params_check(&p), "--temperature -1");
+    CHECK(err_is_usage());
+    p.temperature = 0.0f / 0.0f;
+    CHECK_FAILS_WITH(sample_params_check(&p), "--temperature");
+    p.temperature = 1, p.top_p = -1;
+    CHECK_FAILS_WITH(sample_params_check(&p), "--top-p -1");
+    p.top_p = 0;
+    CHECK_FAILS_WITH(sample_params_check(&p), "--top-p 0");
+    p.top_p = 1, p.top_k = -2;
+    CHECK_FAILS_WITH(sample_params_check(&p), "--top-k -2");
+    p.top_k = 0, p.repetition_penalty = 0;
+    CHECK_FAILS_WITH(sample_params_check(&p), "--repetition-penalty 0");
 }
 
 static void test_greedy(void) {
@@ -82,6 +104,7 @@ static void test_penalty(void) {
 
 int main(void) {
     RUN(test_greedy);
+    RUN(test_check);
     RUN(test_temperature_distribution);
     RUN(test_top_p);
     RUN(test_penalty);

@@ -311,8 +311,14 @@ static void test_trainer(void) {
     // "low" dominates: its pairs are merged first
     const char *text = "low low low low lower lowest newer newer wider <|im_end|> low\n";
     bpe_train_opts o = {256 + 5 + 8, 2, 0};
-    char *json;
-    CHECK_OK(bpe_train(text, strlen(text), &o, &json));
+    char *json, *json0 = NULL;
+    int got = 0;
+    CHECK_OK(bpe_train(text, strlen(text), &o, &json, &got));
+    CHECK(got == 256 + 5 + 8);
+    // an empty corpus has no pairs: it says how many tokens it really holds (the byte and special ones)
+    CHECK_OK(bpe_train("", 0, &o, &json0, &got));
+    CHECK(got == 256 + 5);
+    free(json0);
     tokenizer *t = NULL;
     if (json) {
         // the most frequent pairs are (l,o) and (o,w), 7 each: the smaller ids go first, then "lo"+"w"
@@ -337,7 +343,7 @@ static void test_trainer(void) {
     tok_buf_free(&b);
     tokenizer_free(t);
     bpe_train_opts small = {100, 2, 0};
-    CHECK_FAILS_WITH(bpe_train(text, strlen(text), &small, &json), "too small");
+    CHECK_FAILS_WITH(bpe_train(text, strlen(text), &small, &json, NULL), "too small");
 }
 
 int main(int argc, char **argv) {

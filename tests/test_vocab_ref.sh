@@ -93,7 +93,7 @@ expect_fail "63-bit key" $ONEREC vocab expand --model "$tmp/base" --out "$tmp/o5
 expect_fail "unknown init rule" $ONEREC vocab expand --model "$tmp/base" --out "$tmp/o5" --init zero
 no_leftovers "$tmp/o5"
 expect_fail "already exists (use --force" $ONEREC vocab expand --model "$tmp/base" --out "$tmp/exp"
-expect_fail "is the input model dir" $ONEREC vocab expand --model "$tmp/base" --out "$tmp/base/" --force
+expect_fail "holds the input" $ONEREC vocab expand --model "$tmp/base" --out "$tmp/base/" --force
 # a config that disagrees with the weights
 sed 's/"hidden_size": 64/"hidden_size": 128/' "$tmp/base/config.json" > "$tmp/c.json"
 mkdir -p "$tmp/badshape" && cp "$tmp/base/tokenizer.json" "$tmp/base/model.safetensors" "$tmp/badshape/" &&

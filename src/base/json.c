@@ -46,6 +46,9 @@ int json_get_int(const cJSON *obj, const char *key, int64_t *out, const char *wh
     if (!v) return ERR_FAIL;
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
         return err_set("%s: key \"%s\" must be an integer", where, key);
+    // beyond 2^53 a double no longer holds every integer, and beyond 2^63 the cast is undefined
+    if (fabs(v->valuedouble) > 9007199254740992.0)
+        return err_set("%s: key \"%s\" = %g is out of range", where, key, v->valuedouble);
     *out = (int64_t)v->valuedouble;
     return 0;
 }
@@ -102,4 +105,22 @@ int json_opt_bool(const cJSON *obj, const char *key, int def, int *out, const ch
         return 0;
     }
     return json_get_bool(obj, key, out, where);
+}
+
+int64_t json_utf8_bad_at(const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    for (int64_t i = 0; p[i];) {
+        unsigned c = p[i];
+        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+        if (n < 0) return i;
+        uint32_t cp = n == 0 ? c : c & (0x3f >> n);
+        for (int k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80) return i;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        static const uint32_t least[4] = {0, 0x80, 0x800, 0x10000};
+        if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+        i += n + 1;
+    }
+    return -1;
 }

@@ -209,8 +209,8 @@ int outdir_commit(outdir *o) {
 }
 
 void outdir_abort(outdir *o, const char *keep) {
-    char msg[ERR_MSG_MAX];
-    snprintf(msg, sizeof msg, "%s", err_msg());
+    err_saved saved;
+    err_save(&saved);
     if (o->flags & OUTDIR_REPLACE) {
         if (o->work) file_remove_tree(o->created ? o->created : o->work);
     } else if (o->created) {
@@ -218,7 +218,7 @@ void outdir_abort(outdir *o, const char *keep) {
         if (!k || !file_exists(k)) file_remove_tree(o->created);
         free(k);
     }
-    err_set("%s", msg);
+    err_restore(&saved);
     outdir_release(o);
 }
 
@@ -230,11 +230,25 @@ int outdir_close(outdir *o, int rc, const char *keep) {
     return outdir_commit(o);
 }
 
-int outdir_prepare_file(const char *path) {
-    if (file_is_dir(path)) return err_set("%s is a directory: give a file name (nothing was written)", path);
+int outdir_check_input(const char *out, const char *input) {
+    if (!out || !input) return 0;
+    char *ro = realpath(out, NULL), *ri = realpath(input, NULL);
+    size_t n = ro ? strlen(ro) : 0;
+    int holds = ro && ri && !strncmp(ro, ri, n) && (ri[n] == 0 || ri[n] == '/' || !strcmp(ro, "/"));
+    free(ro), free(ri);
+    if (holds) return err_usage("--out %s holds the input %s: writing there would destroy what is read; give another --out", out, input);
+    return 0;
+}
+
+int outdir_clean_beside(const char *path) {
     char *trimmed = trim_slashes(path), *parent = NULL;
     const char *base = NULL;
     if (trimmed && (parent = parent_of(trimmed, &base))) outdir_clean_stale(parent, base, 0);
     free(trimmed), free(parent);
     return 0;
+}
+
+int outdir_prepare_file(const char *path) {
+    if (file_is_dir(path)) return err_set("%s is a directory: give a file name (nothing was written)", path);
+    return outdir_clean_beside(path);
 }

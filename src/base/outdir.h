@@ -38,9 +38,15 @@ void outdir_abort(outdir *o, const char *keep);
 // ERR_FAIL when the commit fails.
 int outdir_close(outdir *o, int rc, const char *keep);
 
+// Refuses (a usage error) an output that is the input or a directory holding it: replacing or
+// writing into it (--force) would destroy what the command reads. 0 when out does not exist.
+int outdir_check_input(const char *out, const char *input);
+
 // A single-file output (written with afile, temp + rename): removes PATH.tmp.PID siblings of
 // dead runs and refuses a directory at PATH.
 int outdir_prepare_file(const char *path);
+// The same cleaning for an output of any kind built in its own PATH.tmp.PID sibling.
+int outdir_clean_beside(const char *path);
 // Removes the temporaries of dead processes under dir: entries named BASE.tmp.PID (any BASE when
 // base is NULL), descending `depth` levels into subdirectories. Returns how many were removed.
 int outdir_clean_stale(const char *dir, const char *base, int depth);

@@ -138,7 +138,7 @@ int args_parse(int argc, char **argv, const arg_spec *specs, const char *usage, 
 
 int cli_fail(const char *cmd) {
     fprintf(stderr, "onerec %s: error: %s\n", cmd, err_msg());
-    return 1;
+    return err_is_usage() ? 2 : 1;
 }
 
 cJSON *args_to_json(const arg_spec *specs) {

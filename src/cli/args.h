@@ -21,7 +21,8 @@ int args_parse(int argc, char **argv, const arg_spec *specs, const char *usage, 
 void args_print_help(const arg_spec *specs, const char *usage, const char *summary);
 // The flags' values after parsing, as a JSON object (the args.json of training runs).
 cJSON *args_to_json(const arg_spec *specs);
-// Print "onerec <cmd>: error: <err_msg()>" and return the exit code 1.
+// Print "onerec <cmd>: error: <err_msg()>" and return the exit code: 2 for a usage error
+// (err_usage: a flag's value out of range), 1 for anything else.
 int cli_fail(const char *cmd);
 
 // The optimizer flags of the post-training commands (rl, distill), for an args struct `a` with the

@@ -92,7 +92,7 @@ static int do_eval(int argc, char **argv) {
     baseline *b;
     if (baseline_load(&b, model)) return cli_fail("baseline eval");
     eval_set ev;
-    if (eval_file_read(test, &ev)) {
+    if (results_prepare_files(json, md) || eval_file_read(test, &ev)) {
         baseline_free(b);
         return cli_fail("baseline eval");
     }
@@ -214,7 +214,7 @@ static int do_bench(int argc, char **argv) {
     int rc = args_parse(argc, argv, specs, "onerec baseline bench [--results results.json] [--markdown results.md]",
                         "Baselines vs the oracle on a synthetic Markov world; prints the table.", NULL, 0, NULL);
     if (rc) return rc > 0 ? 0 : 2;
-    if (metrics_parse_ks(ks_s, b.ks, &b.nk)) return cli_fail("baseline bench");
+    if (metrics_parse_ks(ks_s, b.ks, &b.nk) || results_prepare_files(json, md)) return cli_fail("baseline bench");
     b.seed = (uint64_t)seed;
     results_table r;
     if (results_init(&r)) return cli_fail("baseline bench");
@@ -266,7 +266,8 @@ static int do_recif(int argc, char **argv) {
     b.raw = raw;
     b.world_dir = world;
     results_table r = {0};
-    rc = json ? results_load(&r, json) : results_init(&r);
+    rc = results_prepare_files(json, md);
+    if (!rc) rc = json ? results_load(&r, json) : results_init(&r);
     if (!rc) rc = bench_baselines_run(&b, &r);
     if (!rc) rc = print_results(&r, json, md);
     results_free(&r);

@@ -31,11 +31,11 @@ int cmd_convert(int argc, char **argv) {
     if (rc) return rc > 0 ? 0 : 2;
     const char *dt = !strcmp(dtype, "bf16") ? "BF16" : !strcmp(dtype, "f16") ? "F16" : !strcmp(dtype, "f32") ? "F32" : NULL;
     if (!dt) {
-        err_set("--dtype %s: use bf16, f16 or f32", dtype);
+        err_usage("--dtype %s: use bf16, f16 or f32", dtype);
         return cli_fail("convert");
     }
     if (shard_gb < 0) {
-        err_set("--shard_gb must be >= 0");
+        err_usage("--shard_gb must be >= 0");
         return cli_fail("convert");
     }
     char *dir = NULL;
@@ -44,7 +44,8 @@ int cmd_convert(int argc, char **argv) {
     hf_config hf;
     int loaded = 0;
     rc = ERR_FAIL;
-    if (outdir_open(&od, out, "convert", OUTDIR_REPLACE | (force ? OUTDIR_FORCE : 0))) goto done;
+    if (outdir_check_input(out, ckpt) || outdir_open(&od, out, "convert", OUTDIR_REPLACE | (force ? OUTDIR_FORCE : 0)))
+        goto done;
     if (ckpt_resolve(ckpt, &dir)) {
         // a plain HF dir is fine too (re-shard or change dtype)
         err_clear();

@@ -16,7 +16,7 @@ static const char *format_ext(const char *format) {
     if (!format) return NULL;
     if (!strcmp(format, "jsonl")) return ".jsonl";
     if (!strcmp(format, "parquet")) return ".parquet";
-    err_set("--format must be parquet or jsonl (got \"%s\")", format);
+    err_usage("--format must be parquet or jsonl (got \"%s\")", format);
     return "";
 }
 
@@ -200,7 +200,9 @@ static int data_segments(int argc, char **argv) {
     }
     o.inputs = (const char *const *)pos, o.ninputs = npos, o.seed = (uint64_t)seed;
     corpus_seg_stats st;
-    if (corpus_segments_run(&o, &st)) return cli_fail("data segments");
+    if (outdir_prepare_file(o.out) || (o.test_out && outdir_prepare_file(o.test_out)) ||
+        (o.chat_out && outdir_prepare_file(o.chat_out)) || corpus_segments_run(&o, &st))
+        return cli_fail("data segments");
     printf("segments: %lld lines -> %lld chunks (%lld trained, %lld held out, %lld chat rows), %lld chars\n",
            (long long)st.lines, (long long)st.chunks, (long long)st.train, (long long)st.test, (long long)st.chat,
            (long long)st.chars);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "data/import.h"
 
@@ -55,7 +56,10 @@ int cmd_data_import(int argc, char **argv) {
     o.text_cols = text_cols;
     o.tag_col = tag_col;
     import_stats st;
-    if (import_run(&o, &st)) return cli_fail("data import");
+    outdir od;
+    if (outdir_check_input(out, interactions) || outdir_check_input(out, items) || import_check_out(&o) ||
+        outdir_open(&od, out, "data import", 0) || outdir_close(&od, import_run(&o, &st), NULL))
+        return cli_fail("data import");
     printf("import: %lld users, %lld items, %lld interactions (mean %.1f per user) from %lld rows; "
            "%lld raw rows in %s\n",
            (long long)st.users, (long long)st.items, (long long)st.interactions, st.mean_length,

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/outdir.h"
 #include "cli/args.h"
 #include "data/rpkg.h"
 
@@ -58,7 +59,7 @@ int cmd_data_rtext(int argc, char **argv) {
         return 2;
     }
     rtext_stats st;
-    if (rpkg_export_text(db, object, column, out, &st)) return cli_fail("data rtext");
+    if (outdir_prepare_file(out) || rpkg_export_text(db, object, column, out, &st)) return cli_fail("data rtext");
     printf("rtext: %lld lines (%lld NA, %lld bytes) from %s%s%s -> %s\n", (long long)st.lines, (long long)st.na,
            (long long)st.bytes, object, column ? "$" : "", column ? column : "", out);
     if (st.newlines) fprintf(stderr, "rtext: %lld elements had line breaks, written as spaces\n", (long long)st.newlines);

@@ -10,15 +10,10 @@
 #include "data/item_embed.h"
 #include "rec/embed.h"
 
-static int usage_error(void) {
-    cli_fail("embed");
-    return 2;
-}
-
 static int run_item_embed(const char *out, item_embed_opts *io, const char *proj, int64_t seed) {
     if (strcmp(proj, "svd") && strcmp(proj, "random"))
-        return err_set("--projection %s: want svd or random", proj), usage_error();
-    if (item_embed_check_opts(io)) return usage_error();
+        return err_usage("--projection %s: want svd or random", proj), cli_fail("embed");
+    if (item_embed_check_opts(io) || outdir_prepare_file(out)) return cli_fail("embed");
     io->text.projection = strcmp(proj, "random") ? TEXT_PROJ_SVD : TEXT_PROJ_RANDOM;
     io->text.svd.seed = (uint64_t)seed;
     item_embed_stats st;
@@ -82,12 +77,12 @@ int cmd_embed(int argc, char **argv) {
     if (a) return a > 0 ? 0 : 2;
     threads_set(threads);
     if (strcmp(method, "model")) {
-        if (model) return err_set("--model is for --method model, not %s", method), usage_error();
-        if (item_embed_method_parse(method, &io.method)) return usage_error();
+        if (model) return err_usage("--model is for --method model, not %s", method), cli_fail("embed");
+        if (item_embed_method_parse(method, &io.method)) return cli_fail("embed");
         io.captions = in, io.raw = raw, io.id_col = idcol, io.text_col = textcol;
         return run_item_embed(out, &io, proj, seed);
     }
-    if (!model || !in) return err_set("--method model needs --model and --input"), usage_error();
+    if (!model || !in) return err_usage("--method model needs --model and --input"), cli_fail("embed");
     o.end_token = end;
     o.normalize = !no_norm;
     embed_stats st;

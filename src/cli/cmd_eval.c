@@ -44,7 +44,8 @@ int cmd_eval(int argc, char **argv) {
     }
     results_table r = {0};
     // merge order: an existing results.json, then the baselines' file, then this system
-    rc = json ? results_load(&r, json) : results_init(&r);
+    rc = results_prepare_files(json, md);
+    if (!rc) rc = json ? results_load(&r, json) : results_init(&r);
     if (!rc && base) rc = results_merge_file(&r, base);
     if (!rc) rc = bench_score_file(pred, name, &opt, &r);
     if (!rc && json) rc = results_save_json(&r, json);

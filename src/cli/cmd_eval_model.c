@@ -61,7 +61,7 @@ int cmd_eval_model(int argc, char **argv) {
     o.max_text_tokens = text_tokens;
     results_table res;
     outdir od;
-    if (outdir_open(&od, out, "eval", 0)) {
+    if (results_prepare_files(json, md) || outdir_open(&od, out, "eval", 0)) {
         free(copy);
         return cli_fail("eval");
     }

@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "cli/args.h"
 #include "rec/lm.h"
+#include "rec/sample.h"
 #include "text/chat_json.h"
 
 int cmd_generate(int argc, char **argv) {
@@ -40,6 +41,8 @@ int cmd_generate(int argc, char **argv) {
         fprintf(stderr, "error: give exactly one of --prompt and --chat\nusage: %s\n", usage);
         return 2;
     }
+    sample_params sp = {temperature, top_k, top_p, penalty};
+    if (sample_params_check(&sp)) return cli_fail("generate");
     lm l;
     if (lm_open(&l, model)) return cli_fail("generate");
     tok_buf ids = {0};
@@ -59,7 +62,7 @@ int cmd_generate(int argc, char **argv) {
         free(json);
     }
     const char *stops[1] = {stop};
-    lm_gen_opts o = {.gen = {.max_new = max_new, .sample = {temperature, top_k, top_p, penalty}, .seed = (uint64_t)seed},
+    lm_gen_opts o = {.gen = {.max_new = max_new, .sample = sp, .seed = (uint64_t)seed},
                      .stop = stops, .n_stop = stop ? 1 : 0, .beam_width = beam, .beam_steps = beam_steps};
     char *text = NULL;
     if (!rc && ids.n == 0) rc = err_set("the prompt is empty");

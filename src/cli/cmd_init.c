@@ -31,10 +31,9 @@ int cmd_init(int argc, char **argv) {
                        "(normal(0, std) weights, ones for norms; sharded when large).",
                        NULL, 0, NULL);
     if (r) return r < 0 ? 2 : 0;
-    if (shard_mb < 0) {
-        fprintf(stderr, "onerec init: error: --shard-mb %d: must be >= 0 (0: one file)\n", shard_mb);
-        return 2;
-    }
+    if (shard_mb < 0) return err_usage("--shard-mb %d: must be >= 0 (0: one file)", shard_mb), cli_fail("init");
+    if (!(std >= 0)) return err_usage("--std %g: must be >= 0", std), cli_fail("init");
+    if (outdir_check_input(out, config) || (tokenizer && outdir_check_input(out, tokenizer))) return cli_fail("init");
     hf_config hf;
     if (hf_config_load(&hf, config)) return cli_fail("init");
     qwen3_config c;

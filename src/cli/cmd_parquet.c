@@ -62,6 +62,7 @@ int cmd_parquet(int argc, char **argv) {
         fprintf(stderr, "onerec parquet %s: expected one FILE (see --help)\n", sub);
         return 2;
     }
+    if (offset < 0) return err_usage("--offset %lld: must be >= 0", (long long)offset), cli_fail("parquet");
     parquet_reader *r;
     if (parquet_reader_open(&r, pos[0])) return cli_fail("parquet");
     if (!strcmp(sub, "count")) {

@@ -46,10 +46,6 @@ int cmd_rl(int argc, char **argv) {
     int r = args_parse(argc, argv, specs, "onerec rl --model DIR --data TABLE --out DIR [--algo grpo|dapo|gpg|ppo]",
                        "RL on recommendation prompts: two-stage rollout, beams as a group, reward = SID hit.", NULL, 0, NULL);
     if (r) return r > 0 ? 0 : 2;
-    if (a.exclude_history && !a.constrain_pid2sid) {   // a flag combination: a usage error, as in eval
-        fprintf(stderr, "onerec rl: --exclude-history needs --constrain (it removes items from the SID trie)\n");
-        return 2;
-    }
     if (rl_algo_parse(a.algo_name, &a.algo) || rl_reward_parse(a.reward_name, &a.reward) ||
         rl_group_parse(a.group_name, &a.sample_sids)) return cli_fail("rl");
     outdir od;

@@ -13,6 +13,7 @@
 #include "base/outdir.h"
 #include "base/threads.h"
 #include "cli/args.h"
+#include "data/pidmap.h"
 #include "data/pid2sid.h"
 #include "rec/codebook.h"
 #include "rec/embsrc.h"
@@ -149,7 +150,8 @@ static int sid_encode(int argc, char **argv) {
     int rc = s.d == cb.d ? sid_encode_stream(&e, &s, &cb, mode)
                          : err_set("embeddings %s have %d dims but codebook %s was trained on %d", emb, s.d, cbpath, cb.d);
     if (!rc) {
-        rc = pid2sid_write(out, e.pid, e.codes, e.n, e.layers);
+        rc = pid_check_unique(e.pid, e.n, emb);   // one pid with two SIDs would mislead every map after
+        if (!rc) rc = pid2sid_write(out, e.pid, e.codes, e.n, e.layers);
         if (!rc) print_encoding(&e, &cb, mode, out);
         sid_encoding_free(&e);
     }

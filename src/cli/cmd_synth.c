@@ -44,7 +44,7 @@ int cmd_synth(int argc, char **argv) {
     if (format && !strcmp(format, "jsonl")) ext = ".jsonl";
     else if (format && !strcmp(format, "parquet")) ext = ".parquet";
     else if (format) {
-        err_set("--format must be parquet or jsonl (got \"%s\")", format);
+        err_usage("--format must be parquet or jsonl (got \"%s\")", format);
         return cli_fail("synth");
     }
     synth_report r;

@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "text/bpe_train.h"
 #include "text/chat.h"
+#include "text/chat_json.h"
 #include "text/tokenizer.h"
 
 static int do_train(int argc, char **argv) {
@@ -34,7 +35,8 @@ static int do_train(int argc, char **argv) {
     bpe_train_opts o = {vocab, minf, 1};
     char *json;
     double t0 = time_now();
-    if (bpe_train(text, n, &o, &json)) {
+    int got = 0;
+    if (bpe_train(text, n, &o, &json, &got)) {
         free(text);
         return cli_fail("tokenizer train");
     }
@@ -44,7 +46,10 @@ static int do_train(int argc, char **argv) {
         return cli_fail("tokenizer train");
     }
     free(json);
-    log_info("trained a %d-token vocabulary on %zu bytes in %.1f s -> %s", vocab, n, time_now() - t0, outp);
+    log_info("trained a %d-token vocabulary on %zu bytes in %.1f s -> %s", got, n, time_now() - t0, outp);
+    if (got < vocab)   // said, not hidden: the file holds fewer tokens than --vocab-size
+        log_warn("%s: %d tokens, not the %d asked for: the corpus has no more pairs seen --min-frequency times",
+                 outp, got, vocab);
     return 0;
 }
 
@@ -283,25 +288,17 @@ static int do_chat(int argc, char **argv) {
     while (getline(&line, &cap, stdin) >= 0) {
         lineno++;
         cJSON *j = cJSON_Parse(line);
-        const cJSON *msgs = j ? cJSON_GetObjectItemCaseSensitive(j, "messages") : NULL;
-        if (!cJSON_IsArray(msgs)) {
+        char where[32];
+        snprintf(where, sizeof where, "line %ld", lineno);
+        chat_messages cm;
+        if (!j) err_set("%s: expected {\"messages\": [...]} (invalid JSON)", where);
+        if (!j || chat_messages_from_json(&cm, cJSON_GetObjectItemCaseSensitive(j, "messages"), where, 1)) {
             cJSON_Delete(j);
-            err_set("line %ld: expected {\"messages\": [...]}", lineno);
             rc = cli_fail("tokenizer chat");
             break;
         }
-        size_t nm = (size_t)cJSON_GetArraySize(msgs), k = 0;
-        chat_msg *m = calloc(nm ? nm : 1, sizeof *m);
-        const cJSON *x;
-        cJSON_ArrayForEach(x, msgs) {
-            const cJSON *role = cJSON_GetObjectItemCaseSensitive(x, "role");
-            const cJSON *content = cJSON_GetObjectItemCaseSensitive(x, "content");
-            const cJSON *rc_ = cJSON_GetObjectItemCaseSensitive(x, "reasoning_content");
-            m[k].role = cJSON_IsString(role) ? role->valuestring : "";
-            m[k].content = cJSON_IsString(content) ? content->valuestring : "";
-            m[k].reasoning = cJSON_IsString(rc_) ? rc_->valuestring : NULL;
-            k++;
-        }
+        const chat_msg *m = cm.msgs;
+        size_t nm = cm.n;
         const cJSON *agp = cJSON_GetObjectItemCaseSensitive(j, "add_generation_prompt");
         const cJSON *et = cJSON_GetObjectItemCaseSensitive(j, "enable_thinking");
         const cJSON *tp = cJSON_GetObjectItemCaseSensitive(j, "think_pattern");
@@ -333,7 +330,7 @@ static int do_chat(int argc, char **argv) {
                 free(sp);
             }
         }
-        free(m);
+        chat_messages_free(&cm);
         cJSON_Delete(j);
         if (bad) {
             cJSON_Delete(res);

@@ -34,7 +34,7 @@ static int vocab_expand_cmd(int argc, char **argv) {
     if (a) return a > 0 ? 0 : 2;
     if (vocab_init_parse(init, &o.init)) return cli_fail("vocab expand");
     if (shard_mb < 0) {
-        err_set("--shard-mb %lld: must be >= 0", (long long)shard_mb);
+        err_usage("--shard-mb %lld: must be >= 0", (long long)shard_mb);
         return cli_fail("vocab expand");
     }
     o.seed = (uint64_t)seed;

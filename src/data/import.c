@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "base/file.h"
+#include "base/outdir.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "data/import_int.h"
@@ -27,7 +28,7 @@ void import_options_default(import_options *o) {
 }
 
 // Refuses an output that holds anything unless --force: an import never mixes with old files.
-static int check_out(const import_options *o) {
+int import_check_out(const import_options *o) {
     if (!file_exists(o->out)) return 0;
     if (!file_is_dir(o->out)) return err_set("--out %s exists and is not a directory", o->out);
     if (o->force) return 0;
@@ -36,7 +37,7 @@ static int check_out(const import_options *o) {
     struct dirent *e;
     int empty = 1;
     while (empty && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, OUTDIR_LOCK_NAME)) empty = 0;
     closedir(d);
     return empty ? 0 : err_set("--out %s exists and is not empty (--force writes into it, replacing files of the same names)", o->out);
 }
@@ -246,7 +247,7 @@ static int nothing_left(const imp_state *s) {
 int import_run(const import_options *o, import_stats *st) {
     memset(st, 0, sizeof *st);
     imp_state s = {.o = o, .st = st, .has_rating = o->rating_col != NULL};
-    int rc = check_out(o);
+    int rc = import_check_out(o);
     if (!rc) rc = read_log(&s);
     if (!rc) {
         drop_duplicates(&s);

@@ -47,6 +47,8 @@ typedef struct {
     int64_t raw_rows;
 } import_stats;
 
+// An --out that exists must be an empty directory (onerec's lock file aside) unless --force.
+int import_check_out(const import_options *o);
 // Reads, filters, splits and writes everything into o->out; the counts go to st and to
 // o->out/import_stats.json, each rule is also logged on stderr.
 int import_run(const import_options *o, import_stats *st);

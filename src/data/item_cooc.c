@@ -84,8 +84,8 @@ static int symmetric_rows(const cooc_counts *c, int64_t n, int64_t **ptr_out, en
 int cooc_ppmi(csr_mat *out, const cooc_counts *c, int64_t n, double shift, double cds) {
     memset(out, 0, sizeof *out);
     if (n < c->n_items) return err_set("PPMI: %lld rows for %lld items", (long long)n, (long long)c->n_items);
-    if (!(shift >= 1.0)) return err_set("--shift %g: must be at least 1 (1 = plain PPMI)", shift);
-    if (!(cds > 0.0 && cds <= 1.0)) return err_set("--cds %g: must be in (0, 1] (1 = none)", cds);
+    if (!(shift >= 1.0)) return err_usage("--shift %g: must be at least 1 (1 = plain PPMI)", shift);
+    if (!(cds > 0.0 && cds <= 1.0)) return err_usage("--cds %g: must be in (0, 1] (1 = none)", cds);
     int64_t *ptr;
     entry *ent;
     if (symmetric_rows(c, n, &ptr, &ent)) return ERR_FAIL;
@@ -161,7 +161,7 @@ static int add_user(cooc_counts *c, seqbuf *s, const recif_user *u, pid_index *i
 
 int cooc_read_raw(cooc_counts *c, pid_index *items, int grow, const char *raw_path, int window, cooc_read_stats *st) {
     memset(st, 0, sizeof *st);
-    if (window < 0) return err_set("--window %d: must be 0 (whole sequences) or positive", window);
+    if (window < 0) return err_usage("--window %d: must be 0 (whole sequences) or positive", window);
     recif_raw rr;
     if (recif_raw_open(&rr, raw_path)) return err_wrap("interactions %s", raw_path);
     recif_user u = {0};

@@ -15,7 +15,7 @@ int item_embed_method_parse(const char *s, item_embed_method *m) {
     static const char *const names[] = {"tfidf", "cooc", "mix"};
     for (int i = 0; i < 3; i++)
         if (!strcmp(s, names[i])) return *m = (item_embed_method)i, 0;
-    return err_set("--method %s: want model, tfidf, cooc or mix", s);
+    return err_usage("--method %s: want model, tfidf, cooc or mix", s);
 }
 
 void item_embed_opts_default(item_embed_opts *o) {
@@ -191,17 +191,17 @@ static int write_rows(const char *path, const int64_t *pids, const float *x, int
 
 int item_embed_check_opts(const item_embed_opts *o) {
     static const char *const names[] = {"tfidf", "cooc", "mix"};
-    if ((unsigned)o->method > ITEM_EMBED_MIX) return err_set("unknown method %d", (int)o->method);
+    if ((unsigned)o->method > ITEM_EMBED_MIX) return err_usage("unknown method %d", (int)o->method);
     const char *m = names[o->method];
-    if (o->method != ITEM_EMBED_COOC && !o->captions) return err_set("--method %s needs the captions (--input)", m);
-    if (o->method != ITEM_EMBED_TFIDF && !o->raw) return err_set("--method %s needs the interactions (--raw)", m);
-    if (o->text.dim < 1) return err_set("--dim %d: must be at least 1", o->text.dim);
+    if (o->method != ITEM_EMBED_COOC && !o->captions) return err_usage("--method %s needs the captions (--input)", m);
+    if (o->method != ITEM_EMBED_TFIDF && !o->raw) return err_usage("--method %s needs the interactions (--raw)", m);
+    if (o->text.dim < 1) return err_usage("--dim %d: must be at least 1", o->text.dim);
     if (o->text.svd.power_iters < 0 || o->text.svd.oversample < 0)
-        return err_set("--power-iters %d, --oversample %d: must be >= 0", o->text.svd.power_iters, o->text.svd.oversample);
-    if (o->window < 0) return err_set("--window %d: must be 0 (whole users) or positive", o->window);
-    if (!(o->shift >= 1)) return err_set("--shift %g: must be at least 1 (1 = plain PPMI)", o->shift);
-    if (!(o->cds > 0 && o->cds <= 1)) return err_set("--cds %g: must be in (0, 1] (1 = none)", o->cds);
-    if (!(o->alpha >= 0 && o->alpha <= 1)) return err_set("--alpha %g: must be in [0, 1]", o->alpha);
+        return err_usage("--power-iters %d, --oversample %d: must be >= 0", o->text.svd.power_iters, o->text.svd.oversample);
+    if (o->window < 0) return err_usage("--window %d: must be 0 (whole users) or positive", o->window);
+    if (!(o->shift >= 1)) return err_usage("--shift %g: must be at least 1 (1 = plain PPMI)", o->shift);
+    if (!(o->cds > 0 && o->cds <= 1)) return err_usage("--cds %g: must be in (0, 1] (1 = none)", o->cds);
+    if (!(o->alpha >= 0 && o->alpha <= 1)) return err_usage("--alpha %g: must be in [0, 1]", o->alpha);
     return 0;
 }
 

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <utf8proc.h>
 
 #include "base/err.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 static int has_ext(const char *path, const char *ext) {
@@ -150,19 +150,11 @@ int logsrc_get_f64(logsrc *s, int col, double *v) {
 }
 
 static int check_utf8(const logsrc *s, int col, const char *t) {
-    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)t;
-    utf8proc_ssize_t n = (utf8proc_ssize_t)strlen(t);
-    for (utf8proc_ssize_t i = 0; i < n;) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate(p + i, n - i, &cp);
-        if (k <= 0) {
-            char w[48];
-            return err_set("%s: %s, column %s: invalid UTF-8 at byte %lld of the value (convert the file to UTF-8)",
-                           s->path, logsrc_where(s, w, sizeof w), logsrc_col_name(s, col), (long long)i);
-        }
-        i += k;
-    }
-    return 0;
+    int64_t i = json_utf8_bad_at(t);
+    if (i < 0) return 0;
+    char w[48];
+    return err_set("%s: %s, column %s: invalid UTF-8 at byte %lld of the value (convert the file to UTF-8)", s->path,
+                   logsrc_where(s, w, sizeof w), logsrc_col_name(s, col), (long long)i);
 }
 
 int logsrc_get_text(logsrc *s, int col, const char **text) {

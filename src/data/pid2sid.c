@@ -42,7 +42,9 @@ int pid2sid_put(pid2sid *m, int64_t pid, const int32_t *codes, int nlev) {
     int64_t i;
     int is_new;
     if (dense_put(&m->ix, arr, elem, 2, &m->cap, &m->n, pid, &i, &is_new)) return ERR_FAIL;
-    if (is_new) m->pids[i] = pid;
+    // one pid, one SID: a second row would silently replace the first
+    if (!is_new) return err_set("pid %lld appears twice (each item needs exactly one SID)", (long long)pid);
+    m->pids[i] = pid;
     memcpy(m->codes + i * nlev, codes, sizeof *codes * (size_t)nlev);
     return 0;
 }

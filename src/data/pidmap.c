@@ -68,3 +68,17 @@ void pid_index_free(pid_index *m) {
     free(m->slot);
     memset(m, 0, sizeof *m);
 }
+
+int pid_check_unique(const int64_t *pids, int64_t n, const char *what) {
+    pid_index ix = {0};
+    int rc = 0;
+    for (int64_t i = 0; !rc && i < n; i++) {
+        int64_t k;
+        int is_new;
+        if (pid_index_put(&ix, pids[i], &k, &is_new)) rc = ERR_FAIL;
+        else if (!is_new) rc = err_set("%s: pid %lld appears twice (rows %lld and %lld): give each item once", what,
+                                       (long long)pids[i], (long long)k, (long long)i);
+    }
+    pid_index_free(&ix);
+    return rc;
+}

@@ -14,3 +14,5 @@ typedef struct {
 int pid_index_put(pid_index *m, int64_t pid, int64_t *idx, int *is_new);
 int64_t pid_index_get(const pid_index *m, int64_t pid);   // -1 when absent
 void pid_index_free(pid_index *m);
+// An error naming `what` and the first pid that appears twice in pids[n]; 0 when all differ.
+int pid_check_unique(const int64_t *pids, int64_t n, const char *what);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/json.h"
 #include "base/mem.h"
 
 int i64vec_push(i64vec *a, int64_t x) {
@@ -235,6 +236,10 @@ static int caption_row(void *ctx, const cJSON *row) {
     const cJSON *pid = cJSON_GetObjectItemCaseSensitive(row, "pid");
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(row, "dense_caption");
     if (!cJSON_IsNumber(pid) || !cJSON_IsString(cap)) return err_set("pid/dense_caption unreadable");
+    int64_t bad = json_utf8_bad_at(cap->valuestring);   // it would go into UTF-8 columns that readers refuse
+    if (bad >= 0)
+        return err_set("pid %lld: dense_caption has invalid UTF-8 at byte %lld (convert the captions to UTF-8)",
+                       (long long)pid->valuedouble, (long long)bad);
     return caption_map_put(ctx, (int64_t)pid->valuedouble, cap->valuestring);
 }
 

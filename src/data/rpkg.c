@@ -13,6 +13,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/outdir.h"
 #include "formats/parquet.h"
 
 // ---------------------------------------------------------------------------------- the cache
@@ -106,6 +107,7 @@ static int out_begin(const char *dir, int force, char **tmp, int *merge) {
             *merge = 1;
         }
     }
+    outdir_clean_beside(dir);   // a killed run's DIR.tmp.PID
     if (!(*tmp = mem_printf("%s.tmp.%d", dir, (int)getpid()))) return ERR_FAIL;
     file_remove_tree(*tmp);
     return file_mkdirs(*tmp);
@@ -292,14 +294,12 @@ int rpkg_export_movielens(const char *db, const char *out_dir, int force, moviel
     memset(st, 0, sizeof *st);
     robj *df = NULL;
     ml_frame f;
-    if (read_object(db, "movielens", &df)) return ERR_FAIL;
-    if (ml_bind(df, &f)) {
-        robj_free(df);
-        return err_wrap("%s: object movielens", db);
-    }
     char *tmp;
     int merge;
+    // the output first: a bad --out fails before minutes of reading, and a dead run's DIR.tmp.PID goes
     int rc = out_begin(out_dir, force, &tmp, &merge);
+    if (!rc && read_object(db, "movielens", &df)) rc = ERR_FAIL;
+    if (!rc && ml_bind(df, &f)) rc = err_wrap("%s: object movielens", db);
     if (!rc && ml_write(&f, tmp, st)) rc = err_wrap("%s: object movielens", db);
     static const char *const files[] = {"interactions.parquet", "items.parquet"};
     if (!rc) rc = out_commit(tmp, out_dir, merge, files, 2);

@@ -159,6 +159,7 @@ static const char *const RL_TASKS[5] = {"sft/video_rec", "sft/ad_rec", "sft/prod
 int prepare_rl(const char *convert_dir, const char *out_dir, int64_t test_size, uint64_t seed, const char *ext,
                int64_t *n_train, int64_t *n_test) {
     if (!ext) ext = dtab_default_ext();
+    if (test_size < 0) return err_usage("--test-size %lld: must be >= 0", (long long)test_size);
     char paths[5][1200];
     const char *in[5];
     for (int k = 0; k < 5; k++) {
@@ -167,7 +168,9 @@ int prepare_rl(const char *convert_dir, const char *out_dir, int64_t test_size, 
     }
     int64_t total;
     if (shard_count_rows(in, 5, &total)) return err_wrap("prepare rl");
-    if (test_size < 0 || test_size > total) test_size = total;
+    if (test_size >= total)   // every row held out: RL would train on nothing
+        return err_set("prepare rl: --test-size %lld leaves no training rows (%s has %lld)", (long long)test_size,
+                       convert_dir, (long long)total);
     if (file_mkdirs(out_dir)) return ERR_FAIL;
     split_ctx s = {{0}, make_perm(total, seed), test_size};
     char pt[1200], pr[1200];

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "base/file.h"
@@ -198,6 +199,8 @@ static int jsonl_next(dtab_reader *r, cJSON **row) {
 int dtab_reader_open(dtab_reader **out, const char *path) {
     *out = NULL;
     int pq;
+    // a missing file is said as missing, whatever its name ends with
+    if (access(path, F_OK)) return err_errno("%s: cannot open", path);
     if (is_parquet(path, &pq)) return ERR_FAIL;
     dtab_reader *r = mem_calloc(1, sizeof *r);
     if (!r) return ERR_FAIL;

@@ -47,7 +47,7 @@ int baseline_kind_parse(const char *name, baseline_kind *kind) {
     if (!strcmp(name, "popularity") || !strcmp(name, "pop")) *kind = BASELINE_POPULARITY;
     else if (!strcmp(name, "item_knn") || !strcmp(name, "knn") || !strcmp(name, "itemknn")) *kind = BASELINE_ITEMKNN;
     else if (!strcmp(name, "sasrec")) *kind = BASELINE_SASREC;
-    else return err_set("unknown baseline \"%s\" (popularity, item_knn, sasrec)", name);
+    else return err_usage("unknown baseline \"%s\" (popularity, item_knn, sasrec)", name);
     return 0;
 }
 

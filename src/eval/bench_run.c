@@ -12,6 +12,7 @@
 #include "eval/judge.h"
 #include "eval/bench_predict.h"
 #include "eval/bench_score.h"
+#include "rec/generate.h"
 
 static const char *ALL_TASKS[] = {"video", "ad", "product", "interactive", "label_cond", "label_pred", "item_understand", "rec_reason"};
 
@@ -74,8 +75,22 @@ static int run_task(lm *l, const bench_run_opts *o, const char *task, const benc
     return rc ? err_wrap("task %s", task) : 0;
 }
 
+// The flags, before a model is loaded: a bad width used to surface as "KV cache full" on a data file.
+static int check_opts(const bench_run_opts *o) {
+    if (o->width < 1 || o->width > GEN_BEAM_MAX) return err_usage("--width %d: must be in 1..%d", o->width, GEN_BEAM_MAX);
+    if (o->max_text_tokens < 1) return err_usage("--text-tokens %d: must be at least 1", o->max_text_tokens);
+    if (o->max_samples < 0 || o->general_samples < 0) return err_usage("--max-samples and --general-samples must be >= 0");
+    for (int i = 0; o->tasks && i < o->ntasks; i++) {
+        int known = 0;
+        for (int k = 0; k < 8; k++) known |= !strcmp(o->tasks[i], ALL_TASKS[k]);
+        if (!known)
+            return err_usage("unknown task \"%s\" (video, ad, product, interactive, label_cond, label_pred, item_understand, rec_reason)", o->tasks[i]);
+    }
+    return 0;
+}
+
 int bench_run_model(const bench_run_opts *o, results_table *r) {
-    if (file_mkdirs(o->out_dir)) return ERR_FAIL;
+    if (check_opts(o) || file_mkdirs(o->out_dir)) return ERR_FAIL;
     lm l;
     if (lm_open(&l, o->model_dir)) return ERR_FAIL;
     lm judge;
@@ -93,12 +108,6 @@ int bench_run_model(const bench_run_opts *o, results_table *r) {
     const char *const *tasks = o->tasks ? o->tasks : ALL_TASKS;
     int ntasks = o->tasks ? o->ntasks : 8;
     for (int i = 0; !rc && i < ntasks; i++) {
-        int known = 0;
-        for (int k = 0; k < 8; k++) known |= !strcmp(tasks[i], ALL_TASKS[k]);
-        if (!known) {
-            rc = err_set("unknown task \"%s\" (video, ad, product, interactive, label_cond, label_pred, item_understand, rec_reason)", tasks[i]);
-            break;
-        }
         rc = run_task(&l, o, tasks[i], &po, !strcmp(tasks[i], "product") ? &product : &video, o->judge_dir ? &judge : NULL, r);
     }
     if (!rc && o->general_path) {

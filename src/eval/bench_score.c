@@ -26,6 +26,16 @@ typedef struct {
     text_metrics text;
 } task_acc;
 
+// The RecIF-Bench tasks and the baseline bench's "markov": a misspelt name would be scored as a
+// ranking task of its own and look like a real, bad result.
+static int task_known(const char *t) {
+    static const char *const names[] = {"video", "ad", "product", "interactive", "label_cond", "label_pred",
+                                        "item_understand", "rec_reason", "markov"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(t, names[i])) return 1;
+    return 0;
+}
+
 static int task_kind(const char *t) {
     if (!strcmp(t, "label_pred")) return KIND_AUC;
     if (!strcmp(t, "item_understand") || !strcmp(t, "rec_reason")) return KIND_TEXT;
@@ -35,6 +45,7 @@ static int task_kind(const char *t) {
 // Items of a JSON array (packed ints or SID strings) or of a SID string; returns the count.
 static int items_of(const cJSON *v, int64_t *out, int max) {
     if (cJSON_IsString(v)) return sid_scan_packed(out, max, v->valuestring);
+    if (!cJSON_IsArray(v)) return -1;   // a bare number is not a list of one: refused, not scored 0
     int n = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, v) {
@@ -160,6 +171,9 @@ int bench_score_file(const char *path, const char *system, const bench_score_opt
             if (!j) rc = ERR_FAIL;
             else if (!cJSON_IsString(tn) || strlen(tn->valuestring) >= sizeof tasks[0].name)
                 rc = err_set("%s: missing string \"task\"", where);
+            else if (!task_known(tn->valuestring))
+                rc = err_set("%s: unknown task \"%.64s\" (video, ad, product, interactive, label_cond, label_pred, "
+                             "item_understand, rec_reason; markov for the baseline bench)", where, tn->valuestring);
             int ti = -1;
             for (int i = 0; !rc && i < ntask && ti < 0; i++)
                 if (!strcmp(tasks[i].name, tn->valuestring)) ti = i;

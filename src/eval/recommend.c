@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "data/prompts.h"
 #include "data/raw.h"
@@ -82,9 +83,13 @@ int rec_job_prepare(lm *l, const rec_tables *t, const rec_request *q, rec_job *j
     memset(j, 0, sizeof *j);
     int d = rec_domain_index(q->domain);
     task_id task = d == 0 ? TASK_VIDEO_REC : d == 1 ? TASK_AD_REC : d == 2 ? TASK_PRODUCT_REC : TASK_COUNT;
-    if (task == TASK_COUNT) return err_set("--domain must be video, ad or product (got \"%s\")", q->domain);
+    if (task == TASK_COUNT) return err_usage("--domain must be video, ad or product (got \"%s\")", q->domain);
     if (!l->has_sid || l->sid.layers != 3) return err_set("the model has no 3-layer itemic tokens");
-    if (q->k < 1) return err_set("k must be >= 1");
+    if (q->k < 1 || q->k > GEN_BEAM_MAX) return err_usage("--k %d: must be in 1..%d (the beam width)", q->k, GEN_BEAM_MAX);
+    if (q->nvideos + q->nothers == 0) return err_usage("--history is empty: give the user's items, oldest first");
+    int vcap = task == TASK_VIDEO_REC ? 512 : 100;
+    if (q->nvideos > vcap)   // as the converter builds prompts: said, not silent
+        log_warn("--history has %d videos: the prompt shows the last %d, as in training", q->nvideos, vcap);
     if (task == TASK_PRODUCT_REC && !t->has_pm) return err_set("domain product needs the product pid2sid table");
     j->k = q->k;
     j->dom = task == TASK_PRODUCT_REC ? &t->pm : &t->va;
@@ -92,6 +97,10 @@ int rec_job_prepare(lm *l, const rec_tables *t, const rec_request *q, rec_job *j
     int width = q->k > 32 ? q->k : 32;
     j->bp = (beam_params){width, 3, q->constrain ? sid_constraint_allowed : NULL, &j->sc};
     int rc = job_prompt(l, t, q, task, j);
+    int ctx = l->model.cfg.max_pos > 0 ? l->model.cfg.max_pos : 32768;
+    if (!rc && (int64_t)j->ids.n + 3 > ctx)
+        rc = err_set("the prompt of this history has %lld tokens; the model's context (max_position_embeddings) is %d: "
+                     "give a shorter --history", (long long)j->ids.n, ctx);
     // with exclude_history: the SIDs the prompt shows are never recommended
     if (!rc && q->constrain && q->exclude_history) rc = sid_constraint_ban_shown(&j->sc, j->ids.ids, (int64_t)j->ids.n);
     if (rc) rec_job_free(j);
@@ -100,13 +109,19 @@ int rec_job_prepare(lm *l, const rec_tables *t, const rec_request *q, rec_job *j
 
 void rec_job_items(const lm *l, const rec_job *j, const beam_result *br, rec_item *out, int *n) {
     *n = 0;
+    int not_sid = 0;
     for (int b = 0; b < br->n && *n < j->k; b++) {
-        rec_item *it = &out[(*n)++];
+        rec_item *it = &out[*n];
+        // a beam that is not three itemic tokens names nothing: left out, never shown as code -1
+        if (!sid_beam_codes(&l->sid, br->tokens + (size_t)b * 3, 3, it->codes)) {
+            not_sid++;
+            continue;
+        }
         it->score = br->scores[b];
-        int ok = sid_beam_codes(&l->sid, br->tokens + (size_t)b * 3, 3, it->codes);
-        if (!ok) it->codes[0] = it->codes[1] = it->codes[2] = -1;
-        it->pid = ok ? pid_of(j->dom, it->codes) : -1;
+        it->pid = pid_of(j->dom, it->codes);
+        (*n)++;
     }
+    if (not_sid) log_warn("%d beams were not SIDs and were left out (--constrain keeps beams on real items)", not_sid);
 }
 
 void rec_job_free(rec_job *j) {

@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/json.h"
+#include "base/outdir.h"
 #include "base/mem.h"
 
 int results_init(results_table *r) {
@@ -78,6 +79,11 @@ int results_add_rec(results_table *r, const char *system, const char *task, cons
         if (results_set(r, system, task, name, rec_metrics_ndcg(m, i))) return ERR_FAIL;
     }
     return results_set(r, system, task, "samples", (double)m->n);
+}
+
+int results_prepare_files(const char *json_path, const char *md_path) {
+    if (json_path && outdir_prepare_file(json_path)) return ERR_FAIL;
+    return md_path ? outdir_prepare_file(md_path) : 0;
 }
 
 int results_save_json(const results_table *r, const char *path) { return json_save_file(path, r->root); }

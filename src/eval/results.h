@@ -22,6 +22,9 @@ int results_set(results_table *r, const char *system, const char *task, const ch
 int results_get(const results_table *r, const char *system, const char *task, const char *metric, double *value);
 // Adds pass@k, position1_pass@k, recall@k and ndcg@k for every cut-off k of m, plus "samples".
 int results_add_rec(results_table *r, const char *system, const char *task, const rec_metrics *m);
+// Before the work: the --results / --markdown paths are not directories, and dead runs'
+// temporaries beside them are removed (base/outdir.h). Either may be NULL.
+int results_prepare_files(const char *json_path, const char *md_path);
 int results_save_json(const results_table *r, const char *path);
 // malloc'd Markdown; "-" where a system has no value for a row.
 char *results_markdown(const results_table *r);

@@ -141,8 +141,11 @@ int hf_config_load(hf_config *c, const char *path) {
     char *p = file_is_dir(path) ? path_join(path, "config.json") : mem_strdup(path);
     if (!p) return ERR_FAIL;
     int rc = ERR_FAIL;
+    size_t n = strlen(p);
     if (!file_exists(p))
         err_set("%s: no such file (expected a Qwen3 config.json or a model directory holding one)", p);
+    else if (n >= 12 && !strcmp(p + n - 12, ".safetensors"))   // a common slip: the weights, not their dir
+        err_set("%s is a weights file: give the model directory (the one holding config.json)", p);
     else {
         cJSON *j = json_load_file(p);
         if (j) rc = hf_config_from_json(c, j, p);

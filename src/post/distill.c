@@ -14,6 +14,7 @@
 #include "post/rl_loss.h"
 #include "post/run_common.h"
 #include "rec/generate.h"
+#include "rec/sample.h"
 #include "train/optim.h"
 
 void distill_args_default(distill_args *a) {
@@ -95,7 +96,8 @@ static int sample(post_run *run, const distill_args *a, prompt_source *src, int6
     if (!rc) rc = qwen3_kv_init(&kv, &run->pol.model, gen_kv_tokens_sample((int)total, B, a->max_new));
     int32_t stops[2] = {run->pol.im_end, run->pol.endoftext};
     gen_params gp = {.max_new = a->max_new, .sample = {a->temperature, a->top_k, a->top_p, 1.0f}, .stop_ids = stops,
-                     .n_stop = 2, .seed = (uint64_t)a->seed * 1000003u + (uint64_t)step};
+                     .n_stop = 2, .seed = (uint64_t)a->seed * 1000003u + (uint64_t)step,
+                     .vocab_limit = tokenizer_vocab_size(run->pol.tok)};
     if (!rc) rc = gen_sample_batch(&run->pol.model, kv, pp, pl, B, &gp, gen);
     if (kv) qwen3_kv_free(kv);
     *gen_s = time_now() - t0;
@@ -206,8 +208,10 @@ static void log_step(post_run *run, int64_t step, const rollouts *r, distill_sta
 }
 
 int distill_run(const distill_args *a, const cJSON *args_json) {
-    if (a->prompts < 1 || a->steps < 1 || a->max_new < 1) return err_set("--prompts, --steps and --max-new must be >= 1");
-    if (!a->teacher_dir) return err_set("--teacher is required");
+    if (a->prompts < 1 || a->steps < 1 || a->max_new < 1) return err_usage("--prompts, --steps and --max-new must be >= 1");
+    if (!a->teacher_dir) return err_usage("--teacher is required");
+    sample_params sp = {a->temperature, a->top_k, a->top_p, 1.0f};
+    if (sample_params_check(&sp)) return ERR_USAGE;
     post_run run;
     cJSON *state = NULL;
     prompt_source src;

@@ -14,6 +14,7 @@
 #include "post/rl_critic.h"
 #include "post/rl_loss.h"
 #include "post/rollout.h"
+#include "rec/sample.h"
 #include "post/run_common.h"
 #include "rec/sid.h"
 #include "train/ckpt.h"
@@ -55,12 +56,12 @@ void rl_args_default(rl_args *a) {
 int rl_reward_parse(const char *s, int *out) {
     if (!strcmp(s, "hit")) *out = ROLLOUT_REWARD_HIT;
     else if (!strcmp(s, "prefix")) *out = ROLLOUT_REWARD_PREFIX;
-    else return err_set("unknown reward \"%s\" (hit or prefix)", s);
+    else return err_usage("unknown reward \"%s\" (hit or prefix)", s);
     return 0;
 }
 
 int rl_group_parse(const char *s, int *sample_sids) {
-    if (strcmp(s, "beams") && strcmp(s, "samples")) return err_set("unknown group \"%s\" (beams or samples)", s);
+    if (strcmp(s, "beams") && strcmp(s, "samples")) return err_usage("unknown group \"%s\" (beams or samples)", s);
     *sample_sids = !strcmp(s, "samples");
     return 0;
 }
@@ -72,7 +73,7 @@ int rl_algo_parse(const char *s, rl_algo *out) {
             *out = (rl_algo)i;
             return 0;
         }
-    return err_set("unknown RL algorithm \"%s\" (grpo, dapo, gpg or ppo)", s);
+    return err_usage("unknown RL algorithm \"%s\" (grpo, dapo, gpg or ppo)", s);
 }
 
 typedef struct {
@@ -365,9 +366,11 @@ int rl_run(const rl_args *a, const cJSON *args_json) {
     rl_ctx c;
     memset(&c, 0, sizeof c);
     c.a = a;
-    if (a->prompts < 1 || a->width < 1 || a->steps < 1) return err_set("--prompts, --width and --steps must be >= 1");
-    if (a->exclude_history && !a->constrain_pid2sid) return err_set("--exclude-history needs --constrain");
-    if (a->width > 256) return err_set("--width %d is above 256", a->width);
+    if (a->prompts < 1 || a->width < 1 || a->steps < 1) return err_usage("--prompts, --width and --steps must be >= 1");
+    if (a->exclude_history && !a->constrain_pid2sid) return err_usage("--exclude-history needs --constrain (it removes items from the SID trie)");
+    if (a->width > 256) return err_usage("--width %d is above 256", a->width);
+    sample_params sp = {a->temperature, 0, a->top_p, 1.0f};
+    if (sample_params_check(&sp)) return ERR_USAGE;
     int64_t start = 0, epoch = 0, row = 0;
     cJSON *state = NULL;
     int rc = post_run_open(&c.run, a->model_dir, a->ref_dir ? a->ref_dir : a->model_dir, a->kl_coef != 0,

@@ -70,8 +70,8 @@ static int fill_group(const lm *l, rollout_group *g, const tok_buf *prompt, cons
 
 // The group as W sampled SIDs after prompt + suffix (each sample its own copy of the prompt in the
 // cache), written as a beam_result so that fill_group serves both.
-static int sample_sids(const qwen3_model *m, const tok_buf *prompt, const tok_buf *suffix, const rollout_params *p,
-                       beam_result *br) {
+static int sample_sids(const qwen3_model *m, int vocab_limit, const tok_buf *prompt, const tok_buf *suffix,
+                       const rollout_params *p, beam_result *br) {
     int W = p->width, n = (int)(prompt->n + suffix->n);
     int32_t *full = mem_alloc((size_t)n * sizeof(int32_t));
     const int32_t **prompts = mem_alloc((size_t)W * sizeof(int32_t *));
@@ -86,7 +86,8 @@ static int sample_sids(const qwen3_model *m, const tok_buf *prompt, const tok_bu
         for (int i = 0; i < W; i++) prompts[i] = full, plen[i] = n;
         rc = qwen3_kv_init(&kv, m, gen_kv_tokens_sample(n * W, W, 3));
     }
-    gen_params gp = {.max_new = 3, .sample = {p->temperature, 0, p->top_p, 1.0f}, .seed = p->seed};
+    gen_params gp = {.max_new = 3, .sample = {p->temperature, 0, p->top_p, 1.0f}, .seed = p->seed,
+                     .vocab_limit = vocab_limit};
     if (!rc) rc = gen_sample_batch(m, kv, prompts, plen, W, &gp, out);
     for (int i = 0; !rc && i < W; i++)
         for (int j = 0; j < out[i].n && j < 3; j++) br->tokens[(size_t)i * 3 + j] = out[i].tokens[j];
@@ -113,14 +114,15 @@ int rollout_rec(lm *l, const chat_msg *msgs, size_t nmsgs, const char *answer, c
     if (!rc && think) rc = lm_encode(l, "\n", &suffix);
     if (!rc) rc = tok_buf_push(&suffix, l->sid_begin, 0);
     int32_t stop = l->think_end;
+    // padding rows past the tokenizer are never sampled: they could not be decoded or rewarded
     gen_params gp = {.max_new = p->max_think, .sample = {p->temperature, 0, p->top_p, 1.0f},
-                     .stop_ids = &stop, .n_stop = stop >= 0, .seed = p->seed};
+                     .stop_ids = &stop, .n_stop = stop >= 0, .seed = p->seed, .vocab_limit = tokenizer_vocab_size(l->tok)};
     sid_constraint sc = {.trie = p->trie, .vocab = &l->sid};
     if (!rc && p->trie && p->exclude_history) rc = sid_constraint_ban_shown(&sc, prompt.ids, (int64_t)prompt.n);
     beam_params bp = {p->width, 3, p->trie ? sid_constraint_allowed : NULL, &sc};
     qwen3_kv *kv = NULL;
     if (!rc && p->sample_sids && (think || p->trie)) rc = err_set("sampled SID groups need --max-think 0 and no --constrain");
-    if (!rc && p->sample_sids) rc = sample_sids(&l->model, &prompt, &suffix, p, &br);
+    if (!rc && p->sample_sids) rc = sample_sids(&l->model, tokenizer_vocab_size(l->tok), &prompt, &suffix, p, &br);
     else if (!rc) rc = qwen3_kv_init(&kv, &l->model, gen_kv_tokens_sample((int)prompt.n, 1, p->max_think + (int)suffix.n) + gen_kv_tokens_beam(0, p->width, 3));
     if (!rc && !p->sample_sids) rc = gen_two_stage(&l->model, kv, prompt.ids, (int)prompt.n, &gp, suffix.ids, (int)suffix.n, &bp, &reasoning, &br);
     if (!rc) {

@@ -43,8 +43,8 @@ int embedder_open(embedder **out, const char *model_dir, const embed_opts *o) {
     *out = NULL;
     embed_opts def;
     if (!o) embed_opts_default(&def), o = &def;
-    if (o->batch < 1) return err_set("--batch %d: must be at least 1", o->batch);
-    if (o->max_length < 2) return err_set("--max-length %d: must be at least 2 (a token and the end token)", o->max_length);
+    if (o->batch < 1) return err_usage("--batch %d: must be at least 1", o->batch);
+    if (o->max_length < 2) return err_usage("--max-length %d: must be at least 2 (a token and the end token)", o->max_length);
     if (!file_is_dir(model_dir)) return err_set("model dir %s does not exist", model_dir);
     char *tp = path_join(model_dir, "tokenizer.json");
     if (!tp) return ERR_FAIL;

@@ -200,13 +200,16 @@ static int beam_from_seq(const qwen3_model *m, qwen3_kv *kv, int seq, const floa
 int gen_beam(const qwen3_model *m, qwen3_kv *kv, const int32_t *prompt, int plen, const beam_params *bp,
              beam_result *out) {
     memset(out, 0, sizeof *out);
+    // before the prompt's forward pass, not after it (the fork table holds GEN_BEAM_MAX beams)
+    if (bp->width > GEN_BEAM_MAX) return err_usage("beam width %d is above %d", bp->width, GEN_BEAM_MAX);
     float *logp = mem_alloc((size_t)m->cfg.vocab * sizeof(float));
     int seq = logp ? qwen3_kv_new_seq(kv) : ERR_FAIL;
     int rc = seq < 0 ? ERR_FAIL : gen_prefill(m, kv, seq, prompt, plen, logp);
-    if (!rc) rc = beam_from_seq(m, kv, seq, logp, bp, out);
+    if (rc) err_wrap("beam search: the prompt");
+    if (!rc) rc = beam_from_seq(m, kv, seq, logp, bp, out);   // its errors say "beam search" already
     if (seq >= 0) qwen3_kv_free_seq(kv, seq);
     free(logp);
-    return rc ? err_wrap("beam search") : 0;
+    return rc;
 }
 
 int gen_two_stage(const qwen3_model *m, qwen3_kv *kv, const int32_t *prompt, int plen, const gen_params *p,

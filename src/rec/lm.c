@@ -39,9 +39,9 @@ int lm_open(lm *l, const char *dir) {
     }
     int32_t n = tokenizer_vocab_size(l->tok);
     if (n > l->model.cfg.vocab) {
+        int rows = l->model.cfg.vocab;   // read before lm_close zeroes it (it said "only 0 rows")
         lm_close(l);
-        return err_set("model dir %s: the tokenizer has %d tokens but the embedding only %d rows", dir, n,
-                       l->model.cfg.vocab);
+        return err_set("model dir %s: the tokenizer has %d tokens but the embedding only %d rows", dir, n, rows);
     }
     l->endoftext = tokenizer_token_to_id(l->tok, "<|endoftext|>");
     l->im_start = tokenizer_token_to_id(l->tok, "<|im_start|>");

@@ -5,6 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/err.h"
+
+int sample_params_check(const sample_params *p) {
+    // written as !(x >= 0) so that NaN is refused too
+    if (!(p->temperature >= 0)) return err_usage("--temperature %g: must be >= 0 (0: greedy)", p->temperature);
+    if (p->top_k < 0) return err_usage("--top-k %d: must be >= 0 (0: off)", p->top_k);
+    if (!(p->top_p > 0)) return err_usage("--top-p %g: must be in (0, 1] (1: off)", p->top_p);
+    if (!(p->repetition_penalty > 0))
+        return err_usage("--repetition-penalty %g: must be positive (1: off)", p->repetition_penalty);
+    return 0;
+}
+
 sample_params sample_params_default(void) {
     sample_params p = {0.0f, 0, 1.0f, 1.0f};
     return p;

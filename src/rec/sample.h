@@ -13,6 +13,9 @@ typedef struct {
 } sample_params;
 
 sample_params sample_params_default(void);   // greedy, no penalty
+// The flags' ranges (--temperature >= 0, --top-k >= 0, --top-p > 0, --repetition-penalty > 0):
+// a usage error (err_usage) naming the flag, before any work.
+int sample_params_check(const sample_params *p);
 
 // Applies the repetition penalty in place to the ids in `seen` (each at most once).
 // logits [V], seen [n]

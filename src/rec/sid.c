@@ -238,7 +238,7 @@ int sid_dedup_parse(const char *s, sid_dedup *out) {
     if (!strcmp(s, "none")) *out = SID_DEDUP_NONE;
     else if (!strcmp(s, "digit")) *out = SID_DEDUP_DIGIT;
     else if (!strcmp(s, "balance")) *out = SID_DEDUP_BALANCE;
-    else return err_set("unknown dedup mode '%s': use none, digit or balance", s);
+    else return err_usage("unknown dedup mode '%s': use none, digit or balance", s);
     return 0;
 }
 

@@ -41,7 +41,7 @@ void vocab_expand_opts_default(vocab_expand_opts *o) {
 int vocab_init_parse(const char *s, vocab_init *out) {
     if (!strcmp(s, "mean")) *out = VOCAB_INIT_MEAN;
     else if (!strcmp(s, "hf")) *out = VOCAB_INIT_HF;
-    else return err_set("unknown init rule '%s' (use mean or hf)", s);
+    else return err_usage("unknown init rule '%s' (use mean or hf)", s);
     return 0;
 }
 
@@ -49,10 +49,10 @@ static const char *vocab_init_name(vocab_init v) { return v == VOCAB_INIT_HF ? "
 
 int vocab_check_shape(int layers, int codebook) {
     if (layers < 1 || layers > SID_MAX_LAYERS)
-        return err_set("--layers %d: must be 1..%d (one letter a, b, c, ... per layer)", layers, SID_MAX_LAYERS);
-    if (codebook < 1) return err_set("--codebook %d: must be at least 1", codebook);
+        return err_usage("--layers %d: must be 1..%d (one letter a, b, c, ... per layer)", layers, SID_MAX_LAYERS);
+    if (codebook < 1) return err_usage("--codebook %d: must be at least 1", codebook);
     if ((int64_t)layers * codebook + 2 > MAX_NEW_TOKENS)
-        return err_set("--layers %d x --codebook %d = %lld new tokens: more than the limit of %d", layers, codebook,
+        return err_usage("--layers %d x --codebook %d = %lld new tokens: more than the limit of %d", layers, codebook,
                        (long long)layers * codebook, MAX_NEW_TOKENS);
     if (sid_key_check(layers, codebook))
         return err_wrap("--layers %d x --codebook %d", layers, codebook);
@@ -307,11 +307,20 @@ static int update_config(const char *src, const char *dst, int64_t new_vocab, st
 
 // ---------------------------------------------------------------------------------------------
 
-static int same_dir(const char *a, const char *b) {
-    char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
-    int same = ra && rb && !strcmp(ra, rb);
-    free(ra), free(rb);
-    return same;
+// config.json is copied to the new dir: it must describe these weights, layer by layer, or the
+// new dir would not load (a config of 100 layers over weights of 2).
+static int check_layers(const hf_config *hf, const st_archive *st, const char *model_dir) {
+    char nm[96];
+    int L = hf->num_hidden_layers;
+    for (int l = 0; l <= L; l++) {
+        snprintf(nm, sizeof nm, "model.layers.%d.input_layernorm.weight", l);
+        int have = st_find(st, nm) != NULL;
+        if (l < L && !have)
+            return err_set("%s: config.json declares %d layers (num_hidden_layers) but the weights have no %s", model_dir, L, nm);
+        if (l == L && have)
+            return err_set("%s: config.json declares %d layers (num_hidden_layers) but the weights have %s", model_dir, L, nm);
+    }
+    return 0;
 }
 
 typedef struct {
@@ -335,7 +344,7 @@ static void state_free(expand_state *s) {
 static int expand_body(expand_state *S, const char *model_dir, const char *out_dir, const vocab_expand_opts *o,
                        vocab_expand_result *res) {
     if (!file_is_dir(model_dir)) return err_set("model dir %s does not exist", model_dir);
-    if (o->align < 1) return err_set("--align %d: must be at least 1", o->align);
+    if (o->align < 1) return err_usage("--align %d: must be at least 1", o->align);
     if (vocab_check_shape(o->layers, o->codebook)) return ERR_FAIL;
     S->p_cfg = path_join(model_dir, "config.json");
     S->p_tok = path_join(model_dir, "tokenizer.json");
@@ -345,14 +354,14 @@ static int expand_body(expand_state *S, const char *model_dir, const char *out_d
     if (!file_exists(S->p_cfg)) return err_set("%s is missing: %s is not an HF model dir", S->p_cfg, model_dir);
     if (!file_exists(S->p_tok))
         return err_set("%s is missing: vocab expand needs the fast tokenizer file tokenizer.json", S->p_tok);
-    if (file_exists(out_dir) && same_dir(model_dir, out_dir))
-        return err_set("--out %s is the input model dir: give a new dir", out_dir);
+    if (outdir_check_input(out_dir, model_dir)) return ERR_USAGE;
     if (outdir_open(&S->out, out_dir, "vocab expand", OUTDIR_REPLACE | (o->force ? OUTDIR_FORCE : 0)))
         return ERR_FAIL;
     if (hf_config_load(&S->hf, model_dir)) return ERR_FAIL;
     S->have_hf = 1;
     if (hf_config_validate(&S->hf, S->p_cfg)) return ERR_FAIL;
     if (st_open(&S->st, model_dir)) return err_wrap("model weights in %s", model_dir);
+    if (check_layers(&S->hf, S->st, model_dir)) return ERR_FAIL;
     if (tokenizer_load(&S->tok, S->p_tok)) return ERR_FAIL;
 
     int64_t old_len = tokenizer_vocab_size(S->tok), old_vocab = S->hf.vocab_size;

@@ -400,11 +400,11 @@ static void bt_free(bpe_trainer *t) {
     strmap_free(&t->tokmap);
 }
 
-int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json) {
+int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json, int *vocab_out) {
     *json = NULL;
     tok_bytelevel_init();
     int target = o->vocab_size - NSPECIAL;
-    if (target < 256) return err_set("vocab size %d is too small: need at least 256 byte tokens + %d special tokens", o->vocab_size, NSPECIAL);
+    if (target < 256) return err_usage("vocab size %d is too small: need at least 256 byte tokens + %d special tokens", o->vocab_size, NSPECIAL);
     bpe_trainer t = {.o = o, .target = target, .minf = o->min_frequency > 0 ? o->min_frequency : 1, .ntok = 256};
     tokenizer *pre = NULL;
     int rc = bt_pretokenizer(&pre);
@@ -416,6 +416,7 @@ int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json
     }
     if (!rc) rc = bt_merges(&t);
     if (!rc) rc = bt_json(&t, json);
+    if (!rc && vocab_out) *vocab_out = t.ntok + NSPECIAL;
     bt_free(&t);
     return rc ? ERR_FAIL : 0;
 }

@@ -10,5 +10,6 @@ typedef struct {
     int progress;            // print a progress bar on stderr
 } bpe_train_opts;
 
-// text: training corpus (any bytes). *json: malloc'd tokenizer.json text.
-int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json);
+// text: training corpus (any bytes). *json: malloc'd tokenizer.json text. *vocab_out (optional): the
+// tokens it holds, special ones included: fewer than asked when the corpus runs out of pairs.
+int bpe_train(const char *text, size_t len, const bpe_train_opts *o, char **json, int *vocab_out);

@@ -39,21 +39,24 @@ static char *content_text(const cJSON *v, const char *where, int index) {
     return out;
 }
 
-int chat_messages_parse(chat_messages *out, const char *json, const char *where) {
+// A message's optional reasoning_content: absent/null is none; anything but a string is an error.
+static int reasoning_text(const cJSON *v, const char *where, size_t index, char **out) {
+    *out = NULL;
+    if (!v || cJSON_IsNull(v)) return 0;
+    if (!cJSON_IsString(v)) return err_set("%s: message %zu: reasoning_content must be a string", where, index);
+    return (*out = mem_strdup(v->valuestring)) ? 0 : ERR_FAIL;
+}
+
+int chat_messages_from_json(chat_messages *out, const cJSON *list, const char *where, int reasoning) {
     memset(out, 0, sizeof *out);
-    cJSON *j = json_parse_text(json, where);
-    if (!j) return ERR_FAIL;
-    if (!cJSON_IsArray(j)) {
-        cJSON_Delete(j);
-        return err_set("%s: messages must be a JSON list", where);
-    }
-    size_t n = (size_t)cJSON_GetArraySize(j);
+    if (!cJSON_IsArray(list)) return err_set("%s: messages must be a JSON list", where);
+    size_t n = (size_t)cJSON_GetArraySize(list);
     out->msgs = mem_calloc(n ? n : 1, sizeof(chat_msg));
-    out->owned = mem_calloc(2 * n + 1, sizeof(char *));
+    out->owned = mem_calloc(3 * n + 1, sizeof(char *));
     int rc = out->msgs && out->owned ? 0 : ERR_FAIL;
     const cJSON *m;
     size_t i = 0, k = 0;
-    cJSON_ArrayForEach(m, j) {
+    cJSON_ArrayForEach(m, list) {
         if (rc) break;
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(m, "role");
         if (!cJSON_IsString(role)) {
@@ -61,19 +64,30 @@ int chat_messages_parse(chat_messages *out, const char *json, const char *where)
             break;
         }
         char *r = mem_strdup(role->valuestring), *c = content_text(cJSON_GetObjectItemCaseSensitive(m, "content"), where, (int)i);
+        char *th = NULL;
         if (r) out->owned[k++] = r;
         if (c) out->owned[k++] = c;
-        if (!r || !c) {
+        if (!r || !c || (reasoning && reasoning_text(cJSON_GetObjectItemCaseSensitive(m, "reasoning_content"), where, i, &th))) {
             rc = ERR_FAIL;
             break;
         }
+        if (th) out->owned[k++] = th;
         out->msgs[i].role = r;
         out->msgs[i].content = c;
+        out->msgs[i].reasoning = th;
         i++;
     }
     out->n = i;
-    cJSON_Delete(j);
     if (rc) chat_messages_free(out);
+    return rc;
+}
+
+int chat_messages_parse(chat_messages *out, const char *json, const char *where) {
+    memset(out, 0, sizeof *out);
+    cJSON *j = json_parse_text(json, where);
+    if (!j) return ERR_FAIL;
+    int rc = chat_messages_from_json(out, j, where, 0);
+    cJSON_Delete(j);
     return rc;
 }
 

@@ -1,5 +1,7 @@
 #include "train/dataset.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,8 +174,11 @@ static int train_dataset_config_from_json(train_dataset_config *c, const cJSON *
         if (!cJSON_IsArray(r) || cJSON_GetArraySize(r) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(r, 0)) ||
             !cJSON_IsNumber(cJSON_GetArrayItem(r, 1)))
             { err_set("%s: key \"itemic_id_range\" must be [first, last] token ids", where); goto fail; }
-        c->itemic_lo = (int)cJSON_GetArrayItem(r, 0)->valuedouble;
-        c->itemic_hi = (int)cJSON_GetArrayItem(r, 1)->valuedouble;
+        double lo = cJSON_GetArrayItem(r, 0)->valuedouble, hi = cJSON_GetArrayItem(r, 1)->valuedouble;
+        if (!(lo >= 0 && hi <= INT32_MAX && lo == floor(lo) && hi == floor(hi)))   // before the casts
+            { err_set("%s: key \"itemic_id_range\" = [%g, %g]: token ids are integers in [0, 2^31)", where, lo, hi); goto fail; }
+        c->itemic_lo = (int)lo;
+        c->itemic_hi = (int)hi;
         if (c->itemic_lo < 0 || c->itemic_hi < c->itemic_lo)
             { err_set("%s: key \"itemic_id_range\" = [%d, %d] is not an increasing range", where, c->itemic_lo, c->itemic_hi); goto fail; }
     }

@@ -7,8 +7,38 @@
 
 #ifdef ONEREC_MPI
 #include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 static int g_init_here;
+static char g_term_msg[256];
+static size_t g_term_len;
+
+// When a rank dies, mpirun names it ("process rank 1 ... exited on signal 9") and stops the others
+// with SIGTERM: each survivor says so in its own words instead of vanishing without a line.
+// Checkpoints are written to .stepN.partial and renamed, so `latest` still names a complete one.
+static void on_term(int sig) {
+    ssize_t w = write(STDERR_FILENO, g_term_msg, g_term_len);
+    (void)w;
+    _exit(128 + sig);
+}
+
+static void watch_term(void) {
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (size < 2) return;
+    snprintf(g_term_msg, sizeof g_term_msg,
+             "onerec: rank %d of %d stopped by the MPI launcher (a rank was lost or the job was cancelled: see mpirun's message); "
+             "the checkpoint named by OUT/latest is complete\n", rank, size);
+    g_term_len = strlen(g_term_msg);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 int dist_init(int *argc, char ***argv) {
     int ok = 0;
@@ -16,6 +46,7 @@ int dist_init(int *argc, char ***argv) {
     if (ok) return 0;
     if (MPI_Init(argc, argv) != MPI_SUCCESS) return err_set("MPI_Init failed");
     g_init_here = 1;
+    watch_term();
     return 0;
 }
 

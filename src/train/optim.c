@@ -9,7 +9,7 @@ int lr_kind_parse(const char *s, lr_kind *out) {
     if (!strcmp(s, "cosine")) *out = LR_COSINE;
     else if (!strcmp(s, "linear")) *out = LR_LINEAR;
     else if (!strcmp(s, "constant")) *out = LR_CONSTANT;
-    else return err_set("unknown lr_scheduler_type \"%s\" (cosine, linear or constant)", s);
+    else return err_usage("unknown lr_scheduler_type \"%s\" (cosine, linear or constant)", s);
     return 0;
 }
 

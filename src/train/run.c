@@ -66,19 +66,20 @@ typedef struct {
 } run_ctx;
 
 static int check_args(const train_run_args *a) {
-    if (!a->model_dir) return err_set("--model_dir is required (the base model dir, also when resuming: its tokenizer is used)");
-    if (!a->output_dir) return err_set("--output_dir is required");
-    if (!a->dataset_config) return err_set("--dataset_config is required");
-    if (!(a->learning_rate > 0)) return err_set("--learning_rate must be positive");
-    if (a->min_lr < 0 || a->min_lr > a->learning_rate) return err_set("--min_lr must be in [0, learning_rate]");
-    if (a->num_training_steps < 1) return err_set("--num_training_steps must be >= 1");
-    if (a->num_warmup_steps < 0) return err_set("--num_warmup_steps must be >= 0");
+    if (!a->model_dir) return err_usage("--model_dir is required (the base model dir, also when resuming: its tokenizer is used)");
+    if (!a->output_dir) return err_usage("--output_dir is required");
+    if (!a->dataset_config) return err_usage("--dataset_config is required");
+    if (!(a->learning_rate > 0)) return err_usage("--learning_rate must be positive");
+    if (a->min_lr < 0 || a->min_lr > a->learning_rate) return err_usage("--min_lr must be in [0, learning_rate]");
+    if (a->num_training_steps < 1) return err_usage("--num_training_steps must be >= 1");
+    if (a->num_warmup_steps < 0) return err_usage("--num_warmup_steps must be >= 0");
     if (a->save_checkpoint_per_step < 1 || a->logging_per_step < 1)
-        return err_set("--save_checkpoint_per_step and --logging_per_step must be >= 1");
+        return err_usage("--save_checkpoint_per_step and --logging_per_step must be >= 1");
     if (a->gradient_accumulation_steps < 1 || a->micro_batch_size < 1)
-        return err_set("--gradient_accumulation_steps and --micro_batch_size must be >= 1");
-    if (a->beta1 < 0 || a->beta1 >= 1 || a->beta2 < 0 || a->beta2 >= 1) return err_set("--beta1/--beta2 must be in [0, 1)");
-    if (a->start_optimize_embedding_index < 0) return err_set("--start_optimize_embedding_index must be >= 0");
+        return err_usage("--gradient_accumulation_steps and --micro_batch_size must be >= 1");
+    if (a->beta1 < 0 || a->beta1 >= 1 || a->beta2 < 0 || a->beta2 >= 1) return err_usage("--beta1/--beta2 must be in [0, 1)");
+    if (a->start_optimize_embedding_index < 0) return err_usage("--start_optimize_embedding_index must be >= 0");
+    if (a->max_length < 0) return err_usage("--max_length %d: must be >= 0 (0: the dataset config's)", a->max_length);
     return 0;
 }
 

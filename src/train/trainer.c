@@ -61,6 +61,10 @@ void trainer_free(trainer *t) {
 
 int trainer_init(trainer **out, qwen3_model *m, train_loader *l, const trainer_config *c) {
     if (c->micro_batch < 1 || c->grad_accum < 1) return err_set("trainer: micro batch and accumulation must be >= 1");
+    // at or above the vocabulary no embedding row trains: stage 1 would change nothing and exit 0
+    if (c->start_row >= m->cfg.vocab)
+        return err_usage("--start_optimize_embedding_index %d: must be below the model's vocabulary (%d rows)",
+                         c->start_row, m->cfg.vocab);
     trainer *t = mem_calloc(1, sizeof *t);
     if (!t) return ERR_FAIL;
     t->m = m;

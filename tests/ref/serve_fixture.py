@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# Fixture for the server tests: the trainer's tiny model (scripts/train_fixture.py, random weights,
+# Fixture for the server tests: the trainer's tiny model (tests/ref/train_fixture.py, random weights,
 # 16 codes per SID layer) plus pid2sid tables in JSONL for its 48 items: video/ad pids 1000+i and
 # product pids 5000+i (every third item), with the SIDs train_fixture.py gives them.
 # usage: serve_fixture.py OUT_DIR [train_fixture.py flags, e.g. --dim 256 for a bigger model]
