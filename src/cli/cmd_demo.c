@@ -27,11 +27,26 @@ typedef struct demo_size {
 
 static const demo_size SIZES[] = {
     // smoke: every stage for a few steps, for the test suite (results are not meaningful)
-    {"smoke", 300, 200, 60, 60, 8, 600, 32, 2, 2, 1, 16, 64, 8, 512, 1, 4, 2, 3, 4, 2, 2, 2, 4, 6, 6},
-    {"tiny", 2000, 1000, 300, 300, 24, 2048, 128, 4, 4, 2, 32, 384, 32, 1024, 2, 600, 120, 500, 1000, 400, 20, 4, 16, 250, 0},
-    {"small", 4000, 2000, 600, 600, 24, 4096, 256, 6, 8, 4, 32, 768, 64, 1024, 4, 800, 150, 500, 1000, 40, 40, 8, 32, 300, 0},
-    {"base", 20000, 8000, 2000, 2000, 24, 8192, 512, 8, 8, 4, 64, 1536, 128, 2048, 4, 3000, 500, 2000, 4000, 100, 100, 8, 32, 1000, 0},
+    {.name = "smoke", .users = 300, .videos = 200, .ads = 60, .products = 60, .topics = 8, .vocab = 600,
+     .hidden = 32, .layers = 2, .heads = 2, .kv = 1, .head_dim = 16, .ffn = 64, .codebook = 8, .max_len = 512,
+     .micro = 1, .base_steps = 4, .s1_steps = 2, .s2_steps = 3, .sft_steps = 4, .distill_steps = 2, .rl_steps = 2,
+     .rl_prompts = 2, .rl_width = 4, .eval_samples = 6, .general_samples = 6},
+    {.name = "tiny", .users = 2000, .videos = 1000, .ads = 300, .products = 300, .topics = 24, .vocab = 2048,
+     .hidden = 128, .layers = 4, .heads = 4, .kv = 2, .head_dim = 32, .ffn = 384, .codebook = 32, .max_len = 1024,
+     .micro = 2, .base_steps = 600, .s1_steps = 120, .s2_steps = 500, .sft_steps = 1000, .distill_steps = 400,
+     .rl_steps = 20, .rl_prompts = 4, .rl_width = 16, .eval_samples = 250, .general_samples = 0},
+    {.name = "small", .users = 4000, .videos = 2000, .ads = 600, .products = 600, .topics = 24, .vocab = 4096,
+     .hidden = 256, .layers = 6, .heads = 8, .kv = 4, .head_dim = 32, .ffn = 768, .codebook = 64, .max_len = 1024,
+     .micro = 4, .base_steps = 800, .s1_steps = 150, .s2_steps = 500, .sft_steps = 1000, .distill_steps = 40,
+     .rl_steps = 40, .rl_prompts = 8, .rl_width = 32, .eval_samples = 300, .general_samples = 0},
+    {.name = "base", .users = 20000, .videos = 8000, .ads = 2000, .products = 2000, .topics = 24, .vocab = 8192,
+     .hidden = 512, .layers = 8, .heads = 8, .kv = 4, .head_dim = 64, .ffn = 1536, .codebook = 128, .max_len = 2048,
+     .micro = 4, .base_steps = 3000, .s1_steps = 500, .s2_steps = 2000, .sft_steps = 4000, .distill_steps = 100,
+     .rl_steps = 100, .rl_prompts = 8, .rl_width = 32, .eval_samples = 1000, .general_samples = 0},
 };
+
+// the stages of a full run (demo_run checks the count, so it cannot drift from the code)
+enum { SYNTH_STAGES = 28 };
 
 static const char *SFT_TASKS[] = {"video_rec", "ad_rec", "product_rec", "interactive_rec", "label_cond_rec",
                                   "label_pred", "item_understand", "rec_reason"};
@@ -114,19 +129,15 @@ static int model_stages(demo *d) {
     if (!rc) rc = demo_train(d, "stage2", demo_final_step(d, "runs/stage1", z->s1_steps), "runs/stage2", "pretrain", z->s2_steps, "1e-3", "1e-4", NULL, NULL);
     if (!rc) rc = demo_train(d, "sft", demo_final_step(d, "runs/stage2", z->s2_steps), "runs/sft", "sft", z->sft_steps, "1e-3", "1e-4", NULL, NULL);
     char *sftm = demo_final_step(d, "runs/sft", z->sft_steps);
-    // the reference's algorithm and sampling (temperature 1.1, top-p 0.95); 32 prompts a step and a
-    // higher lr (2e-4 -> 1e-4 cosine): from the tiny demo's SFT model (general accuracy 0.10, base
-    // 0.74) 300 steps of 16 prompts at 1e-4 restored 0.30, 600 steps 0.38, 300 x 32 prompts 0.44,
-    // 400 x 32 0.49; lr 3e-4 flat or temperature 1.5 were worse (0.15, 0.22). Answers are a few
-    // tokens: 16 new tokens suffice.
+    // the reference's algorithm and sampling; 32 prompts a step and lr 2e-4 -> 1e-4 restored the most
+    // general skill of the settings tried (docs/post.md, "onerec distill"); answers are a few tokens
     if (!rc) rc = demo_stage(d, "distill", ARGV("distill", "--student", sftm, "--teacher", base, "--data", demo_path(d, "distill/train.parquet"),
                                                "--out", demo_path(d, "runs/distill"), "--steps", I(z->distill_steps), "--prompts", "32",
                                                "--max-new", "16", "--lr", "2e-4", "--min-lr", "1e-4", "--save-every", I(z->distill_steps),
                                                "--seed", demo_seed(d)));
     char *dist = demo_final_step(d, "runs/distill", z->distill_steps);
-    // GRPO with the hit reward as the reference; no KL term: over 20 steps it stays ~1e-3 and moves
-    // nothing, while its old-logp and reference forwards cost ~45% of the update. A higher lr
-    // (>= 1e-4) lowers held-out pass@1 and recall (docs/post.md); 2e-5 leaves them within noise.
+    // GRPO with the hit reward as the reference; no KL term (it stays ~1e-3 and costs ~45% of the
+    // update) and a low lr (higher ones lower held-out pass@1): docs/post.md
     if (!rc) rc = demo_stage(d, "rl", ARGV("rl", "--algo", "grpo", "--reward", "hit", "--model", dist, "--data", demo_path(d, "rl/train.parquet"),
                                           "--out", demo_path(d, "runs/rl"), "--steps", I(z->rl_steps), "--prompts", I(z->rl_prompts), "--width",
                                           I(z->rl_width), "--lr", "2e-5", "--min-lr", "2e-5", "--kl-coef", "0",
@@ -161,7 +172,7 @@ static int eval_stages(demo *d) {
 }
 
 static int demo_run(demo *d, int only_report) {
-    d->nsteps = 29;
+    d->nsteps = SYNTH_STAGES;
     d->max_len = d->z->max_len, d->micro = d->z->micro;
     static const char *sub[] = {"sid", "tok", "distill", "config", "models", "runs", "eval", "data/sft_mix"};
     int rc = demo_dirs(d, sub, 8);
@@ -169,6 +180,7 @@ static int demo_run(demo *d, int only_report) {
     if (!rc && !only_report) rc = data_stages(d);
     if (!rc && !only_report) rc = model_stages(d);
     if (!rc && !only_report) rc = eval_stages(d);
+    if (!rc && !only_report && d->step != d->nsteps) rc = err_set("demo: ran %d stages, expected %d", d->step, d->nsteps);
     if (!rc) rc = report_write(d->dir, d->z->name, time_now() - t0);
     return rc;
 }

@@ -48,7 +48,7 @@ static int parse_line(const char *s, int lineno, int vocab, int **out) {
     return n;
 }
 
-// Scores lines [0, n) packed into one row of T tokens (samples delimited by seg ids) and prints them.
+// Scores lines [0, n) packed into one row of T tokens and prints their log-probs.
 static int score_pack(const qwen3_model *m, qwen3_acts **acts, int *acts_T, line_t *lines, int n, int T,
                       double *sum_lp, long *count) {
     if (*acts_T != T) {
@@ -57,26 +57,13 @@ static int score_pack(const qwen3_model *m, qwen3_acts **acts, int *acts_T, line
         if (qwen3_acts_init(acts, m, 1, T, 0)) return ERR_FAIL;
         *acts_T = T;
     }
-    int *tok = mem_calloc((size_t)T * 4, sizeof(int));
-    float *lp = mem_alloc((size_t)T * sizeof(float));
-    if (!tok || !lp) {
-        free(tok), free(lp);
-        return ERR_FAIL;
-    }
-    int *pos = tok + T, *seg = pos + T, *tgt = seg + T;
-    int t = 0;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < lines[i].n; j++, t++) {
-            tok[t] = lines[i].tok[j];
-            pos[t] = j;
-            seg[t] = i;
-            tgt[t] = j + 1 < lines[i].n ? lines[i].tok[j + 1] : -1;
-        }
-    for (; t < T; t++) seg[t] = n, tgt[t] = -1;   // padding: its own sample, no loss
-    qwen3_batch b = {.B = 1, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
-    int rc = qwen3_forward(m, *acts, &b, NULL, lp);
-    t = 0;
-    for (int i = 0; !rc && i < n; i++) {
+    const int **seqs = mem_alloc((size_t)n * sizeof *seqs);
+    int *lens = mem_alloc((size_t)n * sizeof *lens);
+    float *lp = mem_alloc((size_t)T * sizeof *lp);
+    int rc = seqs && lens && lp ? 0 : ERR_FAIL;
+    for (int i = 0; !rc && i < n; i++) seqs[i] = lines[i].tok, lens[i] = lines[i].n;
+    if (!rc) rc = qwen3_score_packed(m, *acts, seqs, lens, n, T, lp);
+    for (int i = 0, t = 0; !rc && i < n; i++) {
         for (int j = 0; j < lines[i].n; j++, t++) {
             if (j + 1 >= lines[i].n) continue;
             printf(j ? " %.6f" : "%.6f", lp[t]);
@@ -85,8 +72,7 @@ static int score_pack(const qwen3_model *m, qwen3_acts **acts, int *acts_T, line
         }
         putchar('\n');
     }
-    free(tok);
-    free(lp);
+    free(seqs), free(lens), free(lp);
     return rc;
 }
 

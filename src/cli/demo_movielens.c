@@ -38,6 +38,9 @@ const struct ml_size *demo_movielens_size(const char *name) {
     return NULL;
 }
 
+// the stages of a full run (checked at its end)
+enum { ML_STAGES = 29 };
+
 static const char *NOVELS[] = {"emma", "mansfieldpark", "northangerabbey", "persuasion", "prideprejudice", "sensesensibility"};
 enum { NNOVELS = 6 };
 
@@ -149,7 +152,7 @@ static int eval_stages(demo *d, const ml_size *z) {
 int demo_movielens_run(demo *d, const char *size, int only_report) {
     const ml_size *z = demo_movielens_size(size);
     if (!z) return err_set("no MovieLens demo size \"%s\"", size);
-    d->nsteps = 30;
+    d->nsteps = ML_STAGES;
     d->max_len = z->max_len, d->micro = z->micro;
     static const char *sub[] = {"sid", "tok", "text", "distill", "config", "models", "runs", "eval", "predictions"};
     int rc = demo_dirs(d, sub, 9);
@@ -157,6 +160,7 @@ int demo_movielens_run(demo *d, const char *size, int only_report) {
     if (!rc && !only_report) rc = data_stages(d, z);
     if (!rc && !only_report) rc = model_stages(d, z);
     if (!rc && !only_report) rc = eval_stages(d, z);
+    if (!rc && !only_report && d->step != d->nsteps) rc = err_set("demo: ran %d stages, expected %d", d->step, d->nsteps);
     if (!rc) rc = report_movielens_write(d->dir, z->name, time_now() - t0);
     return rc;
 }

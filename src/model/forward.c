@@ -298,3 +298,28 @@ int acts_run(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, qwen3_pa
     if ((stages & ACTS_BACKWARD) && g) backward_body(m, a, b, g);
     return 0;
 }
+
+int qwen3_score_packed(const qwen3_model *m, qwen3_acts *a, const int *const *seqs, const int *lens, int n, int T, float *lp) {
+    int *tok = mem_calloc((size_t)T * 4, sizeof(int));
+    float *row = mem_alloc((size_t)T * sizeof(float));
+    if (!tok || !row) {
+        free(tok), free(row);
+        return ERR_FAIL;
+    }
+    int *pos = tok + T, *seg = pos + T, *tgt = seg + T;
+    int t = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < lens[i] && t < T; j++, t++) {
+            tok[t] = seqs[i][j];
+            pos[t] = j;
+            seg[t] = i;
+            tgt[t] = j + 1 < lens[i] ? seqs[i][j + 1] : -1;
+        }
+    int total = t;
+    for (; t < T; t++) seg[t] = n, tgt[t] = -1;   // padding: its own sample, no loss
+    qwen3_batch b = {.B = 1, .T = T, .tokens = tok, .pos = pos, .seg = seg, .targets = tgt};
+    int rc = qwen3_forward(m, a, &b, NULL, row);
+    if (!rc) memcpy(lp, row, (size_t)total * sizeof(float));
+    free(tok), free(row);
+    return rc;
+}

@@ -123,6 +123,10 @@ size_t qwen3_acts_bytes(const qwen3_acts *a);          // the activation allocat
 // logp is not NULL, logp[t] = log p(targets[t]) (0 where target < 0). Logits are computed in
 // row chunks and never materialised as [B*T, V].
 int qwen3_forward(const qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp);
+// Next-token log-probs of n sequences packed into one row of T tokens (a: acts for B = 1 and T;
+// T >= the sum of lens): lp [sum of lens], lp[t] = log p(next token | its sequence so far), 0 at
+// each sequence's last token. Each sequence attends to itself only and starts at position 0.
+int qwen3_score_packed(const qwen3_model *m, qwen3_acts *a, const int *const *seqs, const int *lens, int n, int T, float *lp);
 // Forward + backward of the loss: gradients ACCUMULATE into m->grad_mem (zero them first).
 // The lm_head backward is fused into the chunked loss pass (each logits chunk is used once).
 int qwen3_forward_backward(qwen3_model *m, qwen3_acts *a, const qwen3_batch *b, float *loss, float *logp);
