@@ -10,7 +10,7 @@ import sys
 
 out = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
-subprocess.run([sys.executable, os.path.join(here, "..", "..", "scripts", "train_fixture.py"), out, "--rows", "8"] + sys.argv[2:],
+subprocess.run([sys.executable, os.path.join(here, "train_fixture.py"), out, "--rows", "8"] + sys.argv[2:],
                check=True, stdout=subprocess.DEVNULL)
 C, NI = 16, 48
 sid = [[i % C, (i * 5 + 3) % C, (i * 7 + 1) % C] for i in range(NI)]
