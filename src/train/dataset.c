@@ -18,7 +18,7 @@ static const char *KNOWN_KEYS[] = {
 #define NKNOWN (int)(sizeof KNOWN_KEYS / sizeof KNOWN_KEYS[0])
 
 // Defaults when a key is absent (reference values where it has one).
-static void train_dataset_config_default(train_dataset_config *c) {
+void train_dataset_config_default(train_dataset_config *c) {
     *c = (train_dataset_config){
         .max_length = 32768,
         .max_sample_length = 32768,
@@ -115,7 +115,7 @@ static int get_int_range(const cJSON *j, const char *key, int def, int lo, int h
     return 0;
 }
 
-static int train_dataset_config_from_json(train_dataset_config *c, const cJSON *j, const char *where,
+int train_dataset_config_from_json(train_dataset_config *c, const cJSON *j, const char *where,
                                    const char *base_dir) {
     train_dataset_config_default(c);
     if (!cJSON_IsObject(j)) return err_set("%s: the dataset config must be a JSON object", where);

@@ -24,6 +24,9 @@ typedef struct {
 
 // `path` is the config file; relative paths inside resolve against the current directory when they
 // exist there, else against the directory of the file that names them.
+void train_dataset_config_default(train_dataset_config *c);   // the reference's values
+// From parsed JSON; `where` names the source in messages, relative paths resolve against base_dir.
+int train_dataset_config_from_json(train_dataset_config *c, const cJSON *j, const char *where, const char *base_dir);
 int train_dataset_config_load(train_dataset_config *c, const char *path);
 void train_dataset_config_free(train_dataset_config *c);
 
