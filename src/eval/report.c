@@ -161,16 +161,23 @@ static void beats_baseline(FILE *md, const results_table *r, const char *baselin
 // when scored, nonzero when the demo has no such set (older output dirs): the caller falls back.
 static int stage1_heldout(const char *dir, heldout_result *h0, heldout_result *h1) {
     char *cfg = mem_printf("%s/config/heldout.json", dir), *before = mem_printf("%s/models/base_itemic", dir);
-    char *lp = mem_printf("%s/runs/stage1/latest", dir), *latest = NULL;
-    size_t n = 0;
-    if (lp && file_exists(lp) && file_read_all(lp, &latest, &n)) latest = NULL;
-    if (latest) latest[strcspn(latest, "\r\n")] = 0;
-    char *after = latest ? mem_printf("%s/runs/stage1/%s", dir, latest) : NULL;
+    char *after = report_latest_model(dir, "runs/stage1");
     int rc = cfg && after && file_exists(cfg) ? 0 : 1;
     if (!rc) rc = heldout_loss(before, cfg, 64, h0) || heldout_loss(after, cfg, 64, h1);
     if (rc && after && file_exists(cfg)) log_warn("stage 1 held-out losses: %s (the check falls back to training steps)", err_msg());
-    free(cfg), free(before), free(lp), free(latest), free(after);
+    free(cfg), free(before), free(after);
     return rc;
+}
+
+char *report_latest_model(const char *dir, const char *run) {
+    char *lp = mem_printf("%s/%s/latest", dir, run), *name = NULL, *out = NULL;
+    size_t n;
+    if (lp && file_exists(lp) && !file_read_all(lp, &name, &n)) {
+        name[strcspn(name, "\r\n")] = 0;
+        out = mem_printf("%s/%s/%s", dir, run, name);
+    }
+    free(lp), free(name);
+    return out;
 }
 
 void report_stage1_finding(FILE *md, const char *dir) {
@@ -245,6 +252,21 @@ void report_stage_table(FILE *md, cJSON **st, int ns) {
     }
 }
 
+int report_begin(const char *dir, const results_table *r, const char *title, const char *size, const char *rerun,
+                 double seconds, afile *af, cJSON **st, int max, int *ns) {
+    char *p = mem_printf("%s/results.json", dir), *plots = mem_printf("%s/plots", dir), *md = mem_printf("%s/report.md", dir);
+    int rc = p && plots && md ? results_save_json(r, p) || file_mkdirs(plots) || afile_open(af, md) : ERR_FAIL;
+    free(p), free(plots), free(md);
+    if (rc) return ERR_FAIL;
+    fprintf(af->fp, "# %s (size %s)\n\n", title, size);
+    *ns = report_load_stages(dir, st, max);
+    double total = 0;
+    for (int i = 0; i < *ns; i++) total += cJSON_GetObjectItem(st[i], "seconds")->valuedouble;
+    fprintf(af->fp, "Stages: %d, their time in all %.1f s (this invocation %.1f s). Re-running `%s` skips finished stages.\n\n",
+            *ns, total, seconds, rerun);
+    return 0;
+}
+
 int report_write(const char *dir, const char *size, double seconds) {
     results_table r;
     if (results_init(&r)) return ERR_FAIL;
@@ -256,27 +278,14 @@ int report_write(const char *dir, const char *size, double seconds) {
         (void)results_merge_file(&r, p);   // a stage that did not run adds nothing
         free(p);
     }
-    p = mem_printf("%s/results.json", dir);
-    int rc = results_save_json(&r, p);
-    free(p);
-    char *plots = mem_printf("%s/plots", dir);
-    if (!rc) rc = file_mkdirs(plots);
-    free(plots);
     afile af;
-    p = mem_printf("%s/report.md", dir);
-    if (!rc) rc = afile_open(&af, p);
-    free(p);
-    if (rc) {
+    cJSON *st[64];
+    int ns;
+    if (report_begin(dir, &r, "onerec demo report", size, "onerec demo", seconds, &af, st, 64, &ns)) {
         results_free(&r);
         return ERR_FAIL;
     }
     FILE *md = af.fp;
-    fprintf(md, "# onerec demo report (size %s)\n\n", size);
-    cJSON *st[64];
-    int ns = report_load_stages(dir, st, 64);
-    double total = 0;
-    for (int i = 0; i < ns; i++) total += cJSON_GetObjectItem(st[i], "seconds")->valuedouble;
-    fprintf(md, "Stages: %d, their time in all %.1f s (this invocation %.1f s). Re-running `onerec demo` skips finished stages.\n\n", ns, total, seconds);
     findings(md, dir, &r);
     fprintf(md, "## RecIF-Bench\n\nSystems: the model after each stage (SID-mode metrics as the reference; `pid_*` map SIDs to items),\n"
                 "the baselines (popularity, item-kNN, SASRec, trained on the same users, item-id space) and the world's oracle.\n\n");

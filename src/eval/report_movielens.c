@@ -57,25 +57,13 @@ static int collect(const char *dir, results_table *out) {
     return rc;
 }
 
-// DIR/<run>/<latest> (the run's last checkpoint), or NULL.
-static char *latest_model(const char *dir, const char *run) {
-    char *lp = mem_printf("%s/%s/latest", dir, run), *name = NULL, *out = NULL;
-    size_t n;
-    if (lp && file_exists(lp) && !file_read_all(lp, &name, &n)) {
-        name[strcspn(name, "\r\n")] = 0;
-        out = mem_printf("%s/%s/%s", dir, run, name);
-    }
-    free(lp), free(name);
-    return out;
-}
-
 // The general-skill check: each model's loss on the held-out chunks of the novels.
 static void english_losses(const char *dir, results_table *r, double loss[4]) {
     static const char *runs[4][2] = {{"base", "runs/base"}, {"stage2", "runs/stage2"}, {"sft", "runs/sft"}, {"distill", "runs/distill"}};
     char *cfg = mem_printf("%s/config/heldout_text.json", dir);
     for (int i = 0; i < 4; i++) {
         loss[i] = NAN;
-        char *model = latest_model(dir, runs[i][1]);
+        char *model = report_latest_model(dir, runs[i][1]);
         heldout_result h;
         if (model && cfg && file_exists(cfg) && !heldout_loss(model, cfg, 128, &h)) {
             loss[i] = h.text;
@@ -131,25 +119,15 @@ int report_movielens_write(const char *dir, const char *size, double seconds) {
     double loss[4];
     if (!rc) english_losses(dir, &r, loss);
     copy_predictions(dir);
-    char *p = mem_printf("%s/results.json", dir), *plots = mem_printf("%s/plots", dir);
-    if (!rc) rc = results_save_json(&r, p) || file_mkdirs(plots);
-    free(p), free(plots);
     afile af;
-    p = mem_printf("%s/report.md", dir);
-    if (!rc) rc = afile_open(&af, p);
-    free(p);
-    if (rc) {
+    cJSON *st[64];
+    int ns;
+    if (rc || report_begin(dir, &r, "onerec demo report: MovieLens ml-latest-small", size, "onerec demo --dataset movielens",
+                           seconds, &af, st, 64, &ns)) {
         results_free(&r);
         return ERR_FAIL;
     }
     FILE *md = af.fp;
-    fprintf(md, "# onerec demo report: MovieLens ml-latest-small (size %s)\n\n", size);
-    cJSON *st[64];
-    int ns = report_load_stages(dir, st, 64);
-    double total = 0;
-    for (int i = 0; i < ns; i++) total += cJSON_GetObjectItem(st[i], "seconds")->valuedouble;
-    fprintf(md, "Stages: %d, their time in all %.1f s (this invocation %.1f s). Re-running `onerec demo --dataset movielens` "
-                "skips finished stages.\n\n", ns, total, seconds);
     findings(md, dir, &r, loss);
     fprintf(md, "## Next item, leave-one-out\n\nEvery user's last rating is the test item, the one before it validation, "
                 "the rest training (`world/sequences.parquet`). Each system ranks every item except the user's earlier ones "

@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+#include "base/file.h"
 #include "eval/results.h"
 
 // Stage markers of DIR/.done, oldest first; returns how many (<= max). Caller frees each.
@@ -19,3 +20,10 @@ void report_curves(FILE *md, const char *dir);
 void report_stage_table(FILE *md, cJSON **st, int ns);
 // A results entry or NAN.
 double report_get(const results_table *r, const char *sys, const char *task, const char *metric);
+// The start of a report: DIR/results.json (r), DIR/plots/, DIR/report.md opened in af with
+// "# title (size S)" and the stages' time line; the stage markers into st (report_stage_table frees
+// them).
+int report_begin(const char *dir, const results_table *r, const char *title, const char *size, const char *rerun,
+                 double seconds, afile *af, cJSON **st, int max, int *ns);
+// DIR/<run>/<the run's latest checkpoint>, or NULL when the run has none.
+char *report_latest_model(const char *dir, const char *run);
