@@ -221,10 +221,14 @@ static int items_row(void *vctx, const cJSON *row) {
     if (!cJSON_IsNumber(uid)) return 0;
     if (np < 0) return err_set("\"pred\" must be SID strings or integers");
     sid2pid_map(c->map, c->a, np, c->a);
-    fprintf(c->out, "{\"user_id\": %lld, \"items\": [", (long long)uid->valuedouble);
-    for (int i = 0, n = 0; i < np; i++)
-        if (c->a[i] >= 0) fprintf(c->out, "%s%lld", n++ ? ", " : "", (long long)c->a[i]);
-    return fputs("]}\n", c->out) < 0 ? err_errno("write") : 0;
+    return bench_items_line(c->out, (int64_t)uid->valuedouble, c->a, np);
+}
+
+int bench_items_line(FILE *f, int64_t uid, const int64_t *items, int n) {
+    fprintf(f, "{\"user_id\": %lld, \"items\": [", (long long)uid);
+    for (int i = 0, k = 0; i < n; i++)
+        if (items[i] >= 0) fprintf(f, "%s%lld", k++ ? ", " : "", (long long)items[i]);
+    return fputs("]}\n", f) < 0 ? err_errno("write") : 0;
 }
 
 int bench_items_file(const char *pred_path, const sid2pid *map, const char *out_path) {

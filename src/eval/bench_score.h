@@ -12,6 +12,7 @@
 // against "answer_pid"), auc, rouge_l, char_f1 (and judge when a judge is set), samples.
 #pragma once
 #include <stdint.h>
+#include <stdio.h>
 
 #include "data/pid2sid.h"
 #include "eval/metrics_rank.h"
@@ -32,3 +33,5 @@ int bench_score_file(const char *path, const char *system, const bench_score_opt
 // prediction line that has a "uid", its SIDs mapped through map in rank order (SIDs that name no
 // item left out), written atomically to out_path.
 int bench_items_file(const char *pred_path, const sid2pid *map, const char *out_path);
+// One such line: {"user_id": uid, "items": [the non-negative items, in order]}.
+int bench_items_line(FILE *f, int64_t uid, const int64_t *items, int n);

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "data/table.h"
+#include "eval/bench_score.h"
 #include "eval/harness.h"
 #include "eval/metrics_auc.h"
 
@@ -329,15 +330,16 @@ int bench_oracle_score(const char *oracle_path, const eval_set *test, const int6
 static int write_predictions(const char *dir, const char *system, const char *task, const int64_t *uids, int64_t n,
                              const int32_t *top, int k, const bench_ids *ids) {
     char *sub = mem_printf("%s/%s", dir, system), *path = mem_printf("%s/%s/pred_%s.jsonl", dir, system, task);
+    int64_t *items = mem_alloc((size_t)k * sizeof *items);
     afile af;
-    int rc = !sub || !path || file_mkdirs(sub) ? ERR_FAIL : afile_open(&af, path);
+    int rc = !sub || !path || !items || file_mkdirs(sub) ? ERR_FAIL : afile_open(&af, path);
     for (int64_t i = 0; !rc && i < n; i++) {
-        fprintf(af.fp, "{\"user_id\": %lld, \"items\": [", (long long)uids[i]);
-        for (int j = 0; j < k && top[i * k + j] >= 0; j++) fprintf(af.fp, "%s%d", j ? ", " : "", ids->pid[top[i * k + j]]);
-        fputs("]}\n", af.fp);
+        int m = 0;
+        for (; m < k && top[i * k + m] >= 0; m++) items[m] = ids->pid[top[i * k + m]];
+        if ((rc = bench_items_line(af.fp, uids[i], items, m))) afile_abort(&af);
     }
     if (!rc) rc = afile_commit(&af);
-    free(sub), free(path);
+    free(sub), free(path), free(items);
     return rc;
 }
 
