@@ -70,6 +70,15 @@ static int t_checks_failed, t_tests_passed, t_tests_failed;
         }                                                                  \
     } while (0)
 
+// dir/name in one of 8 rotating static buffers: a test's temporary files, no frees.
+static inline char *test_path(const char *dir, const char *name) {
+    static char buf[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
 static inline int test_summary(const char *name) {
     printf("%s: %d passed, %d failed\n", name, t_tests_passed, t_tests_failed);
     return t_tests_failed ? 1 : 0;

@@ -17,13 +17,7 @@
 
 static char g_dir[256];
 
-static char *tpath(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+static char *tpath(const char *name) { return test_path(g_dir, name); }
 
 static int count_str(const char *s, const char *needle) {
     int n = 0;

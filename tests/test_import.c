@@ -15,13 +15,7 @@
 
 static char g_dir[256];
 
-static char *tpath(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+static char *tpath(const char *name) { return test_path(g_dir, name); }
 
 static const char *put(const char *name, const char *text) {
     const char *p = tpath(name);
